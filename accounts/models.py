@@ -1,0 +1,175 @@
+"""Regions, institutions and their API clients, staff, insured persons and filings.
+
+Personal data (``certno``, ``psn_name``, ``card_no``, ``card_sn``, client secrets) is stored only
+encrypted (``core.crypto``: AES-256-GCM, key id beside each value), with blind indexes for lookups
+(spec/security.md §Personal data at rest).
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+
+
+class Region(models.Model):
+    """A GB/T 2260 region of ``regions.csv``: province or prefecture (``admdvs``, 6 digits)."""
+
+    class Level(models.TextChoices):
+        PROVINCE = "province"
+        PREFECTURE = "prefecture"
+
+    admdvs = models.CharField(max_length=6, primary_key=True)
+    name = models.CharField(max_length=50)
+    level = models.CharField(max_length=12, choices=Level.choices)
+    parent = models.CharField(max_length=6, blank=True)
+
+    class Meta:
+        ordering = ["admdvs"]
+
+    def __str__(self) -> str:
+        return f"{self.admdvs} {self.name}"
+
+
+class Institution(models.Model):
+    """定点医药机构 (``fixmedins_code``): hospital (type 1) or pharmacy (type 2) in region ``admdvs``."""
+
+    class Type(models.TextChoices):
+        HOSPITAL = "1", "hospital"
+        PHARMACY = "2", "pharmacy"
+
+    fixmedins_code = models.CharField(max_length=30, unique=True)
+    name = models.CharField(max_length=200)
+    fixmedins_type = models.CharField(max_length=1, choices=Type.choices)
+    hosp_lv = models.CharField(max_length=1, blank=True, help_text="1, 2, 3; empty for pharmacies")
+    admdvs = models.CharField(max_length=6, db_index=True, help_text="就医地 region of the institution")
+
+    class Meta:
+        ordering = ["fixmedins_code"]
+
+    def __str__(self) -> str:
+        return self.fixmedins_code
+
+    @property
+    def province(self) -> str:
+        return self.admdvs[:2] + "0000"
+
+
+class InstitutionClient(models.Model):
+    """An API client of an institution (spec/security.md §Signed requests). Secret stored encrypted."""
+
+    client_id = models.CharField(max_length=64, unique=True)
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="clients")
+    secret_enc = models.TextField(help_text="AES-256-GCM, 'kid:base64'")
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.client_id
+
+
+class StaffProfile(models.Model):
+    """Role and province of a bureau or clearing-house user (spec/security.md §People)."""
+
+    class Role(models.TextChoices):
+        BUREAU = "bureau"
+        CLEARING_STAFF = "clearing_staff"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile")
+    admdvs = models.CharField(max_length=6, help_text="provincial-level bureau code")
+    role = models.CharField(max_length=20, choices=Role.choices)
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.role} {self.admdvs}"
+
+
+class Person(models.Model):
+    """An insured person (参保人) loaded by their home bureau.
+
+    ``acct_balance`` is the personal-account balance in yuan (Decimal, 2 places); only settlements,
+    reversals and credits move it once the person exists.
+    """
+
+    class InsuStatus(models.TextChoices):
+        INSURED = "1"
+        SUSPENDED = "2"
+        TERMINATED = "4"
+
+    psn_no = models.CharField(max_length=30, unique=True)
+    psn_cert_type = models.CharField(max_length=2, default="01")
+    certno_enc = models.TextField()
+    certno_bidx = models.CharField(max_length=64, unique=True)
+    psn_name_enc = models.TextField()
+    gend = models.CharField(max_length=1, blank=True)
+    brdy = models.DateField(null=True, blank=True)
+    insutype = models.CharField(max_length=3)
+    insuplc_admdvs = models.CharField(max_length=6, db_index=True)
+    psn_insu_stas = models.CharField(max_length=1, choices=InsuStatus.choices, default="1")
+    card_no_enc = models.TextField(null=True, blank=True)
+    card_no_bidx = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    card_sn_enc = models.TextField(null=True, blank=True)
+    acct_balance = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0.00"))
+    content_hash = models.CharField(max_length=64, blank=True, help_text="blind hash of the last upload row")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["psn_no"]
+        constraints = [models.CheckConstraint(condition=models.Q(acct_balance__gte=0), name="person_balance_nonneg")]
+
+    def __str__(self) -> str:
+        return self.psn_no
+
+    @property
+    def province(self) -> str:
+        return self.insuplc_admdvs[:2] + "0000"
+
+
+class Filing(models.Model):
+    """备案: the person may be treated in ``mdtrtarea_admvs`` between ``begndate`` and ``enddate``.
+
+    Long-term types 11/12/13; temporary 21/22/23 (22 is recorded automatically for emergencies,
+    spec/policy.md §Who may settle here).
+    """
+
+    TEMPORARY_TYPES = ("21", "22", "23")
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="filings")
+    filing_type = models.CharField(max_length=2)
+    mdtrtarea_admvs = models.CharField(max_length=6)
+    begndate = models.DateField()
+    enddate = models.DateField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by_settlement = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["begndate", "id"]
+        indexes = [models.Index(fields=["person", "begndate", "enddate"])]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.filing_type} {self.mdtrtarea_admvs}"
+
+    @property
+    def temporary(self) -> bool:
+        return self.filing_type in self.TEMPORARY_TYPES
+
+
+class ApiToken(models.Model):
+    """Bearer token for staff (``user``) or cardholders (``person``); only its SHA-256 is stored."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.CASCADE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False, person__isnull=True)
+                | models.Q(user__isnull=True, person__isnull=False),
+                name="token_one_owner",
+            )
+        ]

@@ -1,0 +1,1 @@
+"""Cardholder logins (spec/cardholder-api.md)."""

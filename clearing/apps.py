@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ClearingConfig(AppConfig):
+    name = "clearing"
+    verbose_name = "Clearing: cycles, netting, prefunds, statements, disputes"

@@ -1,0 +1,38 @@
+"""Merkle leaf of a clearing item (spec/clearing.md §Signed cycle head, RFC 9162 §2.1.1). No Django.
+
+Leaf bytes are the RFC 8785 canonical JSON of
+``{"clr_amt","clr_date","fixmedins_code","kind","payee","payer","setl_id"}`` with the amount as a
+2-place string; the leaf hash is SHA-256(0x00 ‖ leaf bytes).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from decimal import Decimal
+
+import rfc8785
+
+from core.money import fmt_money
+
+
+def leaf_document(
+    *, setl_id: str, kind: str, payer: str, payee: str, clr_amt: Decimal, fixmedins_code: str, clr_date: dt.date
+) -> dict[str, str]:
+    return {
+        "clr_amt": fmt_money(clr_amt) or "0.00",
+        "clr_date": clr_date.isoformat(),
+        "fixmedins_code": fixmedins_code,
+        "kind": kind,
+        "payee": payee,
+        "payer": payer,
+        "setl_id": setl_id,
+    }
+
+
+def leaf_bytes(**fields: object) -> bytes:
+    return rfc8785.dumps(leaf_document(**fields))  # type: ignore[arg-type]
+
+
+def leaf_hash(data: bytes) -> bytes:
+    """RFC 9162 leaf hash: SHA-256(0x00 ‖ data), 32 bytes."""
+    return hashlib.sha256(b"\x00" + data).digest()

@@ -1,0 +1,128 @@
+"""Authentication (spec/security.md).
+
+- :class:`SignedRequestAuthentication`: institutions' HMAC-SHA256 signed requests
+  (``X-Client-Id``, ``X-Timestamp``, ``X-Nonce``, ``X-Signature``). Rejections are ``401`` with
+  ``bad_signature``, ``stale_timestamp``, ``replayed_nonce``, ``unknown_client`` or
+  ``revoked_client``. Nonces are remembered for 600 s in the cache (Redis when configured); if the
+  cache is down the request is refused with 503, never accepted unchecked.
+- :class:`BearerTokenAuthentication`: staff and cardholder bearer tokens (SHA-256 stored).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import time
+import urllib.parse
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.request import Request
+
+from core.errors import Unauthorized
+from core.principals import Principal
+
+NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+SIGNATURE_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+def request_target(request: Request) -> str:
+    """Path and query exactly as signed: gunicorn's ``RAW_URI`` if present, else the quoted path
+    plus ``?`` and the raw query string when not empty (spec/security.md)."""
+    meta = request._request.META
+    raw = meta.get("RAW_URI")
+    if raw:
+        return raw
+    path = urllib.parse.quote(request._request.path, safe="/-_.~")
+    qs = meta.get("QUERY_STRING", "")
+    return f"{path}?{qs}" if qs else path
+
+
+def string_to_sign(method: str, target: str, timestamp: str, nonce: str, body: bytes) -> str:
+    return "\n".join([method.upper(), target, timestamp, nonce, hashlib.sha256(body).hexdigest()])
+
+
+def sign(secret: str, sts: str) -> str:
+    """Lowercase hex HMAC-SHA256(secret, string_to_sign)."""
+    return hmac.new(secret.encode(), sts.encode(), hashlib.sha256).hexdigest()
+
+
+def _client_secret(client) -> str:  # noqa: ANN001
+    from core.crypto import decrypt
+
+    return decrypt(client.secret_enc) or ""
+
+
+class SignedRequestAuthentication(BaseAuthentication):
+    """Authenticates institution clients by signed request headers."""
+
+    def authenticate(self, request: Request) -> tuple[Principal, object] | None:
+        meta = request._request.META
+        client_id = meta.get("HTTP_X_CLIENT_ID")
+        if not client_id:
+            return None
+        from accounts.models import InstitutionClient
+
+        client = InstitutionClient.objects.select_related("institution").filter(client_id=client_id).first()
+        if client is None:
+            raise Unauthorized("unknown_client", "No such client.")
+        if client.revoked_at is not None:
+            raise Unauthorized("revoked_client", "This client has been revoked.")
+        ts = meta.get("HTTP_X_TIMESTAMP", "")
+        nonce = meta.get("HTTP_X_NONCE", "")
+        signature = meta.get("HTTP_X_SIGNATURE", "")
+        if not ts.isdigit():
+            raise Unauthorized("stale_timestamp", "X-Timestamp must be Unix seconds.")
+        if abs(time.time() - int(ts)) > settings.SIGNATURE_MAX_SKEW_SECONDS:
+            raise Unauthorized("stale_timestamp", "X-Timestamp is more than 300 s from server time.")
+        if not NONCE_RE.match(nonce) or not SIGNATURE_RE.match(signature):
+            raise Unauthorized("bad_signature", "X-Nonce or X-Signature is malformed.")
+        body = request._request.body
+        expected = sign(_client_secret(client), string_to_sign(request.method or "", request_target(request),
+                                                                 ts, nonce, body))
+        if not hmac.compare_digest(expected, signature):
+            raise Unauthorized("bad_signature", "The signature does not match.")
+        # Only a correctly signed request consumes its nonce; a cache outage propagates (→ 503).
+        if not cache.add(f"nonce:{client.client_id}:{nonce}", 1, timeout=settings.NONCE_TTL_SECONDS):
+            raise Unauthorized("replayed_nonce", "This nonce was already used.")
+        principal = Principal(role="institution", actor=client.client_id, institution=client.institution,
+                              client=client)
+        return principal, client
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'HMAC-SHA256 realm="api"'
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class BearerTokenAuthentication(BaseAuthentication):
+    """``Authorization: Bearer <token>`` for staff (bureau, clearing_staff) and cardholders."""
+
+    def authenticate(self, request: Request) -> tuple[Principal, object] | None:
+        header = request._request.META.get("HTTP_AUTHORIZATION", "")
+        if not header.startswith("Bearer "):
+            return None
+        from accounts.models import ApiToken
+
+        token = (
+            ApiToken.objects.select_related("user__staff_profile", "person")
+            .filter(token_hash=token_hash(header[7:].strip()))
+            .first()
+        )
+        if token is None or token.revoked_at is not None or token.expires_at <= timezone.now():
+            raise Unauthorized("invalid_token", "The token is unknown, expired or revoked.")
+        if token.person_id is not None:
+            return Principal(role="cardholder", actor=token.person.psn_no, person=token.person, token=token), token
+        user = token.user
+        profile = getattr(user, "staff_profile", None)
+        if profile is None or not user.is_active:
+            raise Unauthorized("invalid_token", "The token's user has no role.")
+        admdvs = None if profile.role == "clearing_staff" else profile.admdvs
+        return Principal(role=profile.role, actor=user.username, user=user, admdvs=admdvs, token=token), token
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="api"'

@@ -1,0 +1,39 @@
+"""Who is calling: one :class:`Principal` per authenticated request (spec/security.md §Scopes)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class Principal:
+    """The authenticated caller.
+
+    ``role`` is ``institution``, ``bureau``, ``clearing_staff`` or ``cardholder``; ``actor`` the id
+    written to the audit log (client id, username or ``psn_no``); ``admdvs`` the bureau's province
+    (``None`` for clearing staff, who see every province).
+    """
+
+    role: str
+    actor: str
+    institution: Any = None
+    client: Any = None
+    user: Any = None
+    person: Any = None
+    admdvs: str | None = None
+    token: Any = None
+
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+
+    @property
+    def pk(self) -> str:  # used by DRF throttles as the ident
+        return f"{self.role}:{self.actor}"
+
+    @property
+    def is_staff_role(self) -> bool:
+        return self.role in ("bureau", "clearing_staff")
+
+    def __str__(self) -> str:
+        return self.pk

@@ -1,0 +1,1 @@
+"""Settlement models (owned by the settlement work)."""

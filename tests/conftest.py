@@ -1,0 +1,55 @@
+"""Shared fixtures.
+
+The suite runs against PostgreSQL and Redis when ``DATABASE_URL``/``REDIS_URL`` are set (CI,
+``.ci/run``). Without them it runs on SQLite with eager Celery and skips the ``postgres``-marked
+tests with a visible notice; ``KUASHENG_REQUIRE_POSTGRES=1`` (set by ``.ci/run``) turns such a skip
+into a failure.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "data" / "examples"
+REQUIRE_PG = os.environ.get("KUASHENG_REQUIRE_POSTGRES") == "1"
+_skipped_for_pg: list[str] = []
+
+
+def pytest_report_header(config):  # noqa: ANN001, ANN201
+    db = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    return [f"kuasheng: database={db} redis={'yes' if settings.REDIS_URL else 'no'} "
+            f"celery={'broker' if settings.CELERY_BROKER_URL else 'eager'}"]
+
+
+def pytest_collection_modifyitems(config, items):  # noqa: ANN001, ANN201
+    if settings.IS_POSTGRES:
+        return
+    if REQUIRE_PG:
+        raise pytest.UsageError("KUASHENG_REQUIRE_POSTGRES=1 but DATABASE_URL is not PostgreSQL")
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL); skipped on the embedded SQLite default")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+            _skipped_for_pg.append(item.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ANN001, ANN201
+    if _skipped_for_pg:
+        terminalreporter.write_sep("!", f"NOTICE: {len(_skipped_for_pg)} PostgreSQL-only tests SKIPPED "
+                                        "(no DATABASE_URL); .ci/run runs them", yellow=True, bold=True)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Nonces, throttles and lockouts must not leak between tests."""
+    from django.core.cache import cache
+
+    try:
+        cache.clear()
+    except Exception:  # noqa: BLE001 - db cache table may not exist outside db tests
+        pass
+    yield
