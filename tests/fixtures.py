@@ -1,0 +1,2 @@
+"""Shared fixtures (examples loaded, signed institution clients, staff and cardholder clients).
+Owned by the accounts/foundation work."""
