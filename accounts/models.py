@@ -75,7 +75,8 @@ class StaffProfile(models.Model):
         BUREAU = "bureau"
         CLEARING_STAFF = "clearing_staff"
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile")
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="staff_profile")
     admdvs = models.CharField(max_length=6, help_text="provincial-level bureau code")
     role = models.CharField(max_length=20, choices=Role.choices)
 
@@ -105,9 +106,9 @@ class Person(models.Model):
     insutype = models.CharField(max_length=3)
     insuplc_admdvs = models.CharField(max_length=6, db_index=True)
     psn_insu_stas = models.CharField(max_length=1, choices=InsuStatus.choices, default="1")
-    card_no_enc = models.TextField(null=True, blank=True)
+    card_no_enc = models.TextField(null=True, blank=True)  # noqa: DJ001 - NULL = no card
     card_no_bidx = models.CharField(max_length=64, unique=True, null=True, blank=True)
-    card_sn_enc = models.TextField(null=True, blank=True)
+    card_sn_enc = models.TextField(null=True, blank=True)  # noqa: DJ001 - NULL = no card
     acct_balance = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0.00"))
     content_hash = models.CharField(max_length=64, blank=True, help_text="blind hash of the last upload row")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -115,7 +116,9 @@ class Person(models.Model):
 
     class Meta:
         ordering = ["psn_no"]
-        constraints = [models.CheckConstraint(condition=models.Q(acct_balance__gte=0), name="person_balance_nonneg")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(acct_balance__gte=0), name="person_balance_nonneg"),
+        ]
 
     def __str__(self) -> str:
         return self.psn_no
@@ -173,3 +176,30 @@ class ApiToken(models.Model):
                 name="token_one_owner",
             )
         ]
+
+    def __str__(self) -> str:
+        return f"token {self.id} ({'user' if self.user_id else 'person'})"
+
+
+class AccountCredit(models.Model):
+    """A personal-account credit (划入) of ``amount`` yuan to ``person`` (spec/bureau-api.md
+    §Reference data). Idempotent on ``(person, reference)``; moves ``Person.acct_balance`` in the
+    same transaction (``accounts.services.credits.account_credit_create``)."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="account_credits")
+    amount = models.DecimalField(max_digits=16, decimal_places=2)
+    value_date = models.DateField()
+    reference = models.CharField(max_length=64)
+    balance_after = models.DecimalField(max_digits=16, decimal_places=2)
+    created_by = models.CharField(max_length=100, help_text="actor (username) who posted it")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "reference"], name="account_credit_reference_unique"),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="account_credit_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.reference} {self.amount}"

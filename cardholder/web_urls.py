@@ -1,3 +1,12 @@
-from django.urls import path  # noqa: F401
+"""Cardholder web pages at ``/`` (server-rendered; see ``cardholder.views``)."""
+from django.urls import path
 
-urlpatterns: list = []
+from cardholder import views
+
+urlpatterns = [
+    path("", views.signin, name="cardholder-signin"),
+    path("activate", views.activate, name="cardholder-activate-page"),
+    path("signout", views.signout, name="cardholder-signout"),
+    path("me/", views.records, name="cardholder-records"),
+    path("me/receipts/<str:setl_id>", views.receipt, name="cardholder-receipt"),
+]

@@ -4,6 +4,7 @@ Leaf bytes are the RFC 8785 canonical JSON of
 ``{"clr_amt","clr_date","fixmedins_code","kind","payee","payer","setl_id"}`` with the amount as a
 2-place string; the leaf hash is SHA-256(0x00 ‖ leaf bytes).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,7 +17,14 @@ from core.money import fmt_money
 
 
 def leaf_document(
-    *, setl_id: str, kind: str, payer: str, payee: str, clr_amt: Decimal, fixmedins_code: str, clr_date: dt.date
+    *,
+    setl_id: str,
+    kind: str,
+    payer: str,
+    payee: str,
+    clr_amt: Decimal,
+    fixmedins_code: str,
+    clr_date: dt.date,
 ) -> dict[str, str]:
     return {
         "clr_amt": fmt_money(clr_amt) or "0.00",

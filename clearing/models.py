@@ -1,11 +1,16 @@
-"""Clearing models: cycles and the items they carry.
+"""Clearing models (spec/clearing.md): cycles and their items, the close's figures, signed heads
+and statements, prefund accounts and postings, the double-entry ledger, alerts and disputes.
 
-The rest of the clearing domain (positions, prefunds, ledger, statements, alerts, disputes) is
-added by the clearing services; see docs/architecture.md.
+Everything a close writes is guarded by a unique constraint so a repeated or concurrent close can
+never write it twice (guarantee 2); rows of a closed cycle are never updated.
 """
+
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
+
+MONEY = {"max_digits": 16, "decimal_places": 2}
 
 
 class Cycle(models.Model):
@@ -46,7 +51,12 @@ class CycleTransition(models.Model):
 
     class Meta:
         ordering = ["id"]
-        constraints = [models.UniqueConstraint(fields=["cycle", "to_status"], name="one_transition_per_state")]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "to_status"], name="one_transition_per_state")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cycle_id} {self.from_status}→{self.to_status}"
 
 
 class ClearingItem(models.Model):
@@ -65,10 +75,11 @@ class ClearingItem(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     payer = models.CharField(max_length=6)
     payee = models.CharField(max_length=6)
-    clr_amt = models.DecimalField(max_digits=16, decimal_places=2)
+    clr_amt = models.DecimalField(**MONEY)
     fixmedins_code = models.CharField(max_length=30)
-    cycle = models.ForeignKey(Cycle, to_field="clr_date", db_column="clr_date", on_delete=models.PROTECT,
-                              related_name="items")
+    cycle = models.ForeignKey(
+        Cycle, to_field="clr_date", db_column="clr_date", on_delete=models.PROTECT, related_name="items"
+    )
     leaf_hash = models.BinaryField(max_length=32)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -81,3 +92,257 @@ class ClearingItem(models.Model):
     @property
     def clr_date(self):  # noqa: ANN201 - a date
         return self.cycle_id
+
+
+class CycleHead(models.Model):
+    """The signed head of a closed cycle: its RFC 8785 canonical bytes, the raw 64-byte Ed25519
+    signature and the signing ``key_id`` (spec/clearing.md §Signed cycle head). One per cycle."""
+
+    cycle = models.OneToOneField(Cycle, on_delete=models.PROTECT, related_name="head")
+    canonical = models.BinaryField()
+    sha256 = models.CharField(max_length=64, unique=True)
+    signature = models.BinaryField()
+    key_id = models.CharField(max_length=30)
+    item_cnt = models.IntegerField()
+    tree_size = models.IntegerField()
+    gross = models.DecimalField(**MONEY)
+    net_funding = models.DecimalField(**MONEY)
+    netting_efficiency = models.DecimalField(max_digits=6, decimal_places=4)
+    merkle_root = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"head {self.cycle_id} {self.sha256[:12]}"
+
+
+class BilateralPosition(models.Model):
+    """Σ signed ``clr_amt`` and count of a closed cycle's cross-province items per (payer, payee)."""
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="bilateral_positions")
+    payer = models.CharField(max_length=6)
+    payee = models.CharField(max_length=6)
+    cnt = models.IntegerField()
+    amount = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["payer", "payee"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "payer", "payee"], name="one_bilateral_per_pair")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cycle_id} {self.payer}→{self.payee} {self.amount}"
+
+
+class NetPosition(models.Model):
+    """Per province of a closed cycle: ``receivable`` − ``payable`` = ``net`` (cross-province),
+    ``item_cnt`` (cross-province items as payer or payee), intra-province count and amount."""
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="net_positions")
+    admdvs = models.CharField(max_length=6)
+    receivable = models.DecimalField(**MONEY)
+    payable = models.DecimalField(**MONEY)
+    net = models.DecimalField(**MONEY)
+    item_cnt = models.IntegerField()
+    intra_cnt = models.IntegerField(default=0)
+    intra_amount = models.DecimalField(default=0, **MONEY)
+
+    class Meta:
+        ordering = ["admdvs"]
+        constraints = [models.UniqueConstraint(fields=["cycle", "admdvs"], name="one_net_per_province")]
+
+    def __str__(self) -> str:
+        return f"{self.cycle_id} {self.admdvs} {self.net}"
+
+
+class Remittance(models.Model):
+    """What a payee bureau passes on to an institution for a closed cycle; ``intra`` lines are the
+    intra-province items, listed apart (spec/clearing.md §Hospital remittance)."""
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="remittances")
+    admdvs = models.CharField(max_length=6)
+    fixmedins_code = models.CharField(max_length=30)
+    intra = models.BooleanField()
+    cnt = models.IntegerField()
+    amount = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["admdvs", "intra", "fixmedins_code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cycle", "fixmedins_code", "intra"], name="one_remittance_per_institution"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cycle_id} {self.fixmedins_code} {self.amount}"
+
+
+class Statement(models.Model):
+    """A province's signed statement of a closed cycle (canonical bytes, raw signature)."""
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="statements")
+    admdvs = models.CharField(max_length=6)
+    canonical = models.BinaryField()
+    signature = models.BinaryField()
+    key_id = models.CharField(max_length=30)
+
+    class Meta:
+        ordering = ["cycle", "admdvs"]
+        constraints = [models.UniqueConstraint(fields=["cycle", "admdvs"], name="one_statement_per_province")]
+
+    def __str__(self) -> str:
+        return f"statement {self.cycle_id} {self.admdvs}"
+
+
+class StatementAck(models.Model):
+    """The bureau's acknowledgement (确认) of its statement: recorded once, with user and time."""
+
+    statement = models.OneToOneField(Statement, on_delete=models.PROTECT, related_name="ack")
+    acked_by = models.CharField(max_length=150)
+    acked_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"ack {self.statement_id} by {self.acked_by}"
+
+
+class PrefundAccount(models.Model):
+    """A province's prefund (预付金) account: ``baseline`` set by the clearing house, ``balance``
+    moved only by postings (spec/clearing.md §Prefunding)."""
+
+    admdvs = models.CharField(max_length=6, unique=True)
+    baseline = models.DecimalField(**MONEY)
+    balance = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["admdvs"]
+
+    def __str__(self) -> str:
+        return f"{self.admdvs} {self.balance}"
+
+
+class PrefundPosting(models.Model):
+    """One movement of a prefund account (never edited): a deposit, a withdrawal or a cycle's net.
+    Idempotent on ``(account, reference)``; ``amount`` signed (withdrawals negative)."""
+
+    class Kind(models.TextChoices):
+        DEPOSIT = "deposit"
+        WITHDRAWAL = "withdrawal"
+        NET = "net"
+
+    account = models.ForeignKey(PrefundAccount, on_delete=models.PROTECT, related_name="postings")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    amount = models.DecimalField(**MONEY)
+    value_date = models.DateField()
+    reference = models.CharField(max_length=64)
+    balance_after = models.DecimalField(**MONEY)
+    cycle = models.ForeignKey(Cycle, null=True, blank=True, on_delete=models.PROTECT, related_name="postings")
+    created_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "reference"], name="one_posting_per_reference")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.reference} {self.amount}"
+
+
+class JournalEntry(models.Model):
+    """A double-entry journal entry: ≥ 2 legs summing to exactly 0.00 (a deferred constraint
+    trigger on PostgreSQL, migration 0002). ``reference`` is unique: one entry per close/posting."""
+
+    reference = models.CharField(max_length=80, unique=True)
+    description = models.CharField(max_length=200)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class JournalLeg(models.Model):
+    """One leg; ``amount`` positive = debit. Accounts: ``prefund:<admdvs>`` (the clearing house's
+    liability to a province) and ``bank`` (the clearing house's settlement bank account)."""
+
+    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="legs")
+    account = models.CharField(max_length=30)
+    amount = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.amount}"
+
+
+class Alert(models.Model):
+    """``low_prefund`` or ``funding_call`` raised by a close for a province (one of each kind per
+    province and cycle). ``amount`` is the balance (low_prefund) or the shortfall (funding_call)."""
+
+    class Kind(models.TextChoices):
+        LOW_PREFUND = "low_prefund"
+        FUNDING_CALL = "funding_call"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    admdvs = models.CharField(max_length=6)
+    cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="alerts")
+    amount = models.DecimalField(**MONEY)
+    threshold = models.DecimalField(null=True, blank=True, **MONEY)
+    due_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["kind", "admdvs", "cycle"], name="one_alert_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.admdvs} {self.amount}"
+
+
+class Dispute(models.Model):
+    """A payer bureau's dispute of a settlement item (spec/clearing.md §Disputes). One per item,
+    ever (unique ``setl_id``). Only :func:`clearing.services.disputes.dispute_transition` assigns
+    ``status``: open → escalated → upheld/rejected; open → upheld/rejected."""
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        ESCALATED = "escalated"
+        UPHELD = "upheld"
+        REJECTED = "rejected"
+
+    class Reason(models.TextChoices):
+        NOT_ELIGIBLE = "not_eligible"
+        NOT_COVERED = "not_covered"
+        DUPLICATE = "duplicate"
+        AMOUNT_ERROR = "amount_error"
+        OTHER = "other"
+
+    setl_id = models.CharField(max_length=30, unique=True)
+    item = models.OneToOneField(ClearingItem, on_delete=models.PROTECT, related_name="dispute")
+    payer = models.CharField(max_length=6)
+    payee = models.CharField(max_length=6)
+    fixmedins_code = models.CharField(max_length=30)
+    reason_code = models.CharField(max_length=20, choices=Reason.choices)
+    amount = models.DecimalField(**MONEY)
+    note = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    opened_by = models.CharField(max_length=150)
+    opened_at = models.DateTimeField()
+    escalated_by = models.CharField(max_length=150, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.CharField(max_length=150, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_amount = models.DecimalField(null=True, blank=True, **MONEY)
+    resolution_note = models.TextField(blank=True)
+    adjustment_setl_id = models.CharField(max_length=30, blank=True)
+
+    class Meta:
+        ordering = ["opened_at", "id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="dispute_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"dispute {self.setl_id} {self.status}"

@@ -1,17 +1,157 @@
-"""Reads of clearing data used by other apps (interfaces; the clearing work fills them in)."""
+"""Reads of clearing data, also used by other apps (settlement's reversal, cardholder receipts)."""
+
 from __future__ import annotations
 
+import base64
+import datetime as dt
+import json
 from typing import Any
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from clearing import merkle
+from clearing.leaf import leaf_bytes
+from clearing.models import ClearingItem, Cycle, CycleHead, Dispute, Statement
+from clearing.services.figures import cycle_items, leaf_hashes, setl_id_order
+from core.errors import Conflict, NotFound
+
+BLOCKING = (Dispute.Status.OPEN, Dispute.Status.ESCALATED, Dispute.Status.UPHELD)
 
 
 def settlement_blocking_dispute_exists(settlement_setl_id: str) -> bool:
     """True when the settlement has an open, escalated or upheld dispute (then a reversal answers
     ``409 disputed``). Call it while holding the settlement row lock."""
-    return False
+    return Dispute.objects.filter(setl_id=settlement_setl_id, status__in=BLOCKING).exists()
 
 
 def item_inclusion_proof(setl_id: str) -> dict[str, Any]:
     """RFC 9162 inclusion proof of a closed cycle's item (spec/clearing.md §Receipts):
     ``{"leaf", "leaf_index", "tree_size", "audit_path", "merkle_root", "head", "head_signature",
-    "key_id"}``. Raises ``409 not_yet_cleared`` before the close, ``404`` for unknown ids."""
-    raise NotImplementedError
+    "key_id"}``. Raises ``409 not_yet_cleared`` before the close, ``404`` for unknown ids.
+
+    One streaming pass over the cycle's leaf hashes (O(log n) memory)."""
+    item = ClearingItem.objects.select_related("cycle").filter(setl_id=setl_id).first()
+    if item is None:
+        raise NotFound("No such item.")
+    if item.cycle.status != Cycle.Status.CLOSED:
+        raise Conflict("not_yet_cleared", "the item's cycle is not closed yet")
+    head = CycleHead.objects.get(cycle=item.cycle)
+    clr_date = item.cycle_id
+    index = (
+        cycle_items(clr_date).filter(**{"setl_id__lt": item.setl_id}).count()
+        if not _pg()
+        else _index_pg(item)
+    )
+    path = merkle.inclusion_proof(leaf_hashes(clr_date), index, head.tree_size)
+    data = leaf_bytes(
+        setl_id=item.setl_id,
+        kind=item.kind,
+        payer=item.payer,
+        payee=item.payee,
+        clr_amt=item.clr_amt,
+        fixmedins_code=item.fixmedins_code,
+        clr_date=clr_date,
+    )
+    return {
+        "leaf": data.decode(),
+        "leaf_index": index,
+        "tree_size": head.tree_size,
+        "audit_path": [p.hex() for p in path],
+        "merkle_root": head.merkle_root,
+        "head": json.loads(bytes(head.canonical)),
+        "head_signature": base64.b64encode(bytes(head.signature)).decode(),
+        "key_id": head.key_id,
+    }
+
+
+def _pg() -> bool:
+    from django.db import connection
+
+    return connection.vendor == "postgresql"
+
+
+def _index_pg(item: ClearingItem) -> int:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(
+            'SELECT count(*) FROM clearing_clearingitem WHERE clr_date = %s AND setl_id COLLATE "C" < %s',
+            [item.cycle_id, item.setl_id],
+        )
+        return cur.fetchone()[0]
+
+
+def cycle_get(clr_date: dt.date) -> Cycle:
+    cycle = Cycle.objects.filter(clr_date=clr_date).select_related("head").first()
+    if cycle is None:
+        raise NotFound("No such cycle.")
+    return cycle
+
+
+def cycle_head(clr_date: dt.date) -> CycleHead | None:
+    return CycleHead.objects.filter(cycle__clr_date=clr_date).first()
+
+
+def cycle_head_required(clr_date: dt.date) -> CycleHead:
+    head = cycle_head(clr_date)
+    if head is None:
+        cycle_get(clr_date)
+        raise Conflict("cycle_not_closed", "the cycle is not closed yet")
+    return head
+
+
+def statement_get(clr_date: dt.date, admdvs: str) -> Statement:
+    head = cycle_head_required(clr_date)
+    st = Statement.objects.filter(cycle_id=head.cycle_id, admdvs=admdvs).select_related("cycle").first()
+    if st is None:
+        raise NotFound("No statement for this province.")
+    return st
+
+
+def items_visible(
+    clr_date: dt.date, scope: str | None, *, counterparty: str | None = None, kind: str | None = None
+) -> QuerySet[ClearingItem]:
+    """The cycle's items where ``scope`` is payer or payee (all for ``None``), in ``setl_id`` byte order."""
+    qs = ClearingItem.objects.filter(cycle_id=clr_date)
+    if scope is not None:
+        qs = qs.filter(Q(payer=scope) | Q(payee=scope))
+    if counterparty:
+        qs = qs.filter(Q(payer=counterparty) | Q(payee=counterparty))
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by(setl_id_order())
+
+
+def disputes_visible(scope: str | None, status: str | None = None) -> QuerySet[Dispute]:
+    qs = Dispute.objects.all()
+    if scope is not None:
+        qs = qs.filter(Q(payer=scope) | Q(payee=scope))
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("opened_at", "id")
+
+
+def disputes_overdue(scope: str | None) -> QuerySet[Dispute]:
+    """Open or escalated disputes older than ``DISPUTE_RESOLUTION_DAYS``."""
+    limit = timezone.now() - dt.timedelta(days=settings.DISPUTE_RESOLUTION_DAYS)
+    return disputes_visible(scope).filter(
+        status__in=(Dispute.Status.OPEN, Dispute.Status.ESCALATED), opened_at__lt=limit
+    )
+
+
+def items_page(
+    qs: QuerySet[ClearingItem], *, direction: str, key: str | None, size: int
+) -> tuple[list[ClearingItem], bool]:
+    """One page of ``qs`` (already in ``setl_id`` byte order) after or before ``key``. Returns
+    (rows in ascending order, whether more rows exist in that direction)."""
+    qs = qs.annotate(_k=setl_id_order())
+    if key is not None:
+        qs = qs.filter(_k__gt=key) if direction == "after" else qs.filter(_k__lt=key)
+    if direction == "before":
+        rows = list(qs.order_by(setl_id_order().desc())[: size + 1])
+        more = len(rows) > size
+        return list(reversed(rows[:size])), more
+    rows = list(qs[: size + 1])
+    return rows[:size], len(rows) > size

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core import views as core_views
+from core.apis import WhoAmIApi
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
@@ -11,6 +12,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
+    path("api/v1/whoami", WhoAmIApi.as_view(), name="whoami"),
     path("api/v1/", include("accounts.urls")),
     path("api/v1/", include("settlement.urls")),
     path("api/v1/", include("clearing.urls")),

@@ -1,8 +1,14 @@
 """Hash-chained audit log (spec/security.md §Audit).
 
-Writers call :func:`audit_log` inside their transaction (the record commits or rolls back with the
-write). :func:`audit_seal` links committed records in id order; :func:`audit_verify` re-computes
+Writers call :func:`audit_log` (or :func:`audit_principal`) inside their transaction, so the record
+commits or rolls back with the write. :func:`audit_seal` links committed records into the chain
+behind the writes (Celery beat every 5 s, and before each close); :func:`audit_verify` re-computes
 the chain. No personal data in clear: callers pass ids (``psn_no``, ``setl_id``) and codes only.
+
+Chain: sealed records in ``seal_seq`` order 1..N, ``record_hash = SHA-256(prev_hash ‖ RFC 8785 JSON
+of the record)``, ``prev_hash`` of #1 = 64 zeros. The head (last seq, id, hash) is also kept in
+:class:`core.models.AuditSealCheckpoint`, updated in the sealing transaction, so that deleting
+the last sealed record (which breaks no link) is detected as well as edits and deletions inside.
 """
 from __future__ import annotations
 
@@ -11,19 +17,20 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.canonical import canonical_bytes
 from core.middleware import request_id_var
-from core.models import AuditRecord
+from core.models import AuditRecord, AuditSealCheckpoint
 
 GENESIS = "0" * 64
+CHECKPOINT_PK = 1
 
 
 def audit_log(*, actor: str, role: str, action: str, object_type: str, object_id: str,
               detail: dict[str, Any] | None = None) -> AuditRecord:
-    """Append an (unsealed) audit record. ``detail`` must hold no personal data."""
+    """Append an (unsealed) audit record. ``detail`` must hold no personal data (JSON values only)."""
     return AuditRecord.objects.create(
         at=timezone.now(), actor=actor[:100], role=role, action=action, object_type=object_type,
         object_id=str(object_id)[:100], request_id=request_id_var.get(), detail=detail or {},
@@ -41,7 +48,7 @@ def audit_principal(principal: Any, action: str, object_type: str, object_id: st
 
 def _record_bytes(r: AuditRecord) -> bytes:
     return canonical_bytes({
-        "id": r.id, "at": r.at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "id": r.id, "seq": r.seal_seq, "at": r.at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "actor": r.actor, "role": r.role, "action": r.action, "object_type": r.object_type,
         "object_id": r.object_id, "request_id": r.request_id, "detail": r.detail,
     })
@@ -51,32 +58,49 @@ def _link(prev: str, r: AuditRecord) -> str:
     return hashlib.sha256(prev.encode() + _record_bytes(r)).hexdigest()
 
 
-def audit_seal(batch: int = 5000) -> int:
-    """Seal committed, unsealed records in id order. Returns how many were sealed.
+def _locked_checkpoint() -> AuditSealCheckpoint:
+    """The checkpoint row, locked for this transaction (created on first use)."""
+    head = AuditSealCheckpoint.objects.select_for_update().filter(pk=CHECKPOINT_PK).first()
+    if head is not None:
+        return head
+    try:
+        with transaction.atomic():
+            AuditSealCheckpoint.objects.create(pk=CHECKPOINT_PK, last_seq=0, last_id=0, last_hash=GENESIS)
+    except IntegrityError:  # another sealer created it first
+        pass
+    return AuditSealCheckpoint.objects.select_for_update().get(pk=CHECKPOINT_PK)
 
-    Holds an advisory lock (PostgreSQL) so two sealers never interleave.
+
+def audit_seal(batch: int = 5000) -> int:
+    """Seal committed, unsealed records (oldest id first), ``batch`` per transaction.
+
+    Returns how many were sealed. The checkpoint row is locked for each batch, so two sealers never
+    interleave; writers are never blocked (they only insert). A record whose transaction commits
+    after a higher id was sealed is simply sealed in a later run, at the end of the chain.
     """
     sealed = 0
     while True:
         with transaction.atomic():
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cur:
-                    cur.execute("SELECT pg_advisory_xact_lock(7302, 1)")
-            last = AuditRecord.objects.exclude(record_hash="").order_by("-id").first()
-            prev = last.record_hash if last else GENESIS
-            after = last.id if last else 0
-            rows = list(AuditRecord.objects.filter(id__gt=after, record_hash="").order_by("id")[:batch])
+            head = _locked_checkpoint()
+            rows = list(AuditRecord.objects.filter(seal_seq__isnull=True).order_by("id")[:batch])
             if not rows:
                 return sealed
+            prev, seq = head.last_hash, head.last_seq
             for r in rows:
-                r.prev_hash = prev
+                seq += 1
+                r.seal_seq, r.prev_hash = seq, prev
                 r.record_hash = prev = _link(prev, r)
-            AuditRecord.objects.bulk_update(rows, ["prev_hash", "record_hash"])
+            AuditRecord.objects.bulk_update(rows, ["seal_seq", "prev_hash", "record_hash"])
+            head.last_seq, head.last_id, head.last_hash = seq, rows[-1].id, prev
+            head.save(update_fields=["last_seq", "last_id", "last_hash", "updated_at"])
             sealed += len(rows)
 
 
 @dataclass
 class AuditVerdict:
+    """Result of :func:`audit_verify`: ``checked`` sealed records re-computed, ``unsealed`` waiting;
+    on failure ``first_bad_id`` (record id, or ``None`` when the chain's end is missing) and why."""
+
     ok: bool
     checked: int
     unsealed: int
@@ -85,20 +109,26 @@ class AuditVerdict:
 
 
 def audit_verify() -> AuditVerdict:
-    """Re-compute the chain over every sealed record; detects edits, deletions and re-ordering."""
-    prev = GENESIS
-    checked = 0
-    seen_unsealed = False
-    unsealed = 0
-    for r in AuditRecord.objects.order_by("id").iterator(chunk_size=5000):
-        if not r.record_hash:
-            seen_unsealed = True
-            unsealed += 1
-            continue
-        if seen_unsealed:
-            return AuditVerdict(False, checked, unsealed, r.id, "sealed record after an unsealed one")
+    """Re-compute the chain over every sealed record and compare its end with the checkpoint.
+
+    Detects an edited record (hash differs), a deleted or re-ordered one (``seal_seq`` gap or
+    ``prev_hash`` mismatch), a deleted last record or a rolled-back checkpoint (end ≠ checkpoint).
+    """
+    prev, checked, last_id = GENESIS, 0, 0
+    unsealed = AuditRecord.objects.filter(seal_seq__isnull=True).count()
+    sealed = AuditRecord.objects.filter(seal_seq__isnull=False).order_by("seal_seq")
+    for r in sealed.iterator(chunk_size=5000):
+        if r.seal_seq != checked + 1:
+            return AuditVerdict(False, checked, unsealed, r.id,
+                                f"sealed record #{checked + 1} is missing (next found is #{r.seal_seq})")
         if r.prev_hash != prev or _link(prev, r) != r.record_hash:
-            return AuditVerdict(False, checked, unsealed, r.id, "hash chain broken (edited or deleted record)")
-        prev = r.record_hash
-        checked += 1
+            return AuditVerdict(False, checked, unsealed, r.id,
+                                "hash chain broken (edited or deleted record)")
+        prev, checked, last_id = r.record_hash, checked + 1, r.id
+    head = AuditSealCheckpoint.objects.filter(pk=CHECKPOINT_PK).first()
+    head_seq, head_hash = (head.last_seq, head.last_hash) if head else (0, GENESIS)
+    if (head_seq, head_hash) != (checked, prev) or (head is not None and head.last_id != last_id):
+        return AuditVerdict(False, checked, unsealed, None,
+                            f"chain ends at #{checked} but the seal checkpoint says #{head_seq}: "
+                            "sealed records were deleted (or the checkpoint altered)")
     return AuditVerdict(True, checked, unsealed)

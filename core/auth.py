@@ -115,11 +115,12 @@ class BearerTokenAuthentication(BaseAuthentication):
         )
         if token is None or token.revoked_at is not None or token.expires_at <= timezone.now():
             raise Unauthorized("invalid_token", "The token is unknown, expired or revoked.")
-        if token.person_id is not None:
-            return Principal(role="cardholder", actor=token.person.psn_no, person=token.person, token=token), token
+        person = token.person
+        if person is not None:
+            return Principal(role="cardholder", actor=person.psn_no, person=person, token=token), token
         user = token.user
         profile = getattr(user, "staff_profile", None)
-        if profile is None or not user.is_active:
+        if user is None or profile is None or not user.is_active:
             raise Unauthorized("invalid_token", "The token's user has no role.")
         admdvs = None if profile.role == "clearing_staff" else profile.admdvs
         return Principal(role=profile.role, actor=user.username, user=user, admdvs=admdvs, token=token), token

@@ -7,6 +7,7 @@ turn every error, including 404/405/415/413/429 and database or broker outages, 
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -115,13 +116,15 @@ def problem_body(status: int, code: str, detail: str, **extra: Any) -> dict[str,
     return body
 
 
-def problem_response(status: int, code: str, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> Response:
+def problem_response(status: int, code: str, detail: str, headers: dict[str, str] | None = None,
+                     **extra: Any) -> Response:
     resp = Response(problem_body(status, code, detail, **extra), status=status, headers=headers)
     resp.content_type = PROBLEM_CONTENT_TYPE
     return resp
 
 
-def problem_http_response(status: int, code: str, detail: str, headers: dict[str, str] | None = None) -> HttpResponse:
+def problem_http_response(status: int, code: str, detail: str,
+                          headers: dict[str, str] | None = None) -> HttpResponse:
     """Plain Django response for errors raised outside DRF (middleware, URL resolver)."""
     import json
 
@@ -192,7 +195,7 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         if isinstance(exc, cls):
             headers = {}
             if isinstance(exc, drf_exceptions.Throttled):
-                headers["Retry-After"] = str(int(exc.wait or 1))
+                headers["Retry-After"] = str(max(1, math.ceil(getattr(exc, "wait", None) or 1)))
             if status == 401:
                 headers["WWW-Authenticate"] = 'Bearer realm="api"'
             detail = exc.detail if isinstance(exc, drf_exceptions.APIException) else str(exc)

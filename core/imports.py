@@ -50,5 +50,6 @@ def rows_from_json(data: Any) -> list[dict[str, str]]:
         raise Invalid([field_error("body", "not_a_list", "expected a JSON list of objects")])
     out = []
     for r in data:
-        out.append({str(k): ("" if v is None else v if isinstance(v, str) else json.dumps(v)) for k, v in r.items()})
+        out.append({str(k): ("" if v is None else v if isinstance(v, str) else json.dumps(v))
+                    for k, v in r.items()})
     return out

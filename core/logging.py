@@ -5,7 +5,10 @@ import logging
 import re
 
 # 18-digit resident ID (last may be X) or 15-digit legacy number.
-_CERTNO = re.compile(r"(?<![0-9A-Za-z])(\d{4})\d{10}(\d{3}[\dXx])(?![0-9A-Za-z])|(?<!\d)(\d{4})\d{7}(\d{4})(?!\d)")
+_CERTNO = re.compile(
+    r"(?<![0-9A-Za-z])(\d{4})\d{10}(\d{3}[\dXx])(?![0-9A-Za-z])"
+    r"|(?<!\d)(\d{4})\d{7}(\d{4})(?!\d)"
+)
 
 
 def mask_certno(certno: str | None) -> str | None:

@@ -7,9 +7,12 @@ from django.db import models
 class AuditRecord(models.Model):
     """One audited write or person lookup. No personal data in clear.
 
-    ``prev_hash``/``record_hash`` are filled by the sealer (``core.audit.audit_seal``) in id order:
-    ``record_hash = SHA-256(prev_hash ‖ canonical JSON of the record's fields)``; unsealed rows have
-    both empty. Writers never touch the chain head, so they never queue on it.
+    Writers insert rows with the chain columns empty. The sealer (``core.audit.audit_seal``) later
+    gives each committed row the next ``seal_seq`` (1, 2, 3, …) and
+    ``record_hash = SHA-256(prev_hash ‖ canonical JSON of the record's fields and seal_seq)``, where
+    ``prev_hash`` is the previous sealed record's hash (64 zeros for the first). The chain follows
+    ``seal_seq``, not ``id``: a transaction that took a low id but committed late is sealed later
+    instead of breaking the chain. Writers never touch the chain head, so they never queue on it.
     """
 
     at = models.DateTimeField(db_index=True)
@@ -20,6 +23,8 @@ class AuditRecord(models.Model):
     object_id = models.CharField(max_length=100)
     request_id = models.CharField(max_length=64, blank=True)
     detail = models.JSONField(default=dict, blank=True)
+    seal_seq = models.BigIntegerField(null=True, blank=True, unique=True,
+                                      help_text="position in the sealed chain (from 1); null = unsealed")
     prev_hash = models.CharField(max_length=64, blank=True)
     record_hash = models.CharField(max_length=64, blank=True, db_index=True)
 
@@ -28,3 +33,17 @@ class AuditRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.id} {self.action} {self.object_type}:{self.object_id}"
+
+
+class AuditSealCheckpoint(models.Model):
+    """The head of the sealed audit chain: one row (``pk=1``) the sealer updates in the same
+    transaction as the records it seals. ``audit_verify`` compares the chain's last record with it,
+    so deleting the *last* sealed record (which leaves no broken link behind) is detected too."""
+
+    last_seq = models.BigIntegerField(default=0)
+    last_id = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"seal #{self.last_seq} id={self.last_id}"

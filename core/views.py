@@ -1,6 +1,7 @@
 """Health endpoints and error pages (spec/security.md, issue 2 §7)."""
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
@@ -12,8 +13,19 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+def _redis_ok(url: str) -> str:
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping()
+    except Exception:  # noqa: BLE001
+        return "unavailable"
+    return "ok"
+
+
 def readyz(request: HttpRequest) -> HttpResponse:
-    """Database and cache/broker reachable → 200; else 503 problem+json with Retry-After."""
+    """Database and cache/broker reachable → 200 ``{"status": "ok", "checks": {...}}``; else 503
+    problem+json with Retry-After naming what is unavailable."""
     checks: dict[str, str] = {}
     try:
         with connection.cursor() as cur:
@@ -21,27 +33,13 @@ def readyz(request: HttpRequest) -> HttpResponse:
         checks["database"] = "ok"
     except Exception:  # noqa: BLE001
         checks["database"] = "unavailable"
-    from django.conf import settings
-
     if settings.REDIS_URL:
-        try:
-            import redis
-
-            redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1).ping()
-            checks["redis"] = "ok"
-        except Exception:  # noqa: BLE001
-            checks["redis"] = "unavailable"
-    if settings.CELERY_BROKER_URL and settings.CELERY_BROKER_URL.startswith("redis"):
-        try:
-            import redis
-
-            redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=1, socket_timeout=1).ping()
-            checks["broker"] = "ok"
-        except Exception:  # noqa: BLE001
-            checks["broker"] = "unavailable"
+        checks["redis"] = _redis_ok(settings.REDIS_URL)
+    if settings.CELERY_BROKER_URL.startswith("redis"):
+        checks["broker"] = _redis_ok(settings.CELERY_BROKER_URL)
     if any(v != "ok" for v in checks.values()):
-        resp = problem_http_response(503, "service_unavailable", f"Not ready: {checks}", headers={"Retry-After": "5"})
-        return resp
+        return problem_http_response(503, "service_unavailable", f"Not ready: {checks}",
+                                     headers={"Retry-After": "5"})
     return JsonResponse({"status": "ok", "checks": checks})
 
 

@@ -11,6 +11,7 @@ re-reads the status; the cut takes the same lock *exclusive* to flip ``open`` �
 that had not yet taken the lock sees ``cut`` and moves to the next day. On SQLite every write
 transaction is ``IMMEDIATE`` and so already serialised.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -109,9 +110,49 @@ def clearing_item_record(
     its ``cycle_id`` is the ``clr_date``.
     """
     cycle = cycle or cycle_for_write()
-    data = leaf_bytes(setl_id=setl_id, kind=kind, payer=payer, payee=payee, clr_amt=clr_amt,
-                      fixmedins_code=fixmedins_code, clr_date=cycle.clr_date)
-    return ClearingItem.objects.create(
-        setl_id=setl_id, kind=kind, payer=payer, payee=payee, clr_amt=clr_amt,
-        fixmedins_code=fixmedins_code, cycle=cycle, leaf_hash=leaf_hash(data),
+    data = leaf_bytes(
+        setl_id=setl_id,
+        kind=kind,
+        payer=payer,
+        payee=payee,
+        clr_amt=clr_amt,
+        fixmedins_code=fixmedins_code,
+        clr_date=cycle.clr_date,
     )
+    return ClearingItem.objects.create(
+        setl_id=setl_id,
+        kind=kind,
+        payer=payer,
+        payee=payee,
+        clr_amt=clr_amt,
+        fixmedins_code=fixmedins_code,
+        cycle=cycle,
+        leaf_hash=leaf_hash(data),
+    )
+
+
+_MOVES = {(Cycle.Status.OPEN, Cycle.Status.CUT), (Cycle.Status.CUT, Cycle.Status.CLOSED)}
+
+
+def cycle_transition(cycle: Cycle, to_status: str, *, actor: str, at: dt.datetime | None = None) -> Cycle:
+    """The one function that moves a cycle's status (spec/clearing.md §Cycles: only forward,
+    ``open`` → ``cut`` → ``closed``), recording who and when in :class:`CycleTransition`.
+
+    Call inside ``transaction.atomic`` holding the cycle row lock. Raises ``ValueError`` for any
+    other move; the unique (cycle, to_status) constraint makes a repeated move fail.
+    """
+    from clearing.models import CycleTransition
+
+    if (cycle.status, to_status) not in _MOVES:
+        raise ValueError(f"cycle {cycle.clr_date}: {cycle.status} → {to_status} is not allowed")
+    at = at or timezone.now()
+    CycleTransition.objects.create(
+        cycle=cycle, from_status=cycle.status, to_status=to_status, actor=actor[:100], at=at
+    )
+    fields = {"status": to_status}
+    if to_status == Cycle.Status.CUT:
+        fields["cut_at"] = at
+    Cycle.objects.filter(pk=cycle.pk).update(**fields)
+    for k, v in fields.items():
+        setattr(cycle, k, v)
+    return cycle

@@ -1,0 +1,38 @@
+# Kuasheng: the two commands of the README.
+#   make demo   the main job on the embedded default (SQLite, eager Celery; no services needed)
+#   make test   the whole test suite (embedded default, or PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
+# Both create .venv (Python 3.11) on first use and reinstall only when pyproject.toml changes.
+
+PYTHON_BOOT ?= python3.11
+VENV        := .venv
+PY          := $(VENV)/bin/python
+STAMP       := $(VENV)/.installed
+DEMO_ARGS   ?=
+PYTEST_ARGS ?=
+
+.PHONY: demo test lint typecheck venv
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+demo: $(STAMP)
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py import_reference data/examples
+	@if $(PY) manage.py help demo >/dev/null 2>&1; then \
+		$(PY) manage.py demo $(DEMO_ARGS); \
+	else \
+		$(PY) manage.py selfcheck; \
+	fi
+
+test: $(STAMP)
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy core config

@@ -1,0 +1,26 @@
+"""``manage.py create_client FIXMEDINS_CODE``: prints one JSON line ``{"client_id", "secret"}``
+(spec/operations.md §Commands). The secret is shown only here."""
+from __future__ import annotations
+
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.services import client_create
+from core.errors import DomainError
+from core.principals import Principal
+
+
+class Command(BaseCommand):
+    help = "Create an API client for an institution; prints {\"client_id\", \"secret\"} as one JSON line."
+
+    def add_arguments(self, parser):  # noqa: ANN001, ANN201
+        parser.add_argument("fixmedins_code")
+
+    def handle(self, *args, **options):  # noqa: ANN002, ANN003, ANN201
+        principal = Principal(role="clearing_staff", actor="manage.py create_client")
+        try:
+            client, secret = client_create(fixmedins_code=options["fixmedins_code"], principal=principal)
+        except DomainError as e:
+            raise CommandError(e.detail) from None
+        self.stdout.write(json.dumps({"client_id": client.client_id, "secret": secret}))

@@ -1,0 +1,69 @@
+"""Field checks shared by the reference-data importers. Each check returns the clean value or
+raises :class:`RowError` naming the field and a stable code; importers turn it into a rejected row
+``{"row", "field", "code"}`` (spec/bureau-api.md §Reference data)."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+from accounts.models import Region
+
+ADMDVS_RE = re.compile(r"^\d{6}$")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class RowError(Exception):
+    def __init__(self, field: str, code: str) -> None:
+        super().__init__(f"{field}: {code}")
+        self.field, self.code = field, code
+
+
+def text(row: dict[str, str], field: str, *, required: bool = True, max_length: int | None = None) -> str:
+    """NFKC-normalised, trimmed text; ``required`` → ``RowError(field, "required")`` when empty."""
+    value = unicodedata.normalize("NFKC", row.get(field) or "").strip()
+    if required and not value:
+        raise RowError(field, "required")
+    if max_length is not None and len(value) > max_length:
+        raise RowError(field, "too_long")
+    return value
+
+
+def choice(row: dict[str, str], field: str, allowed: tuple[str, ...], *, default: str | None = None) -> str:
+    value = text(row, field, required=default is None)
+    if not value and default is not None:
+        return default
+    if value not in allowed:
+        raise RowError(field, "invalid_choice")
+    return value
+
+
+def date(row: dict[str, str], field: str, *, required: bool = True) -> dt.date | None:
+    """ISO date ``YYYY-MM-DD``."""
+    value = text(row, field, required=required)
+    if not value:
+        return None
+    if not DATE_RE.match(value):
+        raise RowError(field, "invalid_date")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise RowError(field, "invalid_date") from None
+
+
+def known_provinces() -> frozenset[str]:
+    return frozenset(Region.objects.filter(level=Region.Level.PROVINCE).values_list("admdvs", flat=True))
+
+
+def admdvs(row: dict[str, str], field: str, provinces: frozenset[str], province: str | None) -> str:
+    """A 6-digit region code whose province is listed; ``wrong_province`` when ``province`` is given
+    and the code lies elsewhere."""
+    value = text(row, field)
+    if not ADMDVS_RE.match(value):
+        raise RowError(field, "invalid_admdvs")
+    prov = value[:2] + "0000"
+    if prov not in provinces:
+        raise RowError(field, "unknown_region")
+    if province is not None and prov != province:
+        raise RowError(field, "wrong_province")
+    return value

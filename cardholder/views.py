@@ -1,0 +1,163 @@
+"""Cardholder web pages (spec/cardholder-api.md, last paragraph): sign in, activation, records with
+the split of each bill, accumulator bars and a receipt checked server-side. Server-rendered Django
+templates, local static files; every page works without JavaScript.
+
+Pages: ``/`` sign in · ``/activate`` · ``/me/`` records and accumulators (``?year=``) ·
+``/me/receipts/<setl_id>`` verified receipt · ``/signout`` (POST).
+"""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.models import Person, Region
+from cardholder import labels, selectors, services
+from cardholder.verify import verify_receipt
+from cardholder.web_auth import cardholder_page, session_person, session_sign_in, session_sign_out
+from core.crypto import KeyError_, signing_key
+from core.errors import DomainError
+from core.money import fmt_money
+
+
+def _address(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def _error_text(exc: DomainError) -> str:
+    if exc.code == "too_many_attempts":
+        minutes = max(1, (int(exc.headers.get("Retry-After", "60")) + 59) // 60)
+        return f"尝试次数过多，请约 {minutes} 分钟后再试。Too many attempts; try again later."
+    return labels.ERROR_TEXT.get(exc.code, exc.detail)
+
+
+@require_http_methods(["GET", "POST"])
+def signin(request: HttpRequest) -> HttpResponse:
+    """Sign-in form (certno + password). Same lockouts as ``POST /api/v1/cardholder/token``."""
+    if session_person(request) is not None:
+        return redirect("cardholder-records")
+    error, certno = "", ""
+    if request.method == "POST":
+        certno = request.POST.get("certno", "")
+        try:
+            person = services.cardholder_authenticate(
+                certno=certno, password=request.POST.get("password", ""), address=_address(request),
+                channel="web")
+        except DomainError as exc:
+            error = _error_text(exc)
+        else:
+            session_sign_in(request, person)
+            return redirect("cardholder-records")
+    status = 429 if "过多" in error else (400 if error else 200)
+    return render(request, "cardholder/signin.html", {"error": error, "certno": certno}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def activate(request: HttpRequest) -> HttpResponse:
+    """Activation form (certno, card number, password twice)."""
+    error, done = "", False
+    if request.method == "POST":
+        password = request.POST.get("password", "")
+        if password != request.POST.get("password2", ""):
+            error = "两次输入的密码不一致。The passwords differ."
+        else:
+            try:
+                services.cardholder_activate(certno=request.POST.get("certno", ""),
+                                             card_no=request.POST.get("card_no", ""), password=password,
+                                             address=_address(request), channel="web")
+                done = True
+            except DomainError as exc:
+                error = _error_text(exc)
+    return render(request, "cardholder/activate.html", {"error": error, "done": done},
+                  status=400 if error else 200)
+
+
+@require_POST
+def signout(request: HttpRequest) -> HttpResponse:
+    session_sign_out(request)
+    return redirect("cardholder-signin")
+
+
+def _bar(used: Decimal | None, limit: Decimal | None) -> int | None:
+    """Percent of ``limit`` used (0–100), ``None`` without a limit."""
+    if limit is None or used is None:
+        return None
+    if limit <= 0:
+        return 100
+    return int(min(Decimal(100), used * 100 / limit))
+
+
+@cardholder_page
+def records(request: HttpRequest, person: Person) -> HttpResponse:
+    """Profile, accumulators as bars and the records of a year with the split of each bill."""
+    this_year = selectors.today_shanghai().year
+    raw_year = request.GET.get("year", "")
+    year = int(raw_year) if raw_year.isdigit() and 1900 <= int(raw_year) <= 2999 else this_year
+    profile = selectors.person_profile(person=person)
+    rows = selectors.person_records(person=person, year=year)
+    regions = dict(Region.objects.values_list("admdvs", "name"))
+    for row in rows:
+        area = row["mdtrtarea_admvs"]
+        row["region_name"] = regions.get(area) or regions.get(area[:2] + "0000", "")
+        row["med_type_label"] = labels.MED_TYPE.get(row["med_type"], row["med_type"])
+        row["status_label"] = labels.STATUS.get(row["status"], row["status"])
+        row["split"] = [(labels.SPLIT[f], f, fmt_money(row[f]) if f != "pool_prop_selfpay" else str(row[f]))
+                        for f in labels.SPLIT]
+    accs = [
+        {"view": a, "group_label": labels.GROUP.get(a.med_type_group, a.med_type_group),
+         "insutype_label": labels.INSUTYPE.get(a.insutype, a.insutype),
+         "dedc_pct": _bar(a.deductible_used, a.deductible), "cap_pct": _bar(a.fund_paid, a.annual_cap)}
+        for a in selectors.person_accumulator_views(person=person, year=year)
+    ]
+    for f in profile["filings"]:
+        f["type_label"] = labels.FILING_TYPE.get(f["filing_type"], f["filing_type"])
+        f["region_name"] = regions.get(f["mdtrtarea_admvs"], "")
+    context = {
+        "profile": profile, "records": rows, "accumulators": accs, "year": year,
+        "years": list(range(this_year, this_year - 5, -1)),
+        "insutype_label": labels.INSUTYPE.get(profile["insutype"], profile["insutype"]),
+        "insuplc_name": regions.get(profile["insuplc_admdvs"], ""),
+    }
+    return render(request, "cardholder/records.html", context)
+
+
+def receipt_check(receipt: dict[str, Any], record: dict[str, Any]) -> Any:
+    """Verify ``receipt`` with the published key named by its ``key_id``; the leaf must name this
+    record's ``setl_id``, ``clr_amt``, ``clr_date`` and ``fixmedins_code``."""
+    expected = {"setl_id": record["setl_id"], "clr_amt": fmt_money(record["clr_amt"]),
+                "clr_date": record["clr_date"].isoformat(), "fixmedins_code": record["fixmedins_code"]}
+    try:
+        public = signing_key(str(receipt.get("key_id", ""))).public
+    except KeyError_:
+        from cardholder.verify import ReceiptCheck
+
+        return ReceiptCheck(ok=False, steps={"signature": False}, reason="unknown signing key")
+    return verify_receipt(receipt, public, expected)
+
+
+@cardholder_page
+def receipt(request: HttpRequest, person: Person, setl_id: str) -> HttpResponse:
+    """The record's receipt, checked here with an RFC 9162 verifier and the Ed25519 head
+    signature: 已验证 verified, 验证失败 failed, or 尚未清算 not yet cleared (409)."""
+    try:
+        record = selectors.person_record(person=person, setl_id=setl_id)
+    except DomainError:
+        return render(request, "cardholder/receipt.html", {"missing": True}, status=404)
+    context: dict[str, Any] = {"record": record, "clr_amt": fmt_money(record["clr_amt"])}
+    try:
+        proof = selectors.person_receipt(person=person, setl_id=setl_id)
+    except DomainError as exc:
+        if exc.code != "not_yet_cleared":
+            raise
+        context["not_cleared"] = True
+        return render(request, "cardholder/receipt.html", context, status=409)
+    check = receipt_check(proof, record)
+    context.update({
+        "check": check, "proof": proof, "steps": [(labels.STEP[k], v) for k, v in check.steps.items()],
+        "proof_json": json.dumps(proof, ensure_ascii=False, indent=2),
+    })
+    return render(request, "cardholder/receipt.html", context)

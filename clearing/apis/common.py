@@ -1,0 +1,115 @@
+"""Shared pieces of the clearing APIs: money fields, date path parameters, page-number pagination,
+CSV passthrough, the problem+json schema component."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field
+from rest_framework import serializers
+from rest_framework.renderers import BaseRenderer
+from rest_framework.request import Request
+
+from core.errors import Invalid, NotFound, field_error
+from core.money import fmt_money, fmt_ratio, parse_money
+from core.permissions import province_scope
+from core.principals import Principal
+
+PROBLEM = OpenApiResponse(OpenApiTypes.OBJECT, description="application/problem+json (RFC 9457)")
+ERRORS = {400: PROBLEM, 401: PROBLEM, 403: PROBLEM, 404: PROBLEM}
+DATE_PARAM = OpenApiParameter("clr_date", str, OpenApiParameter.PATH, description="business day YYYY-MM-DD")
+MAX_PAGE = 1000
+
+
+@extend_schema_field({"type": "string", "pattern": r"^-?\d{1,14}\.\d{2}$"})
+class MoneyField(serializers.Field):
+    """Money as a 2-place string; input refuses numbers, other precisions, signs (400 invalid)."""
+
+    def __init__(self, *, allow_negative: bool = False, **kw: Any) -> None:
+        self.allow_negative = allow_negative
+        super().__init__(**kw)
+
+    def to_internal_value(self, data: Any):  # noqa: ANN201 - Decimal
+        try:
+            return parse_money(data, allow_negative=self.allow_negative)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc), code="invalid_money") from None
+
+    def to_representation(self, value: Any) -> str | None:
+        return fmt_money(value)
+
+
+@extend_schema_field({"type": "string", "pattern": r"^\d\.\d{4}$"})
+class RatioField(serializers.Field):
+    def to_representation(self, value: Any) -> str | None:
+        return fmt_ratio(value)
+
+
+class CSVRenderer(BaseRenderer):
+    """Lets ``?format=csv`` through DRF's content negotiation; the views return the CSV themselves."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
+    ) -> bytes:
+        return data if isinstance(data, bytes) else str(data).encode()
+
+
+def parse_date(value: str) -> dt.date:
+    """A ``YYYY-MM-DD`` path segment; an impossible date → 404."""
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise NotFound("No such cycle.") from None
+
+
+def scope_of(request: Request) -> str | None:
+    """The caller's province (bureau) or ``None`` (clearing staff: all)."""
+    principal: Principal = request.user
+    return province_scope(principal)
+
+
+def staff_province(request: Request) -> str:
+    """The province a statement request is about: the bureau's own, or staff's ``?admdvs=``."""
+    scope = scope_of(request)
+    if scope is not None:
+        return scope
+    admdvs = request.query_params.get("admdvs", "")
+    if not (len(admdvs) == 6 and admdvs.isdigit()):
+        raise Invalid([field_error("admdvs", "required", "clearing staff must name the province (?admdvs=)")])
+    return admdvs[:2] + "0000"
+
+
+def page_params(request: Request) -> tuple[int, int]:
+    try:
+        page = int(request.query_params.get("page", "1"))
+        size = int(request.query_params.get("page_size", "100"))
+    except ValueError:
+        raise Invalid([field_error("page", "invalid", "page and page_size must be integers")]) from None
+    if page < 1 or not 1 <= size <= MAX_PAGE:
+        raise Invalid([field_error("page_size", "invalid", f"page ≥ 1 and 1 ≤ page_size ≤ {MAX_PAGE}")])
+    return page, size
+
+
+def paginate(request: Request, qs: Any, serialize: Any) -> dict[str, Any]:
+    """``{"count", "next", "previous", "results"}`` with ``?page=``/``?page_size=``."""
+    page, size = page_params(request)
+    count = qs.count()
+    rows = list(qs[(page - 1) * size : page * size])
+
+    def link(p: int) -> str:
+        q = request.query_params.copy()
+        q["page"], q["page_size"] = str(p), str(size)
+        return request.build_absolute_uri(request.path) + "?" + q.urlencode()
+
+    return {
+        "count": count,
+        "next": link(page + 1) if page * size < count else None,
+        "previous": link(page - 1) if page > 1 else None,
+        "results": [serialize(r) for r in rows],
+    }

@@ -1,0 +1,234 @@
+"""Cycles, heads, statements, acknowledgement and the staff close (spec/bureau-api.md)."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from clearing import selectors
+from clearing.apis.common import (
+    ERRORS,
+    PROBLEM,
+    CSVRenderer,
+    MoneyField,
+    RatioField,
+    paginate,
+    parse_date,
+    scope_of,
+    staff_province,
+)
+from clearing.models import Cycle, NetPosition
+from clearing.services.statements import statement_ack
+from core.permissions import roles
+
+STAFF = roles("bureau", "clearing_staff")
+
+
+class CycleListApi(APIView):
+    """``GET /api/v1/cycles``: every cycle, oldest first, paginated; figures null until closed;
+    ``net`` is the caller's province's (null for clearing staff)."""
+
+    permission_classes = [STAFF]
+
+    class OutputSerializer(serializers.Serializer):
+        clr_date = serializers.DateField()
+        status = serializers.CharField()
+        item_cnt = serializers.IntegerField(allow_null=True)
+        gross = MoneyField(allow_null=True)
+        net_funding = MoneyField(allow_null=True)
+        netting_efficiency = RatioField(allow_null=True)
+        net = MoneyField(allow_null=True)
+
+    @extend_schema(operation_id="cycles_list", responses={200: OutputSerializer(many=True), **ERRORS})
+    def get(self, request: Request) -> Response:
+        scope = scope_of(request)
+        qs = Cycle.objects.select_related("head").order_by("clr_date", "id")
+        nets = dict(NetPosition.objects.filter(admdvs=scope).values_list("cycle_id", "net")) if scope else {}
+
+        def row(c: Cycle) -> dict:
+            head = getattr(c, "head", None) if c.status == Cycle.Status.CLOSED else None
+            return self.OutputSerializer(
+                {
+                    "clr_date": c.clr_date,
+                    "status": c.status,
+                    "item_cnt": head.item_cnt if head else None,
+                    "gross": head.gross if head else None,
+                    "net_funding": head.net_funding if head else None,
+                    "netting_efficiency": head.netting_efficiency if head else None,
+                    "net": (nets.get(c.pk, 0) if head else None) if scope else None,
+                }
+            ).data
+
+        return Response(paginate(request, qs, row))
+
+
+class CycleDetailApi(APIView):
+    """``GET /api/v1/cycles/{clr_date}``: ``{"clr_date", "status", "head", "signature" (base64),
+    "key_id"}``; ``head`` null until closed."""
+
+    permission_classes = [STAFF]
+
+    @extend_schema(operation_id="cycles_detail", responses={200: OpenApiTypes.OBJECT, **ERRORS})
+    def get(self, request: Request, clr_date: str) -> Response:
+        cycle = selectors.cycle_get(parse_date(clr_date))
+        head = selectors.cycle_head(cycle.clr_date)
+        return Response(
+            {
+                "clr_date": cycle.clr_date.isoformat(),
+                "status": cycle.status,
+                "head": json.loads(bytes(head.canonical)) if head else None,
+                "signature": base64.b64encode(bytes(head.signature)).decode() if head else None,
+                "key_id": head.key_id if head else None,
+            }
+        )
+
+
+def _bytes(data: bytes, content_type: str, filename: str) -> HttpResponse:
+    resp = HttpResponse(data, content_type=content_type)
+    resp["Content-Disposition"] = f'inline; filename="{filename}"'
+    return resp
+
+
+class HeadBytesApi(APIView):
+    """``GET /api/v1/cycles/{clr_date}/head.json`` (canonical bytes) and ``/head.sig`` (raw 64-byte
+    Ed25519 signature). ``409 cycle_not_closed`` before the close."""
+
+    permission_classes = [STAFF]
+    part = "json"
+
+    @extend_schema(
+        operation_id="cycles_head_bytes",
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 409: PROBLEM, **ERRORS},
+    )
+    def get(self, request: Request, clr_date: str) -> HttpResponse:
+        head = selectors.cycle_head_required(parse_date(clr_date))
+        if self.part == "json":
+            return _bytes(bytes(head.canonical), "application/json", f"head-{clr_date}.json")
+        return _bytes(bytes(head.signature), "application/octet-stream", f"head-{clr_date}.sig")
+
+
+def statement_csv(doc: dict) -> bytes:
+    """Bilateral and remittance lines as CSV, UTF-8 with BOM (for spreadsheet users)."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow(["section", "code", "payable", "receivable", "payable_cnt", "receivable_cnt", "amount", "cnt"])
+    for b in doc["bilateral"]:
+        w.writerow(
+            [
+                "bilateral",
+                b["counterparty"],
+                b["payable"],
+                b["receivable"],
+                b["payable_cnt"],
+                b["receivable_cnt"],
+                "",
+                "",
+            ]
+        )
+    for section in ("hospital_remittance", "intra_province_remittance"):
+        for r in doc[section]:
+            w.writerow([section, r["fixmedins_code"], "", "", "", "", r["amount"], r["cnt"]])
+    return "\ufeff".encode() + out.getvalue().encode()
+
+
+class StatementApi(APIView):
+    """``GET /api/v1/cycles/{clr_date}/statement`` (staff add ``?admdvs=``): ``{"statement",
+    "key_id", "signature"}``; ``?format=csv`` the lines as CSV; ``/statement.json`` the canonical
+    bytes, ``/statement.sig`` the raw signature."""
+
+    permission_classes = [STAFF]
+    renderer_classes = [JSONRenderer, CSVRenderer]
+    part = "envelope"
+
+    @extend_schema(
+        operation_id="cycles_statement",
+        parameters=[
+            OpenApiParameter("admdvs", str, description="clearing staff: the province"),
+            OpenApiParameter("format", str, enum=["csv"], description="csv: the lines as CSV"),
+        ],
+        responses={200: OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.STR, 409: PROBLEM, **ERRORS},
+    )
+    def get(self, request: Request, clr_date: str) -> HttpResponse:
+        st = selectors.statement_get(parse_date(clr_date), staff_province(request))
+        data = bytes(st.canonical)
+        name = f"statement-{clr_date}-{st.admdvs}"
+        if self.part == "json":
+            return _bytes(data, "application/json", name + ".json")
+        if self.part == "sig":
+            return _bytes(bytes(st.signature), "application/octet-stream", name + ".sig")
+        if request.query_params.get("format") == "csv":
+            resp = HttpResponse(statement_csv(json.loads(data)), content_type="text/csv; charset=utf-8")
+            resp["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+            return resp
+        return Response(
+            {
+                "statement": json.loads(data),
+                "key_id": st.key_id,
+                "signature": base64.b64encode(bytes(st.signature)).decode(),
+            }
+        )
+
+
+class StatementAckApi(APIView):
+    """``POST /api/v1/cycles/{clr_date}/statement/ack``: the bureau confirms its statement; 201
+    the first time, 200 unchanged after. ``{"clr_date", "admdvs", "acked_by", "acked_at"}``."""
+
+    permission_classes = [roles("bureau")]
+
+    @extend_schema(
+        operation_id="cycles_statement_ack",
+        request=None,
+        responses={200: OpenApiTypes.OBJECT, 201: OpenApiTypes.OBJECT, 409: PROBLEM, **ERRORS},
+    )
+    def post(self, request: Request, clr_date: str) -> Response:
+        ack, created = statement_ack(principal=request.user, clr_date=parse_date(clr_date))
+        return Response(
+            {
+                "clr_date": clr_date,
+                "admdvs": request.user.admdvs,
+                "acked_by": ack.acked_by,
+                "acked_at": ack.acked_at.isoformat(),
+            },
+            status=201 if created else 200,
+        )
+
+
+class CycleCloseApi(APIView):
+    """``POST /api/v1/cycles/{clr_date}/close`` (clearing staff): 202 ``{"task_id"}`` when the
+    close is queued, 200 ``{"clr_date", "status", "head_sha256"}`` when already closed. Errors of
+    the close (``409 previous_cycle_open``, ``422 cycle_not_open``) are checked before queuing."""
+
+    permission_classes = [roles("clearing_staff")]
+
+    @extend_schema(
+        operation_id="cycles_close",
+        request=None,
+        responses={
+            200: OpenApiTypes.OBJECT,
+            202: OpenApiTypes.OBJECT,
+            409: PROBLEM,
+            422: OpenApiResponse(description="cycle_not_open"),
+            **ERRORS,
+        },
+    )
+    def post(self, request: Request, clr_date: str) -> Response:
+        from clearing.services.close import close_precheck
+        from clearing.tasks import close_cycle
+
+        day = parse_date(clr_date)
+        closed = close_precheck(day)
+        if closed is None:
+            result = close_cycle.delay(day.isoformat(), request.user.actor)
+            return Response({"task_id": result.id, "clr_date": day.isoformat()}, status=202)
+        return Response({"clr_date": day.isoformat(), "status": "closed", "head_sha256": closed.sha256})

@@ -1,0 +1,192 @@
+"""Items behind a statement (cursor pagination, streamed CSV), inclusion proofs and public keys
+(spec/bureau-api.md §Cycles and statements)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import io
+import json
+from collections.abc import Iterator
+
+from django.http import HttpResponse, StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from clearing import selectors
+from clearing.apis.common import ERRORS, PROBLEM, CSVRenderer, MoneyField, parse_date, scope_of
+from clearing.models import ClearingItem
+from core.crypto import signing_keys
+from core.errors import Invalid, NotFound, field_error
+from core.permissions import AllowAnyone, roles
+
+STAFF = roles("bureau", "clearing_staff")
+FIELDS = ["setl_id", "kind", "payer", "payee", "clr_amt", "fixmedins_code", "clr_date"]
+
+
+class ItemSerializer(serializers.Serializer):
+    setl_id = serializers.CharField()
+    kind = serializers.CharField()
+    payer = serializers.CharField()
+    payee = serializers.CharField()
+    clr_amt = MoneyField()
+    fixmedins_code = serializers.CharField()
+    clr_date = serializers.DateField()
+
+
+def _cursor(direction: str, setl_id: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps({direction: setl_id}).encode()).decode()
+
+
+def _read_cursor(value: str) -> tuple[str, str]:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(value.encode()))
+        ((direction, setl_id),) = data.items()
+        if direction not in ("after", "before") or not isinstance(setl_id, str):
+            raise ValueError
+        return direction, setl_id
+    except (ValueError, binascii.Error, TypeError, AttributeError):
+        raise Invalid([field_error("cursor", "invalid", "not a cursor this endpoint issued")]) from None
+
+
+class ItemListApi(APIView):
+    """``GET /api/v1/cycles/{clr_date}/items?counterparty=&kind=&cursor=&page_size=``: the cycle's
+    items where the caller's province is payer or payee (staff: all), ordered by ``setl_id`` (bytes):
+    ``{"next", "previous", "results"}``; ``?format=csv`` streams them all as CSV (UTF-8, BOM)."""
+
+    permission_classes = [STAFF]
+    renderer_classes = [JSONRenderer, CSVRenderer]
+
+    @extend_schema(
+        operation_id="cycles_items",
+        parameters=[
+            OpenApiParameter("counterparty", str),
+            OpenApiParameter("kind", str, enum=list(ClearingItem.Kind.values)),
+            OpenApiParameter("cursor", str),
+            OpenApiParameter("page_size", int),
+            OpenApiParameter("format", str, enum=["csv"]),
+        ],
+        responses={200: ItemSerializer(many=True), (200, "text/csv"): OpenApiTypes.STR, **ERRORS},
+    )
+    def get(self, request: Request, clr_date: str) -> HttpResponse:
+        day = parse_date(clr_date)
+        selectors.cycle_get(day)
+        kind = request.query_params.get("kind") or None
+        if kind and kind not in ClearingItem.Kind.values:
+            raise Invalid([field_error("kind", "invalid_choice", "settlement, reversal or adjustment")])
+        qs = selectors.items_visible(
+            day, scope_of(request), counterparty=request.query_params.get("counterparty"), kind=kind
+        )
+        if request.query_params.get("format") == "csv":
+            resp = StreamingHttpResponse(_csv_rows(qs), content_type="text/csv; charset=utf-8")
+            resp["Content-Disposition"] = f'attachment; filename="items-{clr_date}.csv"'
+            return resp
+        try:
+            size = int(request.query_params.get("page_size", "100"))
+        except ValueError:
+            size = 0
+        if not 1 <= size <= 1000:
+            raise Invalid([field_error("page_size", "invalid", "1 ≤ page_size ≤ 1000")])
+        cursor = request.query_params.get("cursor")
+        direction, key = _read_cursor(cursor) if cursor else ("after", None)
+        rows, has_more = selectors.items_page(qs, direction=direction, key=key, size=size)
+        base = request.build_absolute_uri(request.path)
+
+        def link(d: str, k: str) -> str:
+            q = request.query_params.copy()
+            q["cursor"] = _cursor(d, k)
+            return base + "?" + q.urlencode()
+
+        forward = direction == "after"
+        nxt = link("after", rows[-1].setl_id) if rows and (has_more if forward else True) else None
+        prev = (
+            link("before", rows[0].setl_id) if rows and (key is not None if forward else has_more) else None
+        )
+        return Response({"next": nxt, "previous": prev, "results": ItemSerializer(rows, many=True).data})
+
+
+def _csv_rows(qs) -> Iterator[bytes]:  # noqa: ANN001
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(FIELDS)
+    yield "\ufeff".encode() + buf.getvalue().encode()
+    for item in qs.iterator(chunk_size=2000):
+        buf.seek(0)
+        buf.truncate()
+        w.writerow(
+            [
+                item.setl_id,
+                item.kind,
+                item.payer,
+                item.payee,
+                f"{item.clr_amt:.2f}",
+                item.fixmedins_code,
+                item.cycle_id.isoformat(),
+            ]
+        )
+        yield buf.getvalue().encode()
+
+
+class ItemProofApi(APIView):
+    """``GET /api/v1/cycles/{clr_date}/items/{setl_id}/proof``: the RFC 9162 inclusion proof
+    (spec/clearing.md §Receipts); ``409 not_yet_cleared`` before the close; 404 outside scope."""
+
+    permission_classes = [STAFF]
+
+    @extend_schema(
+        operation_id="cycles_item_proof", responses={200: OpenApiTypes.OBJECT, 409: PROBLEM, **ERRORS}
+    )
+    def get(self, request: Request, clr_date: str, setl_id: str) -> Response:
+        day = parse_date(clr_date)
+        scope = scope_of(request)
+        item = ClearingItem.objects.filter(setl_id=setl_id, cycle_id=day).first()
+        if item is None or (scope is not None and scope not in (item.payer, item.payee)):
+            raise NotFound("No such item.")
+        return Response(selectors.item_inclusion_proof(setl_id))
+
+
+class KeyListApi(APIView):
+    """``GET /api/v1/keys`` (no auth): ``[{"key_id", "algorithm", "public_key_pem", "current"}]``,
+    every signing key ever configured, newest last."""
+
+    permission_classes = [AllowAnyone]
+    authentication_classes: list = []
+
+    @extend_schema(operation_id="keys_list", auth=[], responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request) -> Response:
+        keys = signing_keys()
+        return Response(
+            [
+                {
+                    "key_id": k.key_id,
+                    "algorithm": "Ed25519",
+                    "public_key_pem": k.public_pem(),
+                    "current": k is keys[-1],
+                }
+                for k in keys
+            ]
+        )
+
+
+class KeyPemApi(APIView):
+    """``GET /api/v1/keys/{key_id}.pem`` (no auth): the public key as PEM (SubjectPublicKeyInfo)."""
+
+    permission_classes = [AllowAnyone]
+    authentication_classes: list = []
+
+    @extend_schema(
+        operation_id="keys_pem",
+        auth=[],
+        responses={(200, "application/x-pem-file"): OpenApiTypes.STR, 404: PROBLEM},
+    )
+    def get(self, request: Request, key_id: str) -> HttpResponse:
+        for k in signing_keys():
+            if k.key_id == key_id:
+                return HttpResponse(k.public_pem(), content_type="application/x-pem-file")
+        raise NotFound("No such key.")

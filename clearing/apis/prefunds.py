@@ -1,0 +1,132 @@
+"""Prefunds and alerts (spec/bureau-api.md §Prefunds and alerts)."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from clearing import selectors
+from clearing.apis.common import ERRORS, PROBLEM, MoneyField, scope_of
+from clearing.models import Alert, PrefundAccount, PrefundPosting
+from clearing.services.prefunds import prefund_post
+from core.permissions import roles
+from core.principals import Principal
+
+STAFF = roles("bureau", "clearing_staff")
+
+
+class PostingSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    amount = MoneyField()
+    value_date = serializers.DateField()
+    reference = serializers.CharField()
+    balance_after = MoneyField()
+    clr_date = serializers.DateField(source="cycle.clr_date", allow_null=True)
+    created_by = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class PrefundListApi(APIView):
+    """``GET /api/v1/prefunds``: ``[{"admdvs", "baseline", "balance", "postings": [...]}]`` — the
+    caller's province (staff: all), postings oldest first."""
+
+    permission_classes = [STAFF]
+
+    class OutputSerializer(serializers.Serializer):
+        admdvs = serializers.CharField()
+        baseline = MoneyField()
+        balance = MoneyField()
+        postings = PostingSerializer(many=True)
+
+    @extend_schema(operation_id="prefunds_list", responses={200: OutputSerializer(many=True), **ERRORS})
+    def get(self, request: Request) -> Response:
+        scope = scope_of(request)
+        qs = PrefundAccount.objects.prefetch_related("postings__cycle").order_by("admdvs")
+        if scope is not None:
+            qs = qs.filter(admdvs=scope)
+        return Response(
+            self.OutputSerializer(
+                [
+                    {
+                        "admdvs": a.admdvs,
+                        "baseline": a.baseline,
+                        "balance": a.balance,
+                        "postings": list(a.postings.all()),
+                    }
+                    for a in qs
+                ],
+                many=True,
+            ).data
+        )
+
+
+class PrefundPostApi(APIView):
+    """``POST /api/v1/prefunds/{admdvs}/deposits`` and ``/withdrawals`` (clearing staff):
+    ``{"amount", "value_date", "reference"}``; idempotent on ``reference`` (201 new, 200 replay);
+    ``409 reference_conflict``; ``422 insufficient_prefund`` for a withdrawal over the balance."""
+
+    permission_classes = [roles("clearing_staff")]
+    kind = PrefundPosting.Kind.DEPOSIT
+
+    class InputSerializer(serializers.Serializer):
+        amount = MoneyField()
+        value_date = serializers.DateField()
+        reference = serializers.CharField(max_length=64)
+
+    @extend_schema(
+        operation_id="prefunds_post",
+        request=InputSerializer,
+        responses={200: PostingSerializer, 201: PostingSerializer, 409: PROBLEM, 422: PROBLEM, **ERRORS},
+    )
+    def post(self, request: Request, admdvs: str) -> Response:
+        s = self.InputSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        posting, created = prefund_post(
+            admdvs=admdvs, kind=self.kind, principal=request.user, **s.validated_data
+        )
+        return Response(PostingSerializer(posting).data, status=201 if created else 200)
+
+
+class AlertListApi(APIView):
+    """``GET /api/v1/alerts``: the caller's province's (staff: all) ``low_prefund`` and
+    ``funding_call`` alerts, then ``dispute_overdue`` for open disputes past
+    ``DISPUTE_RESOLUTION_DAYS``."""
+
+    permission_classes = [STAFF]
+
+    @extend_schema(operation_id="alerts_list", responses={200: OpenApiTypes.OBJECT, **ERRORS})
+    def get(self, request: Request) -> Response:
+        principal: Principal = request.user
+        scope = scope_of(request)
+        alerts = Alert.objects.all() if scope is None else Alert.objects.filter(admdvs=scope)
+        out = [
+            {
+                "kind": a.kind,
+                "admdvs": a.admdvs,
+                "clr_date": a.cycle_id and str(a.cycle.clr_date),
+                "amount": MoneyField().to_representation(a.amount),
+                "threshold": MoneyField().to_representation(a.threshold),
+                "due_at": a.due_at.isoformat() if a.due_at else None,
+                "created_at": a.created_at.isoformat(),
+            }
+            for a in alerts.select_related("cycle").order_by("created_at", "id")
+        ]
+        overdue = selectors.disputes_overdue(scope).filter(Q(payer__isnull=False))
+        out += [
+            {
+                "kind": "dispute_overdue",
+                "admdvs": d.payee if scope is None else principal.admdvs,
+                "dispute_id": d.pk,
+                "setl_id": d.setl_id,
+                "status": d.status,
+                "opened_at": d.opened_at.isoformat(),
+            }
+            for d in overdue
+        ]
+        return Response({"count": len(out), "next": None, "previous": None, "results": out})

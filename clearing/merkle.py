@@ -1,0 +1,129 @@
+"""Merkle tree hashing per RFC 9162 §2.1 (Certificate Transparency v2). No Django imports.
+
+- leaf hash = SHA-256(0x00 ‖ leaf bytes), node hash = SHA-256(0x01 ‖ left ‖ right), the empty
+  tree's root = SHA-256("") (§2.1.1);
+- :class:`StreamingRoot` folds leaf hashes one at a time keeping only one hash per set bit of the
+  count (≤ 64), so memory does not grow with the tree size;
+- :func:`inclusion_ranges` names the subtrees whose hashes form the audit path PATH(m, D[n])
+  (§2.1.3.1), so a proof is computed in one streaming pass (:func:`inclusion_proof`);
+- :func:`verify_inclusion` is the verifier of §2.1.3.2.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+EMPTY_ROOT = hashlib.sha256(b"").digest()
+
+
+def hash_leaf(data: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + data).digest()
+
+
+def hash_node(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+class StreamingRoot:
+    """Merkle Tree Hash of leaf hashes added in order (RFC 9162 §2.1.1), O(log n) memory.
+
+    The stack holds the roots of the complete subtrees given by the binary digits of the count,
+    largest first; the final root folds them right to left, which is exactly MTH's split at the
+    largest power of two below n.
+    """
+
+    def __init__(self) -> None:
+        self.size = 0
+        self._stack: list[tuple[int, bytes]] = []  # (subtree size, hash)
+
+    def add(self, leaf_hash: bytes) -> None:
+        node, width = leaf_hash, 1
+        while self._stack and self._stack[-1][0] == width:
+            _, left = self._stack.pop()
+            node, width = hash_node(left, node), width * 2
+        self._stack.append((width, node))
+        self.size += 1
+
+    def root(self) -> bytes:
+        if not self._stack:
+            return EMPTY_ROOT
+        node = self._stack[-1][1]
+        for _, left in reversed(self._stack[:-1]):
+            node = hash_node(left, node)
+        return node
+
+
+def root_of(leaf_hashes: Iterable[bytes]) -> bytes:
+    """MTH over an iterable of leaf hashes (streamed)."""
+    acc = StreamingRoot()
+    for h in leaf_hashes:
+        acc.add(h)
+    return acc.root()
+
+
+def _largest_power_of_two_below(n: int) -> int:
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    return k
+
+
+def inclusion_ranges(index: int, size: int) -> list[tuple[int, int]]:
+    """The half-open leaf ranges [start, end) whose MTHs are PATH(index, D[size]), in path order
+    (the sibling nearest the leaf first). Raises ``ValueError`` when ``index`` is outside the tree."""
+    if not 0 <= index < size:
+        raise ValueError("leaf index outside the tree")
+    ranges: list[tuple[int, int]] = []
+    start, end, m = 0, size, index
+    while end - start > 1:
+        k = _largest_power_of_two_below(end - start)
+        if m < k:
+            ranges.append((start + k, end))
+            end = start + k
+        else:
+            ranges.append((start, start + k))
+            start, m = start + k, m - k
+    ranges.reverse()
+    return ranges
+
+
+def inclusion_proof(leaf_hashes: Iterable[bytes], index: int, size: int) -> list[bytes]:
+    """Audit path for leaf ``index`` of a tree of ``size`` leaves, in one pass over the leaf hashes
+    (given in tree order); memory O(log size)."""
+    ranges = inclusion_ranges(index, size)
+    accs = [StreamingRoot() for _ in ranges]
+    order = sorted(range(len(ranges)), key=lambda i: ranges[i][0])
+    pos, j = 0, 0
+    for h in leaf_hashes:
+        while j < len(order) and pos >= ranges[order[j]][1]:
+            j += 1
+        if j < len(order) and ranges[order[j]][0] <= pos < ranges[order[j]][1]:
+            accs[order[j]].add(h)
+        pos += 1
+    if pos != size:
+        raise ValueError(f"expected {size} leaves, got {pos}")
+    return [a.root() for a in accs]
+
+
+def verify_inclusion(leaf_hash: bytes, index: int, size: int, path: list[bytes], root: bytes) -> bool:
+    """RFC 9162 §2.1.3.2: verify an inclusion proof."""
+    if index >= size or index < 0:
+        return False
+    fn, sn, r = index, size - 1, leaf_hash
+    for p in path:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = hash_node(p, r)
+            if not fn & 1:
+                while True:
+                    fn >>= 1
+                    sn >>= 1
+                    if fn & 1 or fn == 0:
+                        break
+        else:
+            r = hash_node(r, p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root

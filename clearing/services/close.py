@@ -1,0 +1,320 @@
+"""The nightly close (spec/clearing.md §Cycles, §What a close computes, §Ledger, §Signed head).
+
+One service, :func:`cycle_close`, used by the Celery tasks, ``manage.py close_cycle`` and
+``POST /api/v1/cycles/{clr_date}/close``. Two transactions:
+
+1. **cut**: under the cycle's exclusive advisory lock (every writer holds it shared until it
+   commits) flip ``open`` → ``cut`` and fix ``closed_at`` and the signing ``key_id``, kept forever;
+2. **close**: under the cycle row lock compute the figures in SQL, sign the head and statements,
+   post the nets to the prefund accounts and the ledger, raise alerts and flip ``cut`` →
+   ``closed`` — all or nothing. Every row written is guarded by a unique constraint, so a second
+   close (beat sending twice, a redelivery after a worker was killed) either waits and finds the
+   cycle closed or fails on the constraint and rolls back. Same ``closed_at``, same key, same data
+   → same head bytes (Ed25519 signatures are deterministic).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from clearing.models import (
+    Alert,
+    BilateralPosition,
+    Cycle,
+    CycleHead,
+    NetPosition,
+    PrefundAccount,
+    PrefundPosting,
+    Remittance,
+    Statement,
+)
+from clearing.services import cycles as cyc
+from clearing.services.documents import (
+    GENESIS,
+    head_document,
+    money,
+    statement_document,
+    statement_provinces,
+    utc_time,
+)
+from clearing.services.figures import Figures, cycle_figures
+from clearing.services.ledger import journal_entry_post, prefund_ledger_account
+from clearing.services.prefunds import _post, prefund_account_lock
+from core.audit import audit_log
+from core.canonical import canonical_bytes, sha256_hex
+from core.crypto import current_signing_key, signing_key
+from core.errors import Conflict, DomainError
+from core.money import ZERO, round2
+
+logger = logging.getLogger("kuasheng.clearing.close")
+
+
+def _check_order(clr_date: dt.date) -> None:
+    """409 previous_cycle_open when an earlier day is not closed (strict date order)."""
+    if Cycle.objects.filter(clr_date__lt=clr_date).exclude(status=Cycle.Status.CLOSED).exists():
+        raise Conflict("previous_cycle_open", "an earlier cycle is not closed yet")
+    last = Cycle.objects.filter(clr_date__lt=clr_date, status=Cycle.Status.CLOSED).aggregate(
+        m=Max("clr_date")
+    )["m"]
+    if last is not None and last < clr_date - dt.timedelta(days=1):
+        raise Conflict("previous_cycle_open", f"the cycle of {last + dt.timedelta(days=1)} is not closed yet")
+
+
+def close_precheck(clr_date: dt.date) -> CycleHead | None:
+    """The head when ``clr_date`` is closed already; ``None`` when it may be closed now; raises
+    ``422 cycle_not_open`` / ``409 previous_cycle_open`` like :func:`cycle_close` (read-only)."""
+    head = CycleHead.objects.filter(cycle__clr_date=clr_date).first()
+    if head is not None:
+        return head
+    if clr_date > cyc.open_cycle_date():
+        raise DomainError("cycle_not_open", f"the cycle of {clr_date} is not open yet", field="clr_date")
+    _check_order(clr_date)
+    return None
+
+
+def _cut(clr_date: dt.date, actor: str) -> Cycle:
+    with transaction.atomic():
+        existing = Cycle.objects.filter(clr_date=clr_date).first()
+        if existing is not None and existing.status == Cycle.Status.CLOSED:
+            return existing
+        if clr_date > cyc.open_cycle_date():
+            raise DomainError("cycle_not_open", f"the cycle of {clr_date} is not open yet", field="clr_date")
+        _check_order(clr_date)
+        cycle = cyc.cycle_ensure(clr_date)
+        cyc.cycle_lock_exclusive(clr_date)  # waits for every writer of this cycle to commit
+        cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+        if cycle.status == Cycle.Status.OPEN:
+            cyc.cycle_transition(cycle, Cycle.Status.CUT, actor=actor)
+        if cycle.closed_at is None:  # fixed when the close begins, kept by every retry
+            cycle.closed_at = timezone.now().replace(microsecond=0)
+            cycle.key_id = current_signing_key().key_id
+            Cycle.objects.filter(pk=cycle.pk).update(closed_at=cycle.closed_at, key_id=cycle.key_id)
+        return cycle
+
+
+def _test_pause() -> None:
+    """Test-only: ``CLEARING_CLOSE_TEST_DELAY`` seconds inside the close transaction, so a test can
+    kill a worker mid-close. Never set outside tests."""
+    delay = float(getattr(settings, "CLEARING_CLOSE_TEST_DELAY", 0) or 0)
+    if delay:
+        logger.warning("close paused %.1fs for a test", delay)
+        time.sleep(delay)
+
+
+def _post_prefunds(
+    cycle: Cycle, figures: Figures, provinces: list[str], actor: str
+) -> dict[str, dict[str, Any]]:
+    """Post each non-zero net, one journal entry (≥ 2 legs) and the alerts; returns each province's
+    statement ``prefund`` block."""
+    nets = {adm: p.net for adm, p in figures.netting.nets.items() if p.net != 0}
+    if nets:
+        journal_entry_post(
+            reference=f"cycle:{cycle.clr_date}",
+            description=f"net positions of {cycle.clr_date}",
+            legs=[(prefund_ledger_account(adm), -net) for adm, net in sorted(nets.items())],
+        )
+    has_account = set(PrefundAccount.objects.filter(admdvs__in=provinces).values_list("admdvs", flat=True))
+    ratio = Decimal(str(settings.LOW_PREFUND_RATIO))
+    due = dt.datetime.combine(cycle.clr_date + dt.timedelta(days=1), dt.time(17, 0), tzinfo=cyc.SHANGHAI)
+    blocks: dict[str, dict[str, Any]] = {}
+    for adm in provinces:
+        if adm not in has_account and adm not in nets:
+            blocks[adm] = {"before": "0.00", "after": "0.00", "alerts": []}
+            continue
+        account = prefund_account_lock(adm)
+        before = account.balance
+        if adm in nets:
+            _post(
+                account=account,
+                kind=PrefundPosting.Kind.NET,
+                amount=nets[adm],
+                value_date=cycle.clr_date,
+                reference=f"cycle:{cycle.clr_date}",
+                actor=actor,
+                cycle=cycle,
+            )
+        after = account.balance
+        alerts = []
+        threshold = round2(account.baseline * ratio)
+        if after < threshold:
+            Alert.objects.create(
+                kind=Alert.Kind.LOW_PREFUND,
+                admdvs=adm,
+                cycle=cycle,
+                amount=after,
+                threshold=threshold,
+                created_at=cycle.closed_at,
+            )
+            alerts.append({"kind": "low_prefund", "balance": money(after), "threshold": money(threshold)})
+            logger.warning("low_prefund %s balance=%s threshold=%s", adm, after, threshold)
+        if after < 0:
+            Alert.objects.create(
+                kind=Alert.Kind.FUNDING_CALL,
+                admdvs=adm,
+                cycle=cycle,
+                amount=-after,
+                due_at=due,
+                created_at=cycle.closed_at,
+            )
+            alerts.append({"kind": "funding_call", "amount": money(-after), "due_at": utc_time(due)})
+            logger.warning("funding_call %s amount=%s due=%s", adm, -after, utc_time(due))
+        blocks[adm] = {"before": money(before), "after": money(after), "alerts": alerts}
+    return blocks
+
+
+def _write_close(cycle: Cycle, actor: str) -> None:
+    figures = cycle_figures(cycle.clr_date)
+    prev = (
+        CycleHead.objects.filter(cycle__clr_date__lt=cycle.clr_date)
+        .order_by("-cycle__clr_date")
+        .values_list("sha256", flat=True)
+        .first()
+    ) or GENESIS
+    head = head_document(
+        clr_date=cycle.clr_date, closed_at=cycle.closed_at, figures=figures, prev_head_sha256=prev
+    )
+    head_bytes = canonical_bytes(head)
+    head_sha = sha256_hex(head_bytes)
+    key = signing_key(cycle.key_id)
+    n = figures.netting
+    CycleHead.objects.create(
+        cycle=cycle,
+        canonical=head_bytes,
+        sha256=head_sha,
+        signature=key.sign(head_bytes),
+        key_id=key.key_id,
+        item_cnt=n.item_cnt,
+        tree_size=figures.tree_size,
+        gross=n.gross,
+        net_funding=n.net_funding,
+        netting_efficiency=n.netting_efficiency,
+        merkle_root=figures.merkle_root.hex(),
+    )
+    _test_pause()
+    BilateralPosition.objects.bulk_create(
+        [
+            BilateralPosition(cycle=cycle, payer=b.payer, payee=b.payee, cnt=b.cnt, amount=b.amount)
+            for b in n.bilateral
+        ]
+    )
+    Remittance.objects.bulk_create(
+        [
+            Remittance(
+                cycle=cycle,
+                admdvs=r.admdvs,
+                fixmedins_code=r.fixmedins_code,
+                intra=False,
+                cnt=r.cnt,
+                amount=r.amount,
+            )
+            for r in figures.remittance
+        ]
+        + [
+            Remittance(
+                cycle=cycle,
+                admdvs=r.admdvs,
+                fixmedins_code=r.fixmedins_code,
+                intra=True,
+                cnt=r.cnt,
+                amount=r.amount,
+            )
+            for r in figures.intra_remittance
+        ]
+    )
+    accounts = list(PrefundAccount.objects.values_list("admdvs", flat=True))
+    provinces = statement_provinces(figures, accounts)
+    NetPosition.objects.bulk_create(
+        [
+            NetPosition(
+                cycle=cycle,
+                admdvs=adm,
+                receivable=n.nets[adm].receivable if adm in n.nets else ZERO,
+                payable=n.nets[adm].payable if adm in n.nets else ZERO,
+                net=n.nets[adm].net if adm in n.nets else ZERO,
+                item_cnt=n.nets[adm].item_cnt if adm in n.nets else 0,
+                intra_cnt=figures.intra.get(adm, (0, ZERO))[0],
+                intra_amount=figures.intra.get(adm, (0, ZERO))[1],
+            )
+            for adm in provinces
+        ]
+    )
+    prefund = _post_prefunds(cycle, figures, provinces, actor)
+    for adm in provinces:
+        doc = statement_document(
+            admdvs=adm, clr_date=cycle.clr_date, head_sha256=head_sha, figures=figures, prefund=prefund[adm]
+        )
+        data = canonical_bytes(doc)
+        Statement.objects.create(
+            cycle=cycle, admdvs=adm, canonical=data, signature=key.sign(data), key_id=key.key_id
+        )
+    cyc.cycle_transition(cycle, Cycle.Status.CLOSED, actor=actor, at=cycle.closed_at)
+    audit_log(
+        actor=actor,
+        role="clearing_staff",
+        action="cycle_close",
+        object_type="cycle",
+        object_id=cycle.clr_date.isoformat(),
+        detail={"head_sha256": head_sha, "item_cnt": n.item_cnt},
+    )
+    logger.info(
+        "closed %s items=%s gross=%s net_funding=%s efficiency=%s",
+        cycle.clr_date,
+        n.item_cnt,
+        n.gross,
+        n.net_funding,
+        n.netting_efficiency,
+    )
+
+
+def cycle_close(*, clr_date: dt.date, actor: str) -> Cycle:
+    """Cut and close the cycle of ``clr_date`` (Asia/Shanghai business day); idempotent.
+
+    Returns the closed :class:`Cycle` (its ``head`` holds the signed bytes). An already closed
+    date is a no-op answering the existing head. Raises ``409 previous_cycle_open`` when an earlier
+    day is not closed, ``422 cycle_not_open`` for a date after the open cycle's (clearing.md §Cycles).
+    """
+    cycle = _cut(clr_date, actor)
+    if cycle.status == Cycle.Status.CLOSED:
+        return cycle
+    try:
+        with transaction.atomic():
+            cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+            if cycle.status != Cycle.Status.CLOSED:
+                _write_close(cycle, actor)
+    except IntegrityError:
+        # A concurrent close won the unique constraints; its result is the answer.
+        cycle = Cycle.objects.get(pk=cycle.pk)
+        if cycle.status != Cycle.Status.CLOSED:
+            raise
+    return Cycle.objects.get(pk=cycle.pk)
+
+
+def cycles_due(now: dt.datetime | None = None) -> list[dt.date]:
+    """Dates to close now, oldest first: every day before the open cycle's, from the first cycle
+    not yet closed (days without items included, as empty cycles)."""
+    open_date = cyc.open_cycle_date(now)
+    last = Cycle.objects.filter(status=Cycle.Status.CLOSED).aggregate(m=Max("clr_date"))["m"]
+    if last is not None:
+        start = last + dt.timedelta(days=1)
+    else:
+        start = (
+            Cycle.objects.aggregate(m=Max("clr_date"))["m"]
+            and Cycle.objects.order_by("clr_date").first().clr_date
+        )
+    if start is None:
+        return []
+    return [start + dt.timedelta(days=i) for i in range((open_date - start).days)]
+
+
+def cycles_close_due(*, actor: str) -> list[Cycle]:
+    """Close every cut cycle, oldest first (the 00:30 job). Returns the closed cycles."""
+    return [cycle_close(clr_date=d, actor=actor) for d in cycles_due()]

@@ -1,0 +1,189 @@
+"""Disputes after clearing (spec/clearing.md §Disputes, bureau-api.md §Disputes).
+
+The payer bureau opens one dispute per settlement item, ever, under a lock on the settlement row
+(``settlement.models.Settlement``, ``SELECT … FOR UPDATE``) — the same lock the settlement's
+reversal takes before calling :func:`clearing.selectors.settlement_blocking_dispute_exists`, so a
+dispute and a reversal of one settlement can never both succeed. The payee bureau (or clearing
+staff once escalated) resolves it: ``upheld`` records an ``adjustment`` item of minus the resolved
+amount in the open cycle; ``rejected`` moves nothing. Either side may escalate an open dispute.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from clearing.models import ClearingItem, Cycle, Dispute
+from clearing.services.cycles import clearing_item_record
+from core.audit import audit_principal
+from core.errors import Conflict, DomainError, Forbidden, NotFound
+from core.ids import new_setl_id
+
+_MOVES = {
+    (Dispute.Status.OPEN, Dispute.Status.ESCALATED),
+    (Dispute.Status.OPEN, Dispute.Status.UPHELD),
+    (Dispute.Status.OPEN, Dispute.Status.REJECTED),
+    (Dispute.Status.ESCALATED, Dispute.Status.UPHELD),
+    (Dispute.Status.ESCALATED, Dispute.Status.REJECTED),
+}
+
+
+def dispute_transition(dispute: Dispute, to_status: str, *, actor: str, at: dt.datetime) -> Dispute:
+    """The one function that moves a dispute's status; records who and when. Raises
+    ``409 dispute_closed`` for a move the table does not allow."""
+    if (dispute.status, to_status) not in _MOVES:
+        raise Conflict("dispute_closed", f"a {dispute.status} dispute cannot become {to_status}")
+    dispute.status = to_status
+    if to_status == Dispute.Status.ESCALATED:
+        dispute.escalated_by, dispute.escalated_at = actor[:150], at
+    else:
+        dispute.resolved_by, dispute.resolved_at = actor[:150], at
+    return dispute
+
+
+def _lock_settlement(setl_id: str) -> Any:
+    """Row-lock the settlement (the settlement app's model); ``None`` when that app has no row."""
+    try:
+        model = apps.get_model("settlement", "Settlement")
+    except LookupError:  # pragma: no cover - the settlement app always ships the model
+        return None
+    return model.objects.select_for_update().filter(setl_id=setl_id).first()
+
+
+def dispute_open(
+    *, principal: Any, setl_id: str, reason_code: str, amount: Decimal | None, note: str
+) -> Dispute:
+    """Open a dispute on a settlement item of a closed cycle, by its payer bureau.
+
+    Errors: ``404`` unknown item or not the caller's (payer) province; ``422 not_disputable``
+    (reversal/adjustment item, or its cycle not closed yet); ``409 already_reversed``;
+    ``422 dispute_window_closed`` after ``DISPUTE_WINDOW_DAYS`` from ``clr_date``;
+    ``422 amount_exceeds_clr_amt``; ``409 already_disputed`` (one dispute per item, ever).
+    """
+    if principal.role != "bureau":
+        raise Forbidden("Only the payer bureau may open a dispute.")
+    now = timezone.now()
+    with transaction.atomic():
+        settlement = _lock_settlement(setl_id)
+        item = (
+            ClearingItem.objects.select_for_update(of=("self",))
+            .select_related("cycle")
+            .filter(setl_id=setl_id)
+            .first()
+        )
+        if item is None or item.payer != principal.admdvs:
+            raise NotFound("No such item for this bureau.")
+        if item.kind != ClearingItem.Kind.SETTLEMENT:
+            raise DomainError("not_disputable", "only settlement items can be disputed", field="setl_id")
+        if settlement is not None and settlement.status != "settled":
+            raise Conflict("already_reversed", "the settlement was reversed", field="setl_id")
+        if item.cycle.status != Cycle.Status.CLOSED:
+            raise DomainError("not_disputable", "the item's cycle is not closed yet", field="setl_id")
+        today = now.astimezone(timezone.get_default_timezone()).date()
+        if today > item.cycle_id + dt.timedelta(days=settings.DISPUTE_WINDOW_DAYS):
+            raise DomainError(
+                "dispute_window_closed", "the dispute window of this item has closed", field="setl_id"
+            )
+        amount = item.clr_amt if amount is None else amount
+        if amount > item.clr_amt:
+            raise DomainError("amount_exceeds_clr_amt", "amount must not exceed clr_amt", field="amount")
+        if Dispute.objects.filter(setl_id=setl_id).exists():
+            raise Conflict("already_disputed", "this item was already disputed", field="setl_id")
+        try:
+            with transaction.atomic():
+                dispute = Dispute.objects.create(
+                    setl_id=setl_id,
+                    item=item,
+                    payer=item.payer,
+                    payee=item.payee,
+                    fixmedins_code=item.fixmedins_code,
+                    reason_code=reason_code,
+                    amount=amount,
+                    note=note,
+                    opened_by=principal.actor,
+                    opened_at=now,
+                )
+        except IntegrityError:
+            raise Conflict("already_disputed", "this item was already disputed", field="setl_id") from None
+        audit_principal(
+            principal,
+            "dispute_open",
+            "dispute",
+            str(dispute.pk),
+            {"setl_id": setl_id, "reason_code": reason_code, "amount": str(amount)},
+        )
+    return dispute
+
+
+def _locked(dispute_id: int, principal: Any) -> Dispute:
+    dispute = Dispute.objects.select_for_update().filter(pk=dispute_id).first()
+    scope = principal.admdvs if principal.role == "bureau" else None
+    if dispute is None or (scope is not None and scope not in (dispute.payer, dispute.payee)):
+        raise NotFound("No such dispute.")
+    return dispute
+
+
+def dispute_escalate(*, principal: Any, dispute_id: int) -> Dispute:
+    """Hand an open dispute to clearing-house staff; payer or payee bureau. ``409 dispute_closed``
+    unless open."""
+    if principal.role != "bureau":
+        raise Forbidden("Only the payer or payee bureau may escalate.")
+    with transaction.atomic():
+        dispute = _locked(dispute_id, principal)
+        dispute_transition(dispute, Dispute.Status.ESCALATED, actor=principal.actor, at=timezone.now())
+        dispute.save(update_fields=["status", "escalated_by", "escalated_at"])
+        audit_principal(
+            principal, "dispute_escalate", "dispute", str(dispute.pk), {"setl_id": dispute.setl_id}
+        )
+    return dispute
+
+
+def dispute_resolve(
+    *, principal: Any, dispute_id: int, outcome: str, amount: Decimal | None, note: str
+) -> Dispute:
+    """Resolve: payee bureau while open, clearing staff once escalated. ``upheld`` records an
+    adjustment item (own ``setl_id``, same payer/payee/institution, ``clr_amt`` = −amount, default
+    the disputed amount) in the cycle open now; ``rejected`` moves nothing. Errors: ``403`` for the
+    wrong side, ``422 amount_exceeds_disputed``, ``409 dispute_closed``."""
+    with transaction.atomic():
+        dispute = _locked(dispute_id, principal)
+        if principal.role == "clearing_staff":
+            if dispute.status != Dispute.Status.ESCALATED:
+                raise Forbidden("Clearing staff resolve escalated disputes only.")
+        elif principal.role != "bureau" or principal.admdvs != dispute.payee:
+            raise Forbidden("Only the payee bureau resolves this dispute.")
+        elif dispute.status == Dispute.Status.ESCALATED:
+            raise Forbidden("This dispute was escalated; clearing staff decide it.")
+        resolved = dispute.amount if amount is None else amount
+        if resolved > dispute.amount:
+            raise DomainError(
+                "amount_exceeds_disputed", "amount must not exceed the disputed amount", field="amount"
+            )
+        dispute_transition(dispute, outcome, actor=principal.actor, at=timezone.now())
+        dispute.resolution_note = note
+        if outcome == Dispute.Status.UPHELD:
+            dispute.resolved_amount = resolved
+            adj = clearing_item_record(
+                setl_id=new_setl_id("A"),
+                kind=ClearingItem.Kind.ADJUSTMENT,
+                payer=dispute.payer,
+                payee=dispute.payee,
+                clr_amt=-resolved,
+                fixmedins_code=dispute.fixmedins_code,
+            )
+            dispute.adjustment_setl_id = adj.setl_id
+        dispute.save()
+        audit_principal(
+            principal,
+            f"dispute_{outcome}",
+            "dispute",
+            str(dispute.pk),
+            {"setl_id": dispute.setl_id, "amount": str(resolved), "adjustment": dispute.adjustment_setl_id},
+        )
+    return dispute

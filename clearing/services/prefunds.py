@@ -1,0 +1,186 @@
+"""Prefund accounts and postings (spec/clearing.md §Prefunding, bureau-api.md §Prefunds).
+
+Every posting moves the account's balance under a row lock, writes a balanced journal entry
+(``clearing.services.ledger``) and is idempotent on ``(account, reference)``: the same reference
+again answers the recorded posting; a different amount or kind under it → ``409 reference_conflict``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from clearing.models import PrefundAccount, PrefundPosting
+from clearing.services.ledger import BANK, journal_entry_post, prefund_ledger_account
+from core.audit import audit_principal
+from core.errors import Conflict, DomainError, Invalid, field_error
+from core.imports import ImportResult
+from core.money import ZERO, parse_money
+
+logger = logging.getLogger("kuasheng.clearing.prefunds")
+PROVINCE_RE = re.compile(r"^\d{2}0000$")
+OPENING = "opening"
+
+
+def prefund_account_lock(admdvs: str, *, baseline: Decimal = ZERO) -> PrefundAccount:
+    """The province's account, row-locked for the caller's transaction (created with ``baseline``
+    and balance 0.00 when missing)."""
+    PrefundAccount.objects.get_or_create(admdvs=admdvs, defaults={"baseline": baseline, "balance": ZERO})
+    return PrefundAccount.objects.select_for_update().get(admdvs=admdvs)
+
+
+def _post(
+    *,
+    account: PrefundAccount,
+    kind: str,
+    amount: Decimal,
+    value_date: dt.date,
+    reference: str,
+    actor: str,
+    cycle: Any = None,
+) -> tuple[PrefundPosting, bool]:
+    """Post a signed ``amount`` to a locked account. Returns (posting, created)."""
+    existing = PrefundPosting.objects.filter(account=account, reference=reference).first()
+    if existing is not None:
+        if existing.kind != kind or existing.amount != amount:
+            raise Conflict(
+                "reference_conflict",
+                f"reference {reference!r} was already posted with other values",
+                field="reference",
+            )
+        return existing, False
+    new_balance = account.balance + amount
+    legs = [(prefund_ledger_account(account.admdvs), -amount), (BANK, amount)]
+    if kind != PrefundPosting.Kind.NET:
+        journal_entry_post(
+            reference=f"prefund:{account.admdvs}:{reference}",
+            description=f"{kind} {account.admdvs} {reference}",
+            legs=legs,
+        )
+    with transaction.atomic():
+        posting = PrefundPosting.objects.create(
+            account=account,
+            kind=kind,
+            amount=amount,
+            value_date=value_date,
+            reference=reference,
+            balance_after=new_balance,
+            cycle=cycle,
+            created_by=actor[:150],
+            created_at=timezone.now(),
+        )
+        PrefundAccount.objects.filter(pk=account.pk).update(balance=new_balance)
+    account.balance = new_balance
+    return posting, True
+
+
+def prefund_post(
+    *, admdvs: str, kind: str, amount: Decimal, value_date: dt.date, reference: str, principal: Any
+) -> tuple[PrefundPosting, bool]:
+    """A deposit (``amount`` > 0 added) or withdrawal (``amount`` > 0 taken) by clearing-house
+    staff; idempotent on ``reference``. Returns (posting, created). Raises ``404`` for a province
+    without an account, ``422 insufficient_prefund`` when a withdrawal exceeds the balance,
+    ``409 reference_conflict``."""
+    if kind not in (PrefundPosting.Kind.DEPOSIT, PrefundPosting.Kind.WITHDRAWAL):
+        raise ValueError(kind)
+    if amount <= 0:
+        raise Invalid([field_error("amount", "not_positive", "must be greater than 0.00")])
+    signed = amount if kind == PrefundPosting.Kind.DEPOSIT else -amount
+    with transaction.atomic():
+        if not PrefundAccount.objects.filter(admdvs=admdvs).exists():
+            raise DomainError("not_found", f"no prefund account for {admdvs}", status=404)
+        account = prefund_account_lock(admdvs)
+        done = PrefundPosting.objects.filter(account=account, reference=reference).exists()
+        if not done and kind == PrefundPosting.Kind.WITHDRAWAL and account.balance + signed < 0:
+            raise DomainError("insufficient_prefund", "the withdrawal exceeds the balance", field="amount")
+        try:
+            with transaction.atomic():
+                posting, created = _post(
+                    account=account,
+                    kind=kind,
+                    amount=signed,
+                    value_date=value_date,
+                    reference=reference,
+                    actor=principal.actor,
+                )
+        except IntegrityError:  # a concurrent twin committed first
+            posting, created = PrefundPosting.objects.get(account=account, reference=reference), False
+        if created:
+            audit_principal(
+                principal,
+                f"prefund_{kind}",
+                "prefund_posting",
+                str(posting.pk),
+                {"admdvs": admdvs, "amount": str(amount), "reference": reference},
+            )
+            logger.info("prefund %s %s %s ref=%s", kind, admdvs, amount, reference)
+    return posting, created
+
+
+def prefunds_import(*, rows: list[dict[str, str]], province: str | None, principal: Any) -> ImportResult:
+    """``prefunds.csv`` rows ``{admdvs, baseline, balance}``: creates or updates each account's
+    baseline and posts ``balance`` once as a deposit with reference ``opening``. Rows of another
+    province than ``province`` (when given) → rejected ``wrong_province``. An opening already
+    posted with another amount is refused (``opening_already_posted``): postings are never edited.
+    """
+    result = ImportResult()
+    for i, row in enumerate(rows, start=1):
+        result.received += 1
+        admdvs = (row.get("admdvs") or "").strip()
+        if not PROVINCE_RE.match(admdvs):
+            result.reject(i, "admdvs", "invalid")
+            continue
+        if province is not None and admdvs != province[:2] + "0000":
+            result.reject(i, "admdvs", "wrong_province")
+            continue
+        try:
+            baseline = parse_money(row.get("baseline"))
+        except ValueError:
+            result.reject(i, "baseline", "invalid")
+            continue
+        try:
+            opening = parse_money(row.get("balance"))
+        except ValueError:
+            result.reject(i, "balance", "invalid")
+            continue
+        with transaction.atomic():
+            created = not PrefundAccount.objects.filter(admdvs=admdvs).exists()
+            account = prefund_account_lock(admdvs, baseline=baseline)
+            changed = account.baseline != baseline
+            if changed:
+                PrefundAccount.objects.filter(pk=account.pk).update(baseline=baseline)
+            prior = PrefundPosting.objects.filter(account=account, reference=OPENING).first()
+            if prior is not None and prior.amount != opening:
+                result.reject(i, "balance", "opening_already_posted")
+                continue
+            if prior is None and opening != 0:
+                _post(
+                    account=account,
+                    kind=PrefundPosting.Kind.DEPOSIT,
+                    amount=opening,
+                    value_date=timezone.localdate(),
+                    reference=OPENING,
+                    actor=getattr(principal, "actor", "system"),
+                )
+                changed = True
+            if created or changed:
+                audit_principal(
+                    principal,
+                    "prefund_import",
+                    "prefund_account",
+                    admdvs,
+                    {"baseline": str(baseline), "opening": str(opening)},
+                )
+        if created:
+            result.created += 1
+        elif changed:
+            result.updated += 1
+        else:
+            result.unchanged += 1
+    return result

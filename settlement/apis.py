@@ -1,0 +1,297 @@
+"""Hospital and pharmacy API (spec/hospital-api.md) and the bureaus' settlement detail and reference
+uploads (spec/bureau-api.md). Thin: parse, call one service or selector, serialize."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.parsers import CsvRowsParser, upload_rows
+from core.errors import Invalid, field_error
+from core.permissions import roles
+from settlement import selectors
+from settlement import serializers as s
+from settlement.presenters import fee_line, setlinfo, settlement_body
+from settlement.services import reference
+from settlement.services.batch import settlements_batch
+from settlement.services.lookup import person_lookup
+from settlement.services.reconcile import reconciliation_details, reconciliation_totals
+from settlement.services.reverse import settlement_reverse
+from settlement.services.settle import SettleOutcome, settlement_create, settlement_preview
+
+REPLAYED = {"Idempotent-Replayed": "true"}
+MAX_PAGE_SIZE = 1000
+DEFAULT_PAGE_SIZE = 100
+
+
+def _outcome_response(outcome: SettleOutcome) -> Response:
+    body = settlement_body(outcome.settlement)
+    if outcome.settlement.status == "reversal":
+        body = {"setlinfo": body["setlinfo"]}
+    if outcome.created:
+        return Response(body, status=201)
+    return Response(body, status=200, headers=REPLAYED)
+
+
+class SettlementCreateApi(APIView):
+    """``POST /api/v1/settlements``: settle a bill (201; replay 200 with ``Idempotent-Replayed``)."""
+
+    permission_classes = [roles("institution")]
+    InputSerializer = s.SettleRequestIn
+    OutputSerializer = s.SettlementOut
+
+    @extend_schema(
+        operation_id="settlement_create",
+        request=InputSerializer,
+        responses={201: OutputSerializer, 200: OutputSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        outcome = settlement_create(
+            institution=request.user.institution, data=request.data, principal=request.user
+        )
+        return _outcome_response(outcome)
+
+
+class SettlementsApi(SettlementCreateApi):
+    """``GET /api/v1/settlements``: the institution's own settlements and reversals, paginated
+    (``page``, ``page_size`` ≤ 1000), filters ``begin``, ``end``, ``clr_date``, ``status``, ``psn_no``,
+    ``medins_setl_id``. ``POST`` on the same path settles (:class:`SettlementCreateApi`)."""
+
+    ListOutputSerializer = s.SettlementListOut
+
+    @extend_schema(
+        operation_id="settlement_list",
+        responses={200: ListOutputSerializer},
+        parameters=[
+            OpenApiParameter(name, str, required=False)
+            for name in (*selectors.LIST_FILTERS, "page", "page_size")
+        ],
+    )
+    def get(self, request: Request) -> Response:
+        qs = selectors.settlements_of_institution(
+            institution=request.user.institution, params=request.query_params
+        )
+        page, size = _page_params(request)
+        count = qs.count()
+        rows = list(qs[(page - 1) * size : page * size])
+        results = [setlinfo(r, person=r.person, institution=r.institution) for r in rows]
+        return Response(
+            {
+                "count": count,
+                "next": _page_link(request, page + 1, size) if page * size < count else None,
+                "previous": _page_link(request, page - 1, size) if page > 1 else None,
+                "results": results,
+            }
+        )
+
+
+def _page_params(request: Request) -> tuple[int, int]:
+    errs = []
+    try:
+        page = int(request.query_params.get("page", "1"))
+        if page < 1:
+            raise ValueError
+    except ValueError:
+        errs.append(field_error("page", "invalid", "page must be a positive integer."))
+        page = 1
+    try:
+        size = int(request.query_params.get("page_size", str(DEFAULT_PAGE_SIZE)))
+        if not 1 <= size <= MAX_PAGE_SIZE:
+            raise ValueError
+    except ValueError:
+        errs.append(field_error("page_size", "invalid", f"page_size must be 1 to {MAX_PAGE_SIZE}."))
+        size = DEFAULT_PAGE_SIZE
+    if errs:
+        raise Invalid(errs)
+    return page, size
+
+
+def _page_link(request: Request, page: int, size: int) -> str:
+    params = request.query_params.copy()
+    params["page"], params["page_size"] = str(page), str(size)
+    return request.build_absolute_uri(request.path + "?" + params.urlencode())
+
+
+class SettlementPreviewApi(APIView):
+    """``POST /api/v1/settlements/preview``: trial settlement, records and moves nothing."""
+
+    permission_classes = [roles("institution")]
+    InputSerializer = s.SettleRequestIn
+    OutputSerializer = s.SettlementOut
+
+    @extend_schema(
+        operation_id="settlement_preview", request=InputSerializer, responses={200: OutputSerializer}
+    )
+    def post(self, request: Request) -> Response:
+        row, lines = settlement_preview(institution=request.user.institution, data=request.data)
+        info = setlinfo(row, person=row.person, institution=row.institution, preview=True)
+        return Response({"setlinfo": info, "feedetail": [fee_line(ln) for ln in lines]})
+
+
+class SettlementBatchApi(APIView):
+    """``POST /api/v1/settlements/batch``: 1–1000 settle requests, each atomic on its own."""
+
+    permission_classes = [roles("institution")]
+    InputSerializer = s.BatchIn
+    OutputSerializer = s.BatchOut
+
+    @extend_schema(
+        operation_id="settlement_batch", request=InputSerializer, responses={200: OutputSerializer}
+    )
+    def post(self, request: Request) -> Response:
+        results = settlements_batch(
+            institution=request.user.institution, data=request.data, principal=request.user
+        )
+        return Response({"results": results})
+
+
+class SettlementReversalApi(APIView):
+    """``POST /api/v1/settlements/{setl_id}/reversal``: reverse the whole settlement (201; replay 200)."""
+
+    permission_classes = [roles("institution")]
+    InputSerializer = s.ReversalIn
+    OutputSerializer = s.SettlementOut
+
+    @extend_schema(
+        operation_id="settlement_reverse",
+        request=InputSerializer,
+        responses={201: OutputSerializer, 200: OutputSerializer},
+    )
+    def post(self, request: Request, setl_id: str) -> Response:
+        outcome = settlement_reverse(
+            institution=request.user.institution, setl_id=setl_id, data=request.data, principal=request.user
+        )
+        return _outcome_response(outcome)
+
+
+class SettlementDetailApi(APIView):
+    """``GET /api/v1/settlements/{setl_id}``: the institution's own record; payer/payee bureaus and
+    clearing staff get the full split and lines with personal data masked. Else 404."""
+
+    permission_classes = [roles("institution", "bureau", "clearing_staff")]
+    OutputSerializer = s.SettlementOut
+
+    @extend_schema(operation_id="settlement_detail", responses={200: OutputSerializer})
+    def get(self, request: Request, setl_id: str) -> Response:
+        row = selectors.settlement_for_reader(principal=request.user, setl_id=setl_id)
+        return Response(settlement_body(row, mask_all=request.user.role != "institution"))
+
+
+class PersonLookupApi(APIView):
+    """``POST /api/v1/persons/lookup``: who is this patient (audited)."""
+
+    permission_classes = [roles("institution")]
+    InputSerializer = s.LookupIn
+    OutputSerializer = s.LookupOut
+
+    @extend_schema(operation_id="person_lookup", request=InputSerializer, responses={200: OutputSerializer})
+    def post(self, request: Request) -> Response:
+        return Response(
+            person_lookup(institution=request.user.institution, data=request.data, principal=request.user)
+        )
+
+
+class ReconciliationTotalsApi(APIView):
+    """``POST /api/v1/reconciliation/totals``: 对总账."""
+
+    permission_classes = [roles("institution")]
+    InputSerializer = s.TotalsIn
+    OutputSerializer = s.TotalsOut
+
+    @extend_schema(
+        operation_id="reconciliation_totals", request=InputSerializer, responses={200: OutputSerializer}
+    )
+    def post(self, request: Request) -> Response:
+        return Response(reconciliation_totals(institution=request.user.institution, data=request.data))
+
+
+class ReconciliationDetailsApi(APIView):
+    """``POST /api/v1/reconciliation/details``: 对明细账."""
+
+    permission_classes = [roles("institution")]
+    InputSerializer = s.DetailsIn
+    OutputSerializer = s.DetailsOut
+
+    @extend_schema(
+        operation_id="reconciliation_details", request=InputSerializer, responses={200: OutputSerializer}
+    )
+    def post(self, request: Request) -> Response:
+        return Response(reconciliation_details(institution=request.user.institution, data=request.data))
+
+
+class _UploadApi(APIView):
+    """Bureau upload (JSON list or ``text/csv``) of the caller's province; clearing staff any province.
+    Overlapping validity answers ``422`` with the code and the result (nothing written)."""
+
+    permission_classes = [roles("bureau", "clearing_staff")]
+    parser_classes = [JSONParser, CsvRowsParser]
+    OutputSerializer = s.ImportResultOut
+    overlap_code = ""
+
+    def importer(self, **kw):  # noqa: ANN003, ANN201
+        raise NotImplementedError
+
+    def post(self, request: Request) -> Response:
+        principal = request.user
+        province = principal.admdvs if principal.role == "bureau" else None
+        result = self.importer(rows=upload_rows(request.data), province=province, principal=principal)
+        body = result.as_dict()
+        if self.overlap_code and any(r["code"] == self.overlap_code for r in result.rejected):
+            from core.errors import problem_response
+
+            return problem_response(
+                422, self.overlap_code, "Rows overlap the validity of another version.", **body
+            )
+        return Response(body)
+
+
+class CatalogueUploadApi(_UploadApi):
+    """``POST /api/v1/catalogue``: the province's catalogue rows (``catalogue.csv``)."""
+
+    overlap_code = "overlapping_catalogue"
+
+    def importer(self, **kw):  # noqa: ANN003, ANN201
+        return reference.catalogue_import(**kw)
+
+    @extend_schema(
+        operation_id="catalogue_upload",
+        request={"application/json": {"type": "array"}, "text/csv": {}},
+        responses={200: s.ImportResultOut},
+    )
+    def post(self, request: Request) -> Response:
+        return super().post(request)
+
+
+class PoliciesUploadApi(_UploadApi):
+    """``POST /api/v1/policies``: the province's policies (``policies.csv``)."""
+
+    overlap_code = "overlapping_policy"
+
+    def importer(self, **kw):  # noqa: ANN003, ANN201
+        return reference.policies_import(**kw)
+
+    @extend_schema(
+        operation_id="policies_upload",
+        request={"application/json": {"type": "array"}, "text/csv": {}},
+        responses={200: s.ImportResultOut},
+    )
+    def post(self, request: Request) -> Response:
+        return super().post(request)
+
+
+class AccumulatorsUploadApi(_UploadApi):
+    """``POST /api/v1/accumulators``: opening accumulators (``accumulators.csv``)."""
+
+    def importer(self, **kw):  # noqa: ANN003, ANN201
+        return reference.accumulators_import(**kw)
+
+    @extend_schema(
+        operation_id="accumulators_upload",
+        request={"application/json": {"type": "array"}, "text/csv": {}},
+        responses={200: s.ImportResultOut},
+    )
+    def post(self, request: Request) -> Response:
+        return super().post(request)

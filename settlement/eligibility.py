@@ -1,0 +1,187 @@
+"""Who may settle here, and on which terms (spec/policy.md §Who may settle here, §The split).
+
+Check order after the request format (400) and line amounts (422 ``amount_mismatch``):
+person by credential (``unknown_person`` / ``unsupported_cert_type``) → ``name_mismatch`` →
+``insutype_mismatch`` → ``not_insured`` → ``not_out_of_area`` → filing (``no_filing``; emergencies
+13/24 get a temporary ``22`` filing) → ``no_policy``. Reads only; the settle service records the
+temporary filing in its transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from accounts.models import Filing, Institution, Person
+from accounts.regions import pooling_region, province_of
+from accounts.selectors import person_by_credential, person_name
+from core.errors import DomainError
+from settlement.models import CatalogueItem, Policy
+from settlement.requests import EMERGENCY_MED_TYPES, SettleRequest
+from settlement.split import CatalogueTerms, PolicyTerms, line_amount_matches
+
+TEMP_EMERGENCY_FILING = "22"
+TEMP_FILING_DAYS = 9
+
+
+@dataclass(frozen=True)
+class FilingUse:
+    """The filing a settlement relies on: an existing ``filing``, or (``filing`` None,
+    ``create`` True) a temporary ``22`` to record; ``None`` of this for intra-province."""
+
+    filing: Filing | None
+    filing_type: str
+    temporary: bool
+    create: bool
+    mdtrtarea_admvs: str = ""
+
+
+def check_line_amounts(req: SettleRequest) -> None:
+    """``det_item_fee_sumamt`` = round(``cnt`` × ``pric``) on every line, else ``422 amount_mismatch``
+    naming the first bad line (all bad lines are listed in ``errors``)."""
+    bad = [
+        {
+            "field": f"feedetail[{i}].det_item_fee_sumamt",
+            "code": "amount_mismatch",
+            "message": f"round(cnt × pric) is not {ln.amount}",
+        }
+        for i, ln in enumerate(req.lines)
+        if not line_amount_matches(ln.cnt, ln.pric, ln.amount)
+    ]
+    if bad:
+        raise DomainError(
+            "amount_mismatch",
+            "A fee line's det_item_fee_sumamt is not round(cnt × pric).",
+            status=422,
+            errors=bad,
+        )
+
+
+def _nfkc(s: str) -> str:
+    return unicodedata.normalize("NFKC", s).strip()
+
+
+def person_for_request(req: SettleRequest) -> Person:
+    """The insured person who may settle: credential, name, insutype and status checks in order."""
+    person = person_by_credential(cert_type=req.cert_type, cert_no=req.cert_no, card_sn=req.card_sn)
+    if req.psn_name is not None and _nfkc(req.psn_name) != _nfkc(person_name(person)):
+        raise DomainError("name_mismatch", "psn_name does not match the insured person.", field="psn_name")
+    if req.insutype != person.insutype:
+        raise DomainError(
+            "insutype_mismatch", "The person is not insured under this insutype.", field="insutype"
+        )
+    if person.psn_insu_stas != Person.InsuStatus.INSURED:
+        raise DomainError("not_insured", "The person's insurance is not active (psn_insu_stas is not 1).")
+    return person
+
+
+def is_out_of_area(person: Person, institution: Institution) -> bool:
+    return pooling_region(institution.admdvs) != pooling_region(person.insuplc_admdvs)
+
+
+def filings_covering(person: Person, institution: Institution, day: dt.date) -> list[Filing]:
+    """Unrevoked filings of ``person`` for the institution's province or pooling region covering
+    ``day``; long-term ones first, then the newest."""
+    areas = {province_of(institution.admdvs), pooling_region(institution.admdvs)}
+    rows = list(
+        Filing.objects.filter(
+            person=person,
+            mdtrtarea_admvs__in=areas,
+            begndate__lte=day,
+            enddate__gte=day,
+            revoked_at__isnull=True,
+        ).order_by("-begndate", "-id")
+    )
+    rows.sort(key=lambda f: f.temporary)
+    return rows
+
+
+def filing_for(person: Person, institution: Institution, med_type: str, day: dt.date) -> FilingUse | None:
+    """Out-of-area and filing checks. Returns None within a province (no filing needed)."""
+    if not is_out_of_area(person, institution):
+        raise DomainError("not_out_of_area", "The institution is in the person's own pooling region.")
+    if province_of(institution.admdvs) == person.province:
+        return None
+    found = filings_covering(person, institution, day)
+    if found:
+        f = found[0]
+        return FilingUse(filing=f, filing_type=f.filing_type, temporary=f.temporary, create=False)
+    if med_type in EMERGENCY_MED_TYPES:
+        return FilingUse(
+            filing=None,
+            filing_type=TEMP_EMERGENCY_FILING,
+            temporary=True,
+            create=True,
+            mdtrtarea_admvs=province_of(institution.admdvs),
+        )
+    raise DomainError("no_filing", "The person has no filing (备案) for this region on the settlement day.")
+
+
+def record_temporary_filing(person: Person, use: FilingUse, day: dt.date) -> Filing:
+    """Record the emergency filing ``22`` (begndate = day, enddate = day + 9). Caller's transaction."""
+    return Filing.objects.create(
+        person=person,
+        filing_type=use.filing_type,
+        mdtrtarea_admvs=use.mdtrtarea_admvs,
+        begndate=day,
+        enddate=day + dt.timedelta(days=TEMP_FILING_DAYS),
+        created_by_settlement=True,
+    )
+
+
+def policy_for(person: Person, institution: Institution, med_type_group: str, day: dt.date) -> Policy:
+    """The insured region's policy: ``insuplc_admdvs`` first, then its province code; the
+    institution's ``hosp_lv`` ('' for pharmacies); valid on ``day``. Else ``422 no_policy``."""
+    base = Policy.objects.filter(
+        insutype=person.insutype,
+        med_type_group=med_type_group,
+        hosp_lv=institution.hosp_lv or "",
+        begndate__lte=day,
+        enddate__gte=day,
+    )
+    for admdvs in (person.insuplc_admdvs, person.province):
+        policy = base.filter(insuplc_admdvs=admdvs).order_by("-begndate").first()
+        if policy is not None:
+            return policy
+    raise DomainError("no_policy", "No policy of the insured region applies to this settlement.")
+
+
+def policy_terms(policy: Policy) -> PolicyTerms:
+    return PolicyTerms(
+        deductible=policy.deductible,
+        deductible_basis=policy.deductible_basis,
+        pool_prop=policy.pool_prop,
+        annual_cap=policy.annual_cap,
+        temp_prop_reduction=policy.temp_prop_reduction,
+    )
+
+
+def catalogue_terms(province: str, req: SettleRequest) -> list[CatalogueTerms | None]:
+    """Per line, the treatment province's catalogue row valid on the fee's Asia/Shanghai date
+    (one query for the whole bill)."""
+    from settlement.requests import SHANGHAI
+
+    days = [ln.fee_ocur_time.astimezone(SHANGHAI).date() for ln in req.lines]
+    codes = {ln.med_list_codg for ln in req.lines}
+    rows = CatalogueItem.objects.filter(
+        Q(admdvs=province, med_list_codg__in=codes, begndate__lte=max(days), enddate__gte=min(days))
+    )
+    by_code: dict[str, list[CatalogueItem]] = {}
+    for row in rows:
+        by_code.setdefault(row.med_list_codg, []).append(row)
+    out: list[CatalogueTerms | None] = []
+    for ln, day in zip(req.lines, days, strict=True):
+        match = next((r for r in by_code.get(ln.med_list_codg, ()) if r.begndate <= day <= r.enddate), None)
+        out.append(
+            None
+            if match is None
+            else CatalogueTerms(
+                chrgitm_lv=match.chrgitm_lv,
+                selfpay_prop=match.selfpay_prop,
+                pric_uplmt_amt=match.pric_uplmt_amt,
+            )
+        )
+    return out

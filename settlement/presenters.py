@@ -1,0 +1,119 @@
+"""Response bodies of settlements, rebuilt from stored rows (spec/hospital-api.md §POST /settlements).
+
+The same rows always give the same bytes, so an idempotent replay answers exactly the first body.
+Personal data comes decrypted from the person row (never stored in clear for replays); bureau and
+clearing-staff readers get the name masked too.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from accounts.certno import mask_certno
+from accounts.selectors import person_certno, person_name
+from core.logging import mask_name
+from core.money import fmt_money, fmt_ratio
+from settlement.requests import SHANGHAI
+
+BANDS = (
+    "medfee_sumamt",
+    "fulamt_ownpay_amt",
+    "overlmt_selfpay",
+    "preselfpay_amt",
+    "inscp_scp_amt",
+    "act_pay_dedc",
+)
+BANDS_AFTER_RATIO = (
+    "hifp_pay",
+    "fund_pay_sumamt",
+    "psn_part_amt",
+    "acct_pay",
+    "psn_cash_pay",
+    "balc",
+    "clr_amt",
+)
+
+
+def fmt_price(value: Decimal | None) -> str | None:
+    """A unit price (≤ 4 places): 2 places when exact, else trimmed to at most 4."""
+    if value is None:
+        return None
+    if value == value.quantize(Decimal("0.01")):
+        return fmt_money(value)
+    return format(value.quantize(Decimal("0.0001")).normalize(), "f")
+
+
+def fmt_time(t: Any) -> str | None:
+    return None if t is None else t.astimezone(SHANGHAI).isoformat(timespec="milliseconds")
+
+
+def setlinfo(
+    s: Any, *, person: Any, institution: Any, mask_all: bool = False, preview: bool = False
+) -> dict[str, Any]:
+    """``setlinfo`` of a settlement or reversal row (or an unsaved preview object)."""
+    name = person_name(person)
+    out: dict[str, Any] = {}
+    if not preview:
+        out["setl_id"] = s.setl_id
+    out.update(
+        {
+            "mdtrt_id": s.mdtrt_id or None,
+            "medins_setl_id": s.medins_setl_id or None,
+            "psn_no": person.psn_no,
+            "psn_name": mask_name(name) if mask_all else name,
+            "certno": mask_certno(person_certno(person)),
+            "insutype": s.insutype,
+            "med_type": s.med_type,
+            "clr_type": s.clr_type,
+            "insuplc_admdvs": s.insuplc_admdvs,
+            "mdtrtarea_admvs": s.mdtrtarea_admvs,
+            "fixmedins_code": institution.fixmedins_code,
+            "setl_time": fmt_time(s.setl_time),
+            "clr_date": s.clr_date.isoformat() if s.clr_date else None,
+        }
+    )
+    for band in BANDS:
+        out[band] = fmt_money(getattr(s, band))
+    out["pool_prop_selfpay"] = fmt_ratio(s.pool_prop_selfpay)
+    for band in BANDS_AFTER_RATIO:
+        out[band] = fmt_money(getattr(s, band))
+    if s.filing_type and s.status != "reversal":
+        out["filing"] = {
+            "filing_type": s.filing_type,
+            "temporary": s.filing_temporary,
+            "created_now": s.filing_created_now,
+        }
+    else:
+        out["filing"] = None
+    if s.status == "reversal":
+        out["orig_setl_id"] = s.orig.setl_id if s.orig_id else None
+        out["reason"] = s.reason or None
+    out["status"] = "preview" if preview else s.status
+    return out
+
+
+def fee_line(line: Any) -> dict[str, Any]:
+    """A fee line's result (spec/policy.md §Fee lines)."""
+    return {
+        "feedetl_sn": line.feedetl_sn,
+        "chrgitm_lv": line.chrgitm_lv,
+        "selfpay_prop": fmt_ratio(line.selfpay_prop),
+        "pric_uplmt_amt": fmt_price(line.pric_uplmt_amt),
+        "det_item_fee_sumamt": fmt_money(line.det_item_fee_sumamt),
+        "fulamt_ownpay_amt": fmt_money(line.fulamt_ownpay_amt),
+        "overlmt_amt": fmt_money(line.overlmt_amt),
+        "preselfpay_amt": fmt_money(line.preselfpay_amt),
+        "inscp_scp_amt": fmt_money(line.inscp_scp_amt),
+        "warn": line.warn or None,
+    }
+
+
+def settlement_body(s: Any, *, mask_all: bool = False, lines: list[Any] | None = None) -> dict[str, Any]:
+    """``{"setlinfo", "feedetail"}`` of a stored settlement (reversals: ``feedetail`` is empty)."""
+    if lines is None:
+        lines = list(s.lines.all()) if s.status != "reversal" else []
+    return {
+        "setlinfo": setlinfo(s, person=s.person, institution=s.institution, mask_all=mask_all),
+        "feedetail": [fee_line(ln) for ln in lines],
+    }

@@ -1,0 +1,123 @@
+"""Many settlements in one call (spec/hospital-api.md §POST /settlements/batch).
+
+Each item is atomic on its own (a savepoint of one transaction). Every person named by the batch
+is locked up front in primary-key order, so two batches never deadlock each other; a deadlock or
+serialization failure (e.g. against a concurrent reversal) rolls the whole attempt back and it is
+retried, so results are still exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import DatabaseError, IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Institution, Person
+from clearing.services.cycles import cycle_for_write
+from core.errors import DomainError, field_error, problem_body
+from settlement.presenters import settlement_body
+from settlement.services.settle import existing_by_serial, prepare, replay_or_conflict, settle_locked
+
+logger = logging.getLogger("kuasheng.settlement")
+MAX_ITEMS = 1000
+RETRIES = 3
+RETRYABLE_PGCODES = ("40P01", "40001")  # deadlock_detected, serialization_failure
+
+
+def problem_of(e: DomainError) -> dict[str, Any]:
+    """The problem+json document of a refusal, as the API would answer it alone."""
+    extra = dict(e.extra)
+    if e.errors is not None:
+        extra["errors"] = e.errors
+    elif e.field:
+        extra["errors"] = [field_error(e.field, e.code, e.detail)]
+    return problem_body(e.status, e.code, e.detail, **extra)
+
+
+def _retryable(e: DatabaseError) -> bool:
+    return getattr(getattr(e, "__cause__", None), "sqlstate", None) in RETRYABLE_PGCODES
+
+
+def _validate_items(data: Any) -> list[Any]:
+    items = data.get("items") if isinstance(data, dict) else None
+    if not isinstance(items, list) or not 1 <= len(items) <= MAX_ITEMS:
+        raise DomainError(
+            "invalid",
+            "The request is not valid.",
+            status=400,
+            errors=[field_error("items", "length", f"items must be a list of 1 to {MAX_ITEMS} requests")],
+        )
+    return items
+
+
+def settlements_batch(*, institution: Institution, data: Any, principal: Any) -> list[dict[str, Any]]:
+    """Settle ``data["items"]`` (1–1000 settle requests) in order. Returns one result per item:
+    ``{"status": 201|200, "setlinfo": {...}}`` or ``{"status": 400|409|422, "problem": {...}}``.
+    Raises ``400 invalid`` only when ``items`` itself is malformed."""
+    items = _validate_items(data)
+    now = timezone.now()
+    results: list[dict[str, Any] | None] = [None] * len(items)
+    pending: list[tuple[int, Any, str, int]] = []
+    for i, item in enumerate(items):
+        try:
+            req, fingerprint, replay, person = prepare(institution=institution, data=item, now=now)
+        except DomainError as e:
+            results[i] = {"status": e.status, "problem": problem_of(e)}
+            continue
+        if replay is not None:
+            results[i] = {"status": 200, "setlinfo": settlement_body(replay.settlement)["setlinfo"]}
+        else:
+            pending.append((i, req, fingerprint, person.pk))
+    if pending:
+        done = _settle_pending(institution, pending, principal)
+        for i, res in done.items():
+            results[i] = res
+    return [r for r in results if r is not None]
+
+
+def _settle_pending(
+    institution: Institution, pending: list[tuple[int, Any, str, int]], principal: Any
+) -> dict[int, dict[str, Any]]:
+    for attempt in range(RETRIES):
+        done: dict[int, dict[str, Any]] = {}
+        try:
+            with transaction.atomic():
+                ids = sorted({p for *_, p in pending})
+                list(Person.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))
+                cycle = cycle_for_write()
+                for i, req, fingerprint, person_id in pending:
+                    done[i] = _one(institution, req, fingerprint, person_id, principal, cycle)
+            return done
+        except DatabaseError as e:
+            if not _retryable(e) or attempt == RETRIES - 1:
+                raise
+            logger.info("batch retried after %s", type(e).__name__)
+    raise RuntimeError("unreachable")  # pragma: no cover
+
+
+def _one(
+    institution: Institution, req: Any, fingerprint: str, person_id: int, principal: Any, cycle: Any
+) -> dict[str, Any]:
+    try:
+        outcome = settle_locked(
+            institution=institution,
+            req=req,
+            fingerprint=fingerprint,
+            person_id=person_id,
+            principal=principal,
+            cycle=cycle,
+        )
+    except DomainError as e:
+        return {"status": e.status, "problem": problem_of(e)}
+    except IntegrityError:
+        existing = existing_by_serial(institution, req.medins_setl_id)
+        if existing is None:
+            raise
+        try:
+            outcome = replay_or_conflict(existing, fingerprint)
+        except DomainError as e:
+            return {"status": e.status, "problem": problem_of(e)}
+    status = 201 if outcome.created else 200
+    return {"status": status, "setlinfo": settlement_body(outcome.settlement)["setlinfo"]}

@@ -1,0 +1,304 @@
+"""Settle, preview and batch (spec/hospital-api.md, spec/policy.md).
+
+Exactly once: ``(institution, medins_setl_id)`` is unique in the database. A request whose serial
+is already recorded is answered from the stored rows (same fingerprint → replay, ``200``) or
+refused (``409 medins_setl_id_conflict``). The settlement row, its fee lines, the accumulators, the
+person's account balance, a temporary filing, the clearing item and the audit record are written in
+one transaction under ``select_for_update`` of the person row, so concurrent bills of one person
+give the result of some serial order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import Institution, Person
+from clearing.services.cycles import business_day, clearing_item_record, cycle_for_write, open_cycle_date
+from core.audit import audit_principal
+from core.errors import Conflict
+from core.ids import new_setl_id
+from settlement import eligibility as elig
+from settlement.models import Accumulator, FeeDetail, Settlement
+from settlement.requests import SettleRequest, parse_settle_request
+from settlement.split import LineIn, SplitResult, Standing, split_bill
+
+ALLOWED_MOVES = {Settlement.Status.SETTLED: {Settlement.Status.REVERSED}}
+
+
+@dataclass
+class SettleOutcome:
+    """A recorded settlement (or reversal) and whether this call created it (201) or replayed it (200)."""
+
+    settlement: Settlement
+    created: bool
+
+
+def settlement_status_move(settlement: Settlement, to: str) -> None:
+    """The only place a settlement's ``status`` changes: settled → reversed. Caller holds the row lock."""
+    if to not in ALLOWED_MOVES.get(settlement.status, set()):
+        raise ValueError(f"settlement {settlement.setl_id} cannot move from {settlement.status} to {to}")
+    Settlement.objects.filter(pk=settlement.pk, status=settlement.status).update(status=to)
+    settlement.status = to
+
+
+def existing_by_serial(institution: Institution, serial: str | None) -> Settlement | None:
+    if not serial:
+        return None
+    return (
+        Settlement.objects.select_related("person", "institution", "orig")
+        .filter(institution=institution, medins_setl_id=serial)
+        .first()
+    )
+
+
+def replay_or_conflict(existing: Settlement, fingerprint: str) -> SettleOutcome:
+    """Same business content → replay; anything else under that serial → ``409``."""
+    if existing.fingerprint == fingerprint:
+        return SettleOutcome(existing, created=False)
+    raise Conflict(
+        "medins_setl_id_conflict",
+        f"medins_setl_id {existing.medins_setl_id} was already used for {existing.setl_id} "
+        "with different content.",
+        extra={"setl_id": existing.setl_id},
+    )
+
+
+def _standing(person: Person, year: int, req: SettleRequest) -> Standing:
+    acc = Accumulator.objects.filter(
+        person=person, year=year, insutype=req.insutype, med_type_group=req.med_type_group
+    ).first()
+    return Standing(
+        deductible_used=acc.deductible_used if acc else Decimal("0.00"),
+        fund_paid=acc.fund_paid if acc else Decimal("0.00"),
+        balance=person.acct_balance,
+    )
+
+
+def _split(
+    institution: Institution,
+    person: Person,
+    req: SettleRequest,
+    day: dt.date,
+) -> tuple[elig.FilingUse | None, SplitResult]:
+    """Filing, policy, catalogue and the split for the settlement ``day`` (checks in spec order)."""
+    use = elig.filing_for(person, institution, req.med_type, day)
+    policy = elig.policy_for(person, institution, req.med_type_group, day)
+    terms = elig.catalogue_terms(institution.province, req)
+    lines = [
+        LineIn(cnt=ln.cnt, pric=ln.pric, amount=ln.amount, terms=t)
+        for ln, t in zip(req.lines, terms, strict=True)
+    ]
+    result = split_bill(
+        lines,
+        elig.policy_terms(policy),
+        _standing(person, day.year, req),
+        temporary_filing=bool(use and use.temporary),
+        use_account=req.acct_used_flag == "1" and person.insutype == "310",
+    )
+    return use, result
+
+
+def _row(
+    institution: Institution,
+    person: Person,
+    req: SettleRequest,
+    use: elig.FilingUse | None,
+    r: SplitResult,
+    *,
+    setl_time: dt.datetime,
+    clr_date: dt.date | None,
+) -> Settlement:
+    day = business_day(setl_time)
+    return Settlement(
+        setl_id="",
+        mdtrt_id="",
+        institution=institution,
+        medins_setl_id=req.medins_setl_id or "",
+        person=person,
+        status=Settlement.Status.SETTLED,
+        insutype=req.insutype,
+        med_type=req.med_type,
+        clr_type=req.clr_type,
+        insuplc_admdvs=person.insuplc_admdvs,
+        mdtrtarea_admvs=institution.admdvs,
+        payer=person.province,
+        payee=institution.province,
+        begntime=req.begntime,
+        endtime=req.endtime,
+        dise_codg=req.dise_codg,
+        acct_used_flag=req.acct_used_flag,
+        medfee_sumamt=r.medfee_sumamt,
+        fulamt_ownpay_amt=r.fulamt_ownpay_amt,
+        overlmt_selfpay=r.overlmt_selfpay,
+        preselfpay_amt=r.preselfpay_amt,
+        inscp_scp_amt=r.inscp_scp_amt,
+        act_pay_dedc=r.act_pay_dedc,
+        pool_prop_selfpay=r.pool_prop_selfpay,
+        hifp_pay=r.hifp_pay,
+        fund_pay_sumamt=r.fund_pay_sumamt,
+        psn_part_amt=r.psn_part_amt,
+        acct_pay=r.acct_pay,
+        psn_cash_pay=r.psn_cash_pay,
+        balc=r.balc,
+        clr_amt=r.clr_amt,
+        setl_time=setl_time,
+        setl_date=day,
+        clr_date=clr_date,
+        accum_year=day.year,
+        med_type_group=req.med_type_group,
+        dedc_moved=r.act_pay_dedc,
+        fund_moved=r.hifp_pay,
+        acct_moved=r.acct_pay,
+        filing=use.filing if use else None,
+        filing_type=use.filing_type if use else "",
+        filing_temporary=bool(use and use.temporary),
+        filing_created_now=bool(use and use.create),
+    )
+
+
+def _lines(s: Settlement, req: SettleRequest, r: SplitResult) -> list[FeeDetail]:
+    return [
+        FeeDetail(
+            settlement=s,
+            feedetl_sn=ln.feedetl_sn,
+            med_list_codg=ln.med_list_codg,
+            fee_ocur_time=ln.fee_ocur_time,
+            cnt=ln.cnt,
+            pric=ln.pric,
+            det_item_fee_sumamt=ln.amount,
+            chrgitm_lv=o.chrgitm_lv,
+            selfpay_prop=o.selfpay_prop,
+            pric_uplmt_amt=o.pric_uplmt_amt,
+            fulamt_ownpay_amt=o.fulamt_ownpay_amt,
+            overlmt_amt=o.overlmt_amt,
+            preselfpay_amt=o.preselfpay_amt,
+            inscp_scp_amt=o.inscp_scp_amt,
+            warn=o.warn or "",
+        )
+        for ln, o in zip(req.lines, r.lines, strict=True)
+    ]
+
+
+def _move_accumulator(person: Person, s: Settlement) -> None:
+    """Add what ``s`` moved (negative for reversals) to its accumulator row; caller holds the person lock."""
+    acc, _ = Accumulator.objects.get_or_create(
+        person=person, year=s.accum_year, insutype=s.insutype, med_type_group=s.med_type_group
+    )
+    Accumulator.objects.filter(pk=acc.pk).update(
+        deductible_used=F("deductible_used") + s.dedc_moved, fund_paid=F("fund_paid") + s.fund_moved
+    )
+
+
+def settle_locked(
+    *,
+    institution: Institution,
+    req: SettleRequest,
+    fingerprint: str,
+    person_id: int,
+    principal: Any,
+    cycle: Any = None,
+) -> SettleOutcome:
+    """Record one settlement inside the caller's transaction (a savepoint of its own).
+
+    Locks the person row, re-checks the serial under the lock (a concurrent twin that committed
+    first is replayed), then checks filing and policy for today and writes everything.
+    """
+    with transaction.atomic():
+        person = Person.objects.select_for_update().get(pk=person_id)
+        existing = existing_by_serial(institution, req.medins_setl_id)
+        if existing is not None:
+            return replay_or_conflict(existing, fingerprint)
+        cycle = cycle or cycle_for_write()
+        setl_time = timezone.now()
+        use, result = _split(institution, person, req, business_day(setl_time))
+        s = _row(institution, person, req, use, result, setl_time=setl_time, clr_date=cycle.clr_date)
+        if use is not None and use.create:
+            s.filing = elig.record_temporary_filing(person, use, s.setl_date)
+        s.setl_id, s.mdtrt_id, s.fingerprint = new_setl_id("S"), new_setl_id("M"), fingerprint
+        s.save(force_insert=True)
+        FeeDetail.objects.bulk_create(_lines(s, req, result))
+        _move_accumulator(person, s)
+        if result.acct_pay:
+            Person.objects.filter(pk=person.pk).update(acct_balance=person.acct_balance - result.acct_pay)
+        clearing_item_record(
+            setl_id=s.setl_id,
+            kind="settlement",
+            payer=s.payer,
+            payee=s.payee,
+            clr_amt=s.clr_amt,
+            fixmedins_code=institution.fixmedins_code,
+            cycle=cycle,
+        )
+        audit_principal(
+            principal,
+            "settlement.create",
+            "settlement",
+            s.setl_id,
+            {
+                "medins_setl_id": s.medins_setl_id,
+                "clr_amt": str(s.clr_amt),
+                "filing_created": s.filing_created_now,
+            },
+        )
+    s.person, s.institution = person, institution
+    return SettleOutcome(s, created=True)
+
+
+def prepare(
+    *, institution: Institution, data: Any, now: dt.datetime
+) -> tuple[SettleRequest, str, SettleOutcome | None, Person | None]:
+    """Format (400), replay/conflict of a known serial, line amounts (422), then the person checks."""
+    req = parse_settle_request(data, now=now)
+    fingerprint = req.fingerprint()
+    existing = existing_by_serial(institution, req.medins_setl_id)
+    if existing is not None:
+        return req, fingerprint, replay_or_conflict(existing, fingerprint), None
+    elig.check_line_amounts(req)
+    return req, fingerprint, None, elig.person_for_request(req)
+
+
+def settlement_create(*, institution: Institution, data: Any, principal: Any) -> SettleOutcome:
+    """Settle one bill (``POST /api/v1/settlements``). ``data`` is the decoded JSON body.
+
+    Returns the settlement and ``created`` (False for a replay). Raises ``400 invalid``,
+    ``422`` (``amount_mismatch``, ``unknown_person``, ``unsupported_cert_type``, ``name_mismatch``,
+    ``insutype_mismatch``, ``not_insured``, ``not_out_of_area``, ``no_filing``, ``no_policy``) or
+    ``409 medins_setl_id_conflict``; an error moves nothing.
+    """
+    req, fingerprint, replay, person = prepare(institution=institution, data=data, now=timezone.now())
+    if replay is not None:
+        return replay
+    try:
+        with transaction.atomic():
+            return settle_locked(
+                institution=institution,
+                req=req,
+                fingerprint=fingerprint,
+                person_id=person.pk,
+                principal=principal,
+            )
+    except IntegrityError:
+        # A concurrent twin with the same serial committed between our check and our insert.
+        existing = existing_by_serial(institution, req.medins_setl_id)
+        if existing is None:
+            raise
+        return replay_or_conflict(existing, fingerprint)
+
+
+def settlement_preview(*, institution: Institution, data: Any) -> tuple[Settlement, list[FeeDetail]]:
+    """Trial settlement (``POST /api/v1/settlements/preview``): same checks and split, records and
+    moves nothing. Returns an unsaved settlement and its unsaved lines."""
+    now = timezone.now()
+    req = parse_settle_request(data, now=now, require_serial=False)
+    elig.check_line_amounts(req)
+    person = elig.person_for_request(req)
+    use, result = _split(institution, person, req, business_day(now))
+    s = _row(institution, person, req, use, result, setl_time=now, clr_date=open_cycle_date(now))
+    return s, _lines(s, req, result)

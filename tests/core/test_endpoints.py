@@ -1,0 +1,98 @@
+"""Health, readiness, OpenAPI schema and docs (issue 2 §7)."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.conf import settings
+from django.contrib.staticfiles import finders
+
+from tests.core.test_signed_requests import assert_problem
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz(client):
+    resp = client.get("/healthz")
+    assert resp.status_code == 200
+    assert resp.json() == {"status": "ok"}
+
+
+def test_readyz_checks_database_and_redis(client):
+    resp = client.get("/readyz")
+    assert resp.status_code == 200, resp.content
+    checks = resp.json()["checks"]
+    assert checks["database"] == "ok"
+    assert ("redis" in checks) == bool(settings.REDIS_URL)
+    assert all(v == "ok" for v in checks.values())
+
+
+def test_readyz_is_503_when_the_database_is_down(client, monkeypatch):
+    from django.db import OperationalError, connection
+
+    def down(*a, **kw):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(connection, "cursor", down)
+    resp = client.get("/readyz")
+    assert_problem(resp, 503, "service_unavailable")
+    assert "database" in resp.json()["detail"]
+    assert int(resp["Retry-After"]) > 0
+
+
+def test_readyz_is_503_when_redis_is_down(client, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    resp = client.get("/readyz")
+    assert_problem(resp, 503, "service_unavailable")
+    assert "'redis': 'unavailable'" in resp.json()["detail"]
+
+
+def _schema(client) -> dict:
+    resp = client.get("/api/schema/", {"format": "json"})
+    assert resp.status_code == 200
+    return json.loads(resp.content)
+
+
+def test_schema_is_openapi_3_and_documents_whoami(client):
+    schema = _schema(client)
+    assert schema["openapi"].startswith("3.")
+    whoami = schema["paths"]["/api/v1/whoami"]
+    assert set(whoami) >= {"get", "post"}
+    ref = whoami["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    props = schema["components"]["schemas"][ref.rsplit("/", 1)[-1]]["properties"]
+    assert ref.endswith("/WhoAmIOutput")
+    assert set(props) == {"role", "actor", "admdvs", "fixmedins_code"}
+    security = schema["components"]["securitySchemes"]
+    assert set(security) >= {"institutionSignature", "bearerToken"}
+
+
+def test_schema_default_format_is_yaml(client):
+    resp = client.get("/api/schema/")
+    assert resp.status_code == 200
+    assert resp["Content-Type"].startswith("application/vnd.oai.openapi")
+    assert b"openapi: 3." in resp.content
+
+
+def test_docs_page_uses_the_sidecar_and_no_cdn(client):
+    resp = client.get("/api/docs/")
+    assert resp.status_code == 200
+    html = resp.content.decode()
+    assert not re.search(r"cdn|jsdelivr|unpkg|cdnjs|googleapis", html, re.I)
+    assets = re.findall(r'(?:src|href)="/static/([^"]+)"', html)
+    assert any("swagger-ui-bundle" in a for a in assets), assets
+    for asset in assets:
+        assert finders.find(asset), f"{asset} is not shipped in the project's static files"
+    assert "/api/schema/" in html
+
+
+def test_schema_generates_without_warnings():
+    """Nested Input/Output serializers of different APIs get distinct component names."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("spectacular", "--validate", "--fail-on-warn", "--format", "openapi-json", stdout=out)
+    names = set(json.loads(out.getvalue())["components"]["schemas"])
+    assert "Output" not in names and "InputRequest" not in names
