@@ -3,7 +3,7 @@
 #   make test   the whole test suite (embedded default, or PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
 # Both create .venv (Python 3.11) on first use and reinstall only when pyproject.toml changes.
 
-PYTHON_BOOT ?= python3.11
+PYTHON_BOOT ?= $(shell command -v python3.11 || command -v python3)
 VENV        := .venv
 PY          := $(VENV)/bin/python
 STAMP       := $(VENV)/.installed

@@ -117,21 +117,3 @@ def attempt_succeeded(*, certno_bidx: str, address: str) -> None:
     """Give back the slot reserved by :func:`attempt_reserve` (a correct password is no failure)."""
     for window in _windows(certno_bidx, address):
         _incr(window, -1)
-
-
-def lockout_status(*, certno_bidx: str, address: str) -> int:
-    """Seconds until the caller may try again (0 = not locked out). Reads only."""
-    left = 0
-    cache = caches["default"]
-    for window in _windows(certno_bidx, address):
-        if isinstance(cache, RedisCache):
-            key = cache.make_and_validate_key(window.key)
-            client = cache._cache.get_client(key)
-            count = int(client.get(key) or 0)
-            ttl = max(int(client.ttl(key)), 0)
-        else:
-            stored = cache.get(window.key)
-            count, ttl = (stored[0], math.ceil(stored[1] - time.time())) if stored else (0, 0)
-        if count >= window.limit:
-            left = max(left, ttl)
-    return left

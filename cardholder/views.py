@@ -40,7 +40,7 @@ def signin(request: HttpRequest) -> HttpResponse:
     """Sign-in form (certno + password). Same lockouts as ``POST /api/v1/cardholder/token``."""
     if session_person(request) is not None:
         return redirect("cardholder-records")
-    error, certno = "", ""
+    error, certno, status = "", "", 200
     if request.method == "POST":
         certno = request.POST.get("certno", "")
         try:
@@ -48,22 +48,22 @@ def signin(request: HttpRequest) -> HttpResponse:
                 certno=certno, password=request.POST.get("password", ""), address=_address(request),
                 channel="web")
         except DomainError as exc:
-            error = _error_text(exc)
+            # a form page answers 400 rather than 401 (which would need a WWW-Authenticate challenge)
+            error, status = _error_text(exc), 400 if exc.status == 401 else exc.status
         else:
             session_sign_in(request, person)
             return redirect("cardholder-records")
-    status = 429 if "过多" in error else (400 if error else 200)
     return render(request, "cardholder/signin.html", {"error": error, "certno": certno}, status=status)
 
 
 @require_http_methods(["GET", "POST"])
 def activate(request: HttpRequest) -> HttpResponse:
     """Activation form (certno, card number, password twice)."""
-    error, done = "", False
+    error, done, status = "", False, 200
     if request.method == "POST":
         password = request.POST.get("password", "")
         if password != request.POST.get("password2", ""):
-            error = "两次输入的密码不一致。The passwords differ."
+            error, status = "两次输入的密码不一致。The passwords differ.", 400
         else:
             try:
                 services.cardholder_activate(certno=request.POST.get("certno", ""),
@@ -71,9 +71,8 @@ def activate(request: HttpRequest) -> HttpResponse:
                                              address=_address(request), channel="web")
                 done = True
             except DomainError as exc:
-                error = _error_text(exc)
-    return render(request, "cardholder/activate.html", {"error": error, "done": done},
-                  status=400 if error else 200)
+                error, status = _error_text(exc), exc.status
+    return render(request, "cardholder/activate.html", {"error": error, "done": done}, status=status)
 
 
 @require_POST

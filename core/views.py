@@ -1,11 +1,13 @@
 """Health endpoints and error pages (spec/security.md, issue 2 §7)."""
 from __future__ import annotations
 
+import sys
+
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from core.errors import problem_http_response
+from core.errors import RETRY_AFTER_SECONDS, is_outage, problem_http_response
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -48,6 +50,12 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    """``handler500``. Called inside Django's ``except`` block, so an outage raised where no
+    ``process_exception`` sees it (another middleware, a lazy session) still answers 503."""
+    exc = sys.exc_info()[1]
+    if exc is not None and is_outage(exc):
+        return problem_http_response(503, "service_unavailable", "A backing service is unavailable.",
+                                     headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     return problem_http_response(500, "server_error", "Internal error.")
 
 

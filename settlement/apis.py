@@ -14,7 +14,7 @@ from core.errors import Invalid, field_error
 from core.permissions import roles
 from settlement import selectors
 from settlement import serializers as s
-from settlement.presenters import fee_line, setlinfo, settlement_body
+from settlement.presenters import fee_line, setlinfo, settlement_body, with_disputes
 from settlement.services import reference
 from settlement.services.batch import settlements_batch
 from settlement.services.lookup import person_lookup
@@ -177,7 +177,8 @@ class SettlementDetailApi(APIView):
     @extend_schema(operation_id="settlement_detail", responses={200: OutputSerializer})
     def get(self, request: Request, setl_id: str) -> Response:
         row = selectors.settlement_for_reader(principal=request.user, setl_id=setl_id)
-        return Response(settlement_body(row, mask_all=request.user.role != "institution"))
+        body = settlement_body(row, mask_all=request.user.role != "institution")
+        return Response(with_disputes(body, row))
 
 
 class PersonLookupApi(APIView):

@@ -117,3 +117,32 @@ def settlement_body(s: Any, *, mask_all: bool = False, lines: list[Any] | None =
         "setlinfo": setlinfo(s, person=s.person, institution=s.institution, mask_all=mask_all),
         "feedetail": [fee_line(ln) for ln in lines],
     }
+
+
+def with_disputes(body: dict[str, Any], s: Any) -> dict[str, Any]:
+    """Add ``disputes`` and ``adjustments`` to a settlement's body when it has any
+    (spec/hospital-api.md §Statuses); read from the clearing records."""
+    from clearing.models import ClearingItem, Dispute
+
+    disputes = list(Dispute.objects.filter(setl_id=s.setl_id))
+    if not disputes:
+        return body
+    body["disputes"] = [
+        {
+            "id": d.id,
+            "status": d.status,
+            "reason_code": d.reason_code,
+            "amount": fmt_money(d.amount),
+            "resolved_amount": fmt_money(d.resolved_amount),
+            "adjustment_setl_id": d.adjustment_setl_id or None,
+        }
+        for d in disputes
+    ]
+    adj_ids = [d.adjustment_setl_id for d in disputes if d.adjustment_setl_id]
+    adjustments = ClearingItem.objects.filter(setl_id__in=adj_ids).order_by("setl_id")
+    if adj_ids:
+        body["adjustments"] = [
+            {"setl_id": a.setl_id, "clr_amt": fmt_money(a.clr_amt), "clr_date": a.cycle_id.isoformat()}
+            for a in adjustments
+        ]
+    return body

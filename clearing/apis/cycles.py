@@ -232,3 +232,57 @@ class CycleCloseApi(APIView):
             result = close_cycle.delay(day.isoformat(), request.user.actor)
             return Response({"task_id": result.id, "clr_date": day.isoformat()}, status=202)
         return Response({"clr_date": day.isoformat(), "status": "closed", "head_sha256": closed.sha256})
+
+
+class HeadJsonApi(HeadBytesApi):
+    """``GET /api/v1/cycles/{clr_date}/head.json``: the head's RFC 8785 canonical bytes."""
+
+    part = "json"
+
+    @extend_schema(
+        operation_id="cycles_head_json",
+        responses={(200, "application/json"): OpenApiTypes.BINARY, 409: PROBLEM, **ERRORS},
+    )
+    def get(self, request: Request, clr_date: str) -> HttpResponse:
+        return super().get(request, clr_date)
+
+
+class HeadSigApi(HeadBytesApi):
+    """``GET /api/v1/cycles/{clr_date}/head.sig``: the raw 64-byte Ed25519 signature."""
+
+    part = "sig"
+
+    @extend_schema(
+        operation_id="cycles_head_sig",
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 409: PROBLEM, **ERRORS},
+    )
+    def get(self, request: Request, clr_date: str) -> HttpResponse:
+        return super().get(request, clr_date)
+
+
+class StatementJsonApi(StatementApi):
+    """``GET /api/v1/cycles/{clr_date}/statement.json`` (staff add ``?admdvs=``): canonical bytes."""
+
+    part = "json"
+
+    @extend_schema(
+        operation_id="cycles_statement_json",
+        parameters=[OpenApiParameter("admdvs", str)],
+        responses={(200, "application/json"): OpenApiTypes.BINARY, 409: PROBLEM, **ERRORS},
+    )
+    def get(self, request: Request, clr_date: str) -> HttpResponse:
+        return super().get(request, clr_date)
+
+
+class StatementSigApi(StatementApi):
+    """``GET /api/v1/cycles/{clr_date}/statement.sig`` (staff add ``?admdvs=``): raw signature."""
+
+    part = "sig"
+
+    @extend_schema(
+        operation_id="cycles_statement_sig",
+        parameters=[OpenApiParameter("admdvs", str)],
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 409: PROBLEM, **ERRORS},
+    )
+    def get(self, request: Request, clr_date: str) -> HttpResponse:
+        return super().get(request, clr_date)

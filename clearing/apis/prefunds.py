@@ -130,3 +130,33 @@ class AlertListApi(APIView):
             for d in overdue
         ]
         return Response({"count": len(out), "next": None, "previous": None, "results": out})
+
+
+class PrefundDepositApi(PrefundPostApi):
+    """``POST /api/v1/prefunds/{admdvs}/deposits`` (clearing staff): a deposit, idempotent on
+    ``reference``."""
+
+    kind = PrefundPosting.Kind.DEPOSIT
+
+    @extend_schema(
+        operation_id="prefunds_deposit",
+        request=PrefundPostApi.InputSerializer,
+        responses={200: PostingSerializer, 201: PostingSerializer, 409: PROBLEM, 422: PROBLEM, **ERRORS},
+    )
+    def post(self, request: Request, admdvs: str) -> Response:
+        return super().post(request, admdvs)
+
+
+class PrefundWithdrawalApi(PrefundPostApi):
+    """``POST /api/v1/prefunds/{admdvs}/withdrawals`` (clearing staff): a withdrawal, idempotent on
+    ``reference``; ``422 insufficient_prefund`` over the balance."""
+
+    kind = PrefundPosting.Kind.WITHDRAWAL
+
+    @extend_schema(
+        operation_id="prefunds_withdrawal",
+        request=PrefundPostApi.InputSerializer,
+        responses={200: PostingSerializer, 201: PostingSerializer, 409: PROBLEM, 422: PROBLEM, **ERRORS},
+    )
+    def post(self, request: Request, admdvs: str) -> Response:
+        return super().post(request, admdvs)

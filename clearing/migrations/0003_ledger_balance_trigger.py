@@ -1,5 +1,5 @@
-"""The ledger's balance rule in the database (spec/clearing.md §Ledger): every journal entry has
-≥ 2 legs summing to exactly 0.00, checked at commit by DEFERRABLE INITIALLY DEFERRED constraint
+"""PostgreSQL only: the Merkle-order index (clr_date, setl_id COLLATE "C"), and the ledger's
+balance rule in the database (spec/clearing.md §Ledger): every journal entry has ≥ 2 legs summing to exactly 0.00, checked at commit by DEFERRABLE INITIALLY DEFERRED constraint
 triggers, so no code path, bulk load or raw SQL can commit an unbalanced entry. PostgreSQL only;
 on SQLite ``clearing.services.ledger`` checks the same rule before writing."""
 from django.db import migrations
@@ -38,9 +38,13 @@ CREATE CONSTRAINT TRIGGER clearing_journalleg_balanced
 CREATE CONSTRAINT TRIGGER clearing_journalentry_balanced
     AFTER INSERT OR UPDATE ON clearing_journalentry
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION clearing_journalentry_balanced();
+
+-- The Merkle order (setl_id as bytes) per cycle: leaf streaming, leaf index and item cursors.
+CREATE INDEX IF NOT EXISTS clearing_item_cycle_setl_c ON clearing_clearingitem (clr_date, setl_id COLLATE "C");
 """
 
 REVERSE = """
+DROP INDEX IF EXISTS clearing_item_cycle_setl_c;
 DROP TRIGGER IF EXISTS clearing_journalentry_balanced ON clearing_journalentry;
 DROP TRIGGER IF EXISTS clearing_journalleg_balanced ON clearing_journalleg;
 DROP FUNCTION IF EXISTS clearing_journalentry_balanced();

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Institution, Person
@@ -21,10 +20,11 @@ from core.audit import audit_principal
 from core.crypto import blind_index
 from core.errors import Conflict, DomainError, Invalid, NotFound, field_error
 from core.ids import new_setl_id
-from settlement.models import Accumulator, Settlement
+from settlement.models import Settlement
 from settlement.services.settle import (
     SettleOutcome,
     existing_by_serial,
+    move_accumulator,
     replay_or_conflict,
     settlement_status_move,
 )
@@ -153,11 +153,7 @@ def _reverse_locked(
         setattr(rev, name, -getattr(orig, name))
     rev.balc = person.acct_balance + orig.acct_moved
     rev.save(force_insert=True)
-    Accumulator.objects.filter(
-        person=person, year=orig.accum_year, insutype=orig.insutype, med_type_group=orig.med_type_group
-    ).update(
-        deductible_used=F("deductible_used") - orig.dedc_moved, fund_paid=F("fund_paid") - orig.fund_moved
-    )
+    move_accumulator(person, rev)
     if orig.acct_moved:
         Person.objects.filter(pk=person.pk).update(acct_balance=rev.balc)
     settlement_status_move(orig, Settlement.Status.REVERSED)

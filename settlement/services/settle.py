@@ -16,7 +16,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Institution, Person
@@ -186,14 +185,17 @@ def _lines(s: Settlement, req: SettleRequest, r: SplitResult) -> list[FeeDetail]
     ]
 
 
-def _move_accumulator(person: Person, s: Settlement) -> None:
-    """Add what ``s`` moved (negative for reversals) to its accumulator row; caller holds the person lock."""
+def move_accumulator(person: Person, s: Settlement) -> None:
+    """Add what ``s`` moved (negative for a reversal) to its accumulator row.
+
+    The caller holds the person's row lock, so read-modify-write is safe; the sum is done in
+    ``Decimal`` (not as SQL arithmetic, which SQLite would do in binary floating point)."""
     acc, _ = Accumulator.objects.get_or_create(
         person=person, year=s.accum_year, insutype=s.insutype, med_type_group=s.med_type_group
     )
-    Accumulator.objects.filter(pk=acc.pk).update(
-        deductible_used=F("deductible_used") + s.dedc_moved, fund_paid=F("fund_paid") + s.fund_moved
-    )
+    acc.deductible_used += s.dedc_moved
+    acc.fund_paid += s.fund_moved
+    acc.save(update_fields=["deductible_used", "fund_paid"])
 
 
 def settle_locked(
@@ -224,7 +226,7 @@ def settle_locked(
         s.setl_id, s.mdtrt_id, s.fingerprint = new_setl_id("S"), new_setl_id("M"), fingerprint
         s.save(force_insert=True)
         FeeDetail.objects.bulk_create(_lines(s, req, result))
-        _move_accumulator(person, s)
+        move_accumulator(person, s)
         if result.acct_pay:
             Person.objects.filter(pk=person.pk).update(acct_balance=person.acct_balance - result.acct_pay)
         clearing_item_record(

@@ -127,3 +127,13 @@ def test_activation_page(examples, card_no, ok):
                                        "password2": PASSWORD})
     html = resp.content.decode()
     assert ("已开通" in html) is ok and ("信息不匹配" in html) is (not ok)
+
+
+def test_accumulator_bars_after_e2a_e2b(examples, settle):
+    settle("E2a")
+    settle("E2b")
+    html = _signed_in_browser(E2).get("/me/").content.decode()
+    acc = html.split('data-group="outpatient"')[1].split("</section>")[0]
+    assert '<span class="dedc-used">200.00</span> / <span class="dedc">200.00</span>' in acc
+    assert '<span class="fund-paid">101.78</span> / <span class="cap">6000.00</span>' in acc
+    assert 'style="width: 100%"' in acc and 'style="width: 1%"' in acc  # 101.78 of 6000.00 → 1 %

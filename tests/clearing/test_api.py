@@ -1,4 +1,5 @@
 """Bureau endpoints (spec/bureau-api.md) and their scopes (security.md §Scopes)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,8 +32,15 @@ def test_cycles_list_and_detail(day_closed):
     body = b.get("/api/v1/cycles").json()
     assert body["count"] == 2 and body["previous"] is None
     first, second = body["results"]
-    assert first == {"clr_date": day.isoformat(), "status": "closed", "item_cnt": 6, "gross": "6166.00",
-                     "net_funding": "5820.44", "netting_efficiency": "0.0560", "net": "-2898.22"}
+    assert first == {
+        "clr_date": day.isoformat(),
+        "status": "closed",
+        "item_cnt": 6,
+        "gross": "6166.00",
+        "net_funding": "5820.44",
+        "netting_efficiency": "0.0560",
+        "net": "-2898.22",
+    }
     assert second["status"] == "open" and second["gross"] is None and second["net"] is None
     staff = staff_client("clearing_staff", "000000")
     assert staff.get("/api/v1/cycles").json()["results"][0]["net"] is None
@@ -40,7 +48,9 @@ def test_cycles_list_and_detail(day_closed):
     assert d["status"] == "closed" and d["head"]["gross"] == "6166.00" and len(d["key_id"]) > 0
     nxt = b.get(f"/api/v1/cycles/{day + dt.timedelta(days=1)}").json()
     assert nxt["head"] is None and nxt["signature"] is None
-    assert b.get(f"/api/v1/cycles/{day + dt.timedelta(days=1)}/head.json").json()["code"] == "cycle_not_closed"
+    assert (
+        b.get(f"/api/v1/cycles/{day + dt.timedelta(days=1)}/head.json").json()["code"] == "cycle_not_closed"
+    )
     assert b.get("/api/v1/cycles/2026-02-30").status_code == 404
 
 
@@ -54,10 +64,15 @@ def test_statement_envelope_csv_and_ack(day_closed):
     assert csv_resp.status_code == 200 and csv_resp["Content-Type"].startswith("text/csv")
     text = csv_resp.content.decode("utf-8")
     assert text.startswith("\ufeffsection,code,")
-    assert "bilateral,330000,101.78,0.00,2,0,," in text and "hospital_remittance,H32010200001,,,,,500.00,1" in text
+    assert (
+        "bilateral,330000,101.78,0.00,2,0,," in text
+        and "hospital_remittance,H32010200001,,,,,500.00,1" in text
+    )
     staff = staff_client("clearing_staff", "000000")
     assert staff.get(f"/api/v1/cycles/{day}/statement").json()["code"] == "invalid"
-    assert staff.get(f"/api/v1/cycles/{day}/statement?admdvs=330000").json()["statement"]["admdvs"] == "330000"
+    assert (
+        staff.get(f"/api/v1/cycles/{day}/statement?admdvs=330000").json()["statement"]["admdvs"] == "330000"
+    )
     first = b.post(f"/api/v1/cycles/{day}/statement/ack")
     assert first.status_code == 201 and first.json()["acked_by"] == "nanjing"
     again = b.post(f"/api/v1/cycles/{day}/statement/ack")
@@ -89,9 +104,14 @@ def test_items_cursor_pagination_csv_and_proof_scope(day_closed):
     assert lines[0] == "\ufeffsetl_id,kind,payer,payee,clr_amt,fixmedins_code,clr_date" and len(lines) == 5
     e1 = items["E1"].setl_id  # 340000 → 310000: not 320000's
     assert b.get(f"/api/v1/cycles/{day}/items/{e1}/proof").status_code == 404
-    assert staff_client("bureau", "340000").get(f"/api/v1/cycles/{day}/items/{e1}/proof").json()["leaf_index"] >= 0
+    assert (
+        staff_client("bureau", "340000").get(f"/api/v1/cycles/{day}/items/{e1}/proof").json()["leaf_index"]
+        >= 0
+    )
     staff = staff_client("clearing_staff", "000000")
-    assert len(b"".join(staff.get(f"/api/v1/cycles/{day}/items?format=csv").streaming_content).splitlines()) == 8
+    assert (
+        len(b"".join(staff.get(f"/api/v1/cycles/{day}/items?format=csv").streaming_content).splitlines()) == 8
+    )
 
 
 def test_keys_need_no_auth():
@@ -109,10 +129,14 @@ def test_prefunds_deposits_withdrawals_idempotent(day_closed):
     assert r1.status_code == 201 and r1.json()["balance_after"] == "101.78"
     r2 = staff.post("/api/v1/prefunds/330000/deposits", body)
     assert r2.status_code == 200 and r2.json()["id"] == r1.json()["id"]
-    assert staff.post("/api/v1/prefunds/330000/deposits", {**body, "amount": "5.00"}).json()["code"] == \
-        "reference_conflict"
-    assert staff.post("/api/v1/prefunds/330000/deposits", {**body, "amount": 5}).json()["errors"][0]["field"] == \
-        "amount"
+    assert (
+        staff.post("/api/v1/prefunds/330000/deposits", {**body, "amount": "5.00"}).json()["code"]
+        == "reference_conflict"
+    )
+    assert (
+        staff.post("/api/v1/prefunds/330000/deposits", {**body, "amount": 5}).json()["errors"][0]["field"]
+        == "amount"
+    )
     w = staff.post("/api/v1/prefunds/330000/withdrawals", {**body, "reference": "w-1", "amount": "200.00"})
     assert w.json()["code"] == "insufficient_prefund"
     w = staff.post("/api/v1/prefunds/330000/withdrawals", {**body, "reference": "w-1", "amount": "100.00"})
@@ -123,8 +147,12 @@ def test_prefunds_deposits_withdrawals_idempotent(day_closed):
     assert b.post("/api/v1/prefunds/330000/deposits", body).status_code == 403
     mine = b.get("/api/v1/prefunds").json()
     assert [a["admdvs"] for a in mine] == ["330000"] and mine[0]["baseline"] == "2000.00"
-    assert [p["reference"] for p in mine[0]["postings"]] == ["opening", f"cycle:{open_cycle_date() - dt.timedelta(days=1)}",
-                                                              "dep-1", "w-1"]
+    assert [p["reference"] for p in mine[0]["postings"]] == [
+        "opening",
+        f"cycle:{open_cycle_date() - dt.timedelta(days=1)}",
+        "dep-1",
+        "w-1",
+    ]
     assert len(staff.get("/api/v1/prefunds").json()) == 4
     alerts = b.get("/api/v1/alerts").json()["results"]
     assert {a["kind"] for a in alerts} == {"low_prefund", "funding_call"}
@@ -174,16 +202,27 @@ def test_scope_matrix(day_closed, method, path, expected, role):
     from clearing.models import Dispute
 
     e4 = items["E4"]  # 330000 → 310000
-    dispute = Dispute.objects.create(setl_id="X" + e4.setl_id[1:], item=record("310000", "330000", "1.00", "X1"),
-                                     payer="310000", payee="330000", fixmedins_code="X1", reason_code="other",
-                                     amount="1.00", opened_by="t", opened_at=e4.created_at)
+    dispute = Dispute.objects.create(
+        setl_id="X" + e4.setl_id[1:],
+        item=record("310000", "330000", "1.00", "X1"),
+        payer="310000",
+        payee="330000",
+        fixmedins_code="X1",
+        reason_code="other",
+        amount="1.00",
+        opened_by="t",
+        opened_at=e4.created_at,
+    )
     url = path.format(d=day, s=items["E5"].setl_id, id=dispute.pk)  # E5: 310000 → 340000
     body = {"amount": "1.00", "value_date": "2026-11-30", "reference": "r1"}
     if path == "/api/v1/disputes":
         body = {"setl_id": items["E5"].setl_id, "reason_code": "other"}
     if role == "anonymous":
-        resp = getattr(Client(), method)(url, *([json.dumps(body)] if method == "post" else []),
-                                          **({"content_type": "application/json"} if method == "post" else {}))
+        resp = getattr(Client(), method)(
+            url,
+            *([json.dumps(body)] if method == "post" else []),
+            **({"content_type": "application/json"} if method == "post" else {}),
+        )
         assert resp.status_code == expected.get("anonymous", 401)
         return
     if role == "cardholder_like":
@@ -202,7 +241,12 @@ def test_scope_matrix(day_closed, method, path, expected, role):
 def test_institution_clients_are_refused(examples, institution_client, day_closed):
     day, _ = day_closed
     client = institution_client("H31010400001")
-    for path in ("/api/v1/cycles", f"/api/v1/cycles/{day}/statement", "/api/v1/prefunds", "/api/v1/alerts",
-                 "/api/v1/disputes"):
+    for path in (
+        "/api/v1/cycles",
+        f"/api/v1/cycles/{day}/statement",
+        "/api/v1/prefunds",
+        "/api/v1/alerts",
+        "/api/v1/disputes",
+    ):
         assert client.get(path).status_code == 403, path
     assert client.post("/api/v1/disputes", {"setl_id": "x", "reason_code": "other"}).status_code == 403

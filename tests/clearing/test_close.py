@@ -1,4 +1,5 @@
 """The close: date order, empty cycles, idempotency, cut-off, command, beat schedule, ledger rule."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,10 +11,19 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from clearing import merkle
-from clearing.models import ClearingItem, Cycle, CycleHead, CycleTransition, JournalEntry, JournalLeg, NetPosition
+from clearing.models import (
+    ClearingItem,
+    Cycle,
+    CycleHead,
+    CycleTransition,
+    JournalEntry,
+    JournalLeg,
+    NetPosition,
+)
 from clearing.services.close import cycle_close, cycles_due
 from clearing.services.cycles import SHANGHAI, open_cycle_date
 from clearing.services.ledger import UnbalancedEntry, journal_entry_post, trial_balance
@@ -41,7 +51,9 @@ def test_order_errors_and_no_op():
     again = cycle_close(clr_date=c1.clr_date, actor="other")
     assert bytes(again.head.canonical) == head_bytes and CycleHead.objects.count() == 1
     assert list(CycleTransition.objects.values_list("from_status", "to_status", "actor")) == [
-        ("open", "cut", "t"), ("cut", "closed", "t")]
+        ("open", "cut", "t"),
+        ("cut", "closed", "t"),
+    ]
 
 
 def test_close_due_makes_empty_cycles_and_chains_heads():
@@ -60,7 +72,9 @@ def test_close_due_makes_empty_cycles_and_chains_heads():
     assert [h["prev_head_sha256"] for h in heads[1:]] == shas[:2]
     assert cycles_due() == [] and "nothing to close" in _run("close_cycle")
     with pytest.raises(CommandError, match="cycle_not_open"):
-        call_command("close_cycle", "--date", (today + dt.timedelta(days=2)).isoformat(), stdout=io.StringIO())
+        call_command(
+            "close_cycle", "--date", (today + dt.timedelta(days=2)).isoformat(), stdout=io.StringIO()
+        )
 
 
 def _run(*args: str) -> str:
@@ -92,14 +106,17 @@ def test_closed_at_and_key_fixed_at_begin_and_kept():
     done = cycle_close(clr_date=today, actor="t")
     assert (done.closed_at, done.key_id) == fixed
     assert json.loads(bytes(done.head.canonical))["closed_at"] == fixed[0].astimezone(dt.UTC).strftime(
-        "%Y-%m-%dT%H:%M:%SZ")
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
 
 
 def test_ledger_rule_in_service():
     with pytest.raises(UnbalancedEntry):
         journal_entry_post(reference="x", description="x", legs=[("bank", Decimal("1.00"))])
     with pytest.raises(UnbalancedEntry):
-        journal_entry_post(reference="x", description="x", legs=[("bank", Decimal("1.00")), ("b", Decimal("-0.99"))])
+        journal_entry_post(
+            reference="x", description="x", legs=[("bank", Decimal("1.00")), ("b", Decimal("-0.99"))]
+        )
     assert JournalEntry.objects.count() == 0
 
 
@@ -110,17 +127,28 @@ def test_ledger_trigger_refuses_unbalanced_raw_sql():
 
     with pytest.raises(IntegrityError):
         with transaction.atomic():
-            entry = JournalEntry.objects.create(reference="raw", description="raw", created_at="2026-01-01T00:00Z")
+            entry = JournalEntry.objects.create(
+                reference="raw", description="raw", created_at="2026-01-01T00:00Z"
+            )
             with connection.cursor() as cur:
-                cur.execute("INSERT INTO clearing_journalleg (entry_id, account, amount) VALUES (%s, 'bank', 5.00),"
-                            " (%s, 'prefund:310000', -4.99)", [entry.pk, entry.pk])
+                cur.execute(
+                    "INSERT INTO clearing_journalleg (entry_id, account, amount) VALUES (%s, 'bank', 5.00),"
+                    " (%s, 'prefund:310000', -4.99)",
+                    [entry.pk, entry.pk],
+                )
     with pytest.raises(IntegrityError):
         with transaction.atomic():
-            JournalEntry.objects.create(reference="lonely", description="no legs", created_at="2026-01-01T00:00Z")
+            JournalEntry.objects.create(
+                reference="lonely", description="no legs", created_at="2026-01-01T00:00Z"
+            )
     with transaction.atomic():
         entry = JournalEntry.objects.create(reference="ok", description="ok", created_at="2026-01-01T00:00Z")
-        JournalLeg.objects.bulk_create([JournalLeg(entry=entry, account="bank", amount=Decimal("5.00")),
-                                        JournalLeg(entry=entry, account="prefund:310000", amount=Decimal("-5.00"))])
+        JournalLeg.objects.bulk_create(
+            [
+                JournalLeg(entry=entry, account="bank", amount=Decimal("5.00")),
+                JournalLeg(entry=entry, account="prefund:310000", amount=Decimal("-5.00")),
+            ]
+        )
     with pytest.raises(IntegrityError):  # deleting one leg unbalances the entry
         with transaction.atomic():
             JournalLeg.objects.filter(entry=entry, account="bank").delete()

@@ -1,5 +1,6 @@
 """Disputes (spec/clearing.md §Disputes): window, one per item ever, upheld → adjustment in the
 open cycle with a negative remittance line, rejected → nothing moves, escalation, scopes."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,24 +32,33 @@ def test_open_rules(day_closed):
     day, items = day_closed
     payer = staff_client("bureau", "330000")  # E4: 330000 → 310000, 3000.00
     e4 = items["E4"].setl_id
-    assert payer.post("/api/v1/disputes", {"setl_id": e4, "reason_code": "bogus"}).json()["errors"][0]["field"] == \
-        "reason_code"
+    assert (
+        payer.post("/api/v1/disputes", {"setl_id": e4, "reason_code": "bogus"}).json()["errors"][0]["field"]
+        == "reason_code"
+    )
     over = payer.post("/api/v1/disputes", {"setl_id": e4, "reason_code": "amount_error", "amount": "3000.01"})
     assert over.json()["code"] == "amount_exceeds_clr_amt"
     payee = staff_client("bureau", "310000")
     assert payee.post("/api/v1/disputes", {"setl_id": e4, "reason_code": "other"}).status_code == 404
     r = payer.post("/api/v1/disputes", {"setl_id": e4, "reason_code": "amount_error", "note": "x"})
     assert r.status_code == 201 and r.json()["amount"] == "3000.00" and r.json()["status"] == "open"
-    assert payer.post("/api/v1/disputes", {"setl_id": e4, "reason_code": "other"}).json()["code"] == "already_disputed"
+    assert (
+        payer.post("/api/v1/disputes", {"setl_id": e4, "reason_code": "other"}).json()["code"]
+        == "already_disputed"
+    )
     assert settlement_blocking_dispute_exists(e4) is True
     assert settlement_blocking_dispute_exists(items["E1"].setl_id) is False
     # an item of the open cycle is not disputable yet; reversal items never
     rev = record("330000", "310000", "-1.00", "H31010400001", kind="reversal")
-    assert payer.post("/api/v1/disputes", {"setl_id": rev.setl_id, "reason_code": "other"}).json()["code"] == \
-        "not_disputable"
+    assert (
+        payer.post("/api/v1/disputes", {"setl_id": rev.setl_id, "reason_code": "other"}).json()["code"]
+        == "not_disputable"
+    )
     fresh = record("330000", "310000", "1.00", "H31010400001")
-    assert payer.post("/api/v1/disputes", {"setl_id": fresh.setl_id, "reason_code": "other"}).json()["code"] == \
-        "not_disputable"
+    assert (
+        payer.post("/api/v1/disputes", {"setl_id": fresh.setl_id, "reason_code": "other"}).json()["code"]
+        == "not_disputable"
+    )
     assert [d["setl_id"] for d in payee.get("/api/v1/disputes?status=open").json()["results"]] == [e4]
     assert staff_client("bureau", "340000").get("/api/v1/disputes").json()["results"] == []
 
@@ -60,35 +70,53 @@ def test_window_closed():
     late = record("330000", "310000", "60.00", "H31010400001", cycle=cycle)
     cycle_close(clr_date=past, actor="test")
     payer = staff_client("bureau", "330000")
-    assert payer.post("/api/v1/disputes", {"setl_id": old.setl_id, "reason_code": "other"}).json()["code"] == \
-        "dispute_window_closed"
+    assert (
+        payer.post("/api/v1/disputes", {"setl_id": old.setl_id, "reason_code": "other"}).json()["code"]
+        == "dispute_window_closed"
+    )
     with override_settings(DISPUTE_WINDOW_DAYS=31):
-        assert payer.post("/api/v1/disputes", {"setl_id": late.setl_id, "reason_code": "other"}).status_code == 201
+        assert (
+            payer.post("/api/v1/disputes", {"setl_id": late.setl_id, "reason_code": "other"}).status_code
+            == 201
+        )
 
 
 def test_upheld_partial_makes_adjustment_in_open_cycle(day_closed):
     day, items = day_closed
     payer, payee = staff_client("bureau", "330000"), staff_client("bureau", "310000")
-    d = payer.post("/api/v1/disputes", {"setl_id": items["E4"].setl_id, "reason_code": "amount_error",
-                                        "amount": "1000.00"}).json()
+    d = payer.post(
+        "/api/v1/disputes",
+        {"setl_id": items["E4"].setl_id, "reason_code": "amount_error", "amount": "1000.00"},
+    ).json()
     assert payer.post(f"/api/v1/disputes/{d['id']}/resolve", {"outcome": "upheld"}).status_code == 403
     too_much = payee.post(f"/api/v1/disputes/{d['id']}/resolve", {"outcome": "upheld", "amount": "1000.01"})
     assert too_much.json()["code"] == "amount_exceeds_disputed"
-    r = payee.post(f"/api/v1/disputes/{d['id']}/resolve", {"outcome": "upheld", "amount": "400.00", "note": "ok"})
+    r = payee.post(
+        f"/api/v1/disputes/{d['id']}/resolve", {"outcome": "upheld", "amount": "400.00", "note": "ok"}
+    )
     assert r.status_code == 200 and r.json()["status"] == "upheld" and r.json()["resolved_amount"] == "400.00"
     adj = ClearingItem.objects.get(setl_id=r.json()["adjustment_setl_id"])
     assert (adj.kind, adj.payer, adj.payee, adj.clr_amt, adj.fixmedins_code) == (
-        "adjustment", "330000", "310000", Decimal("-400.00"), "H31010400001")
+        "adjustment",
+        "330000",
+        "310000",
+        Decimal("-400.00"),
+        "H31010400001",
+    )
     assert adj.cycle_id == day + dt.timedelta(days=1)
-    assert payee.post(f"/api/v1/disputes/{d['id']}/resolve", {"outcome": "rejected"}).json()["code"] == \
-        "dispute_closed"
+    assert (
+        payee.post(f"/api/v1/disputes/{d['id']}/resolve", {"outcome": "rejected"}).json()["code"]
+        == "dispute_closed"
+    )
     assert settlement_blocking_dispute_exists(items["E4"].setl_id) is True
     nxt = cycle_close(clr_date=day + dt.timedelta(days=1), actor="test")
     st = json.loads(bytes(Statement.objects.get(cycle=nxt, admdvs="310000").canonical))
     assert st["hospital_remittance"] == [{"fixmedins_code": "H31010400001", "amount": "-400.00", "cnt": 1}]
     assert st["net"] == "-400.00"
-    assert payer.post("/api/v1/disputes", {"setl_id": adj.setl_id, "reason_code": "other"}).json()["code"] == \
-        "not_disputable"
+    assert (
+        payer.post("/api/v1/disputes", {"setl_id": adj.setl_id, "reason_code": "other"}).json()["code"]
+        == "not_disputable"
+    )
 
 
 def test_rejected_moves_nothing_and_cannot_be_filed_again(day_closed):
@@ -125,8 +153,12 @@ def test_overdue_disputes_listed_in_alerts(day_closed):
     payer = staff_client("bureau", "340000")
     d = payer.post("/api/v1/disputes", {"setl_id": items["E3"].setl_id, "reason_code": "other"}).json()
     assert [a for a in payer.get("/api/v1/alerts").json()["results"] if a["kind"] == "dispute_overdue"] == []
-    Dispute.objects.filter(pk=d["id"]).update(opened_at=Dispute.objects.get(pk=d["id"]).opened_at
-                                              - dt.timedelta(days=61))
-    overdue = [a for a in staff_client("bureau", "320000").get("/api/v1/alerts").json()["results"]
-               if a["kind"] == "dispute_overdue"]
+    Dispute.objects.filter(pk=d["id"]).update(
+        opened_at=Dispute.objects.get(pk=d["id"]).opened_at - dt.timedelta(days=61)
+    )
+    overdue = [
+        a
+        for a in staff_client("bureau", "320000").get("/api/v1/alerts").json()["results"]
+        if a["kind"] == "dispute_overdue"
+    ]
     assert [a["setl_id"] for a in overdue] == [items["E3"].setl_id]

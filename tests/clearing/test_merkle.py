@@ -1,5 +1,6 @@
 """Merkle roots and inclusion proofs against an independent RFC 9162 computation (§2.1.1 MTH by
 recursion, §2.1.3.1 PATH by recursion) and the verifier of §2.1.3.2."""
+
 from __future__ import annotations
 
 import hashlib
@@ -10,9 +11,9 @@ import pytest
 
 from clearing import merkle
 from clearing.leaf import leaf_bytes
+from clearing.selectors import item_inclusion_proof
 from clearing.services.close import cycle_close
 from clearing.services.cycles import open_cycle_date
-from clearing.selectors import item_inclusion_proof
 from clearing.verify import rfc9162_verify
 from core.errors import DomainError
 from tests.clearing.helpers import record
@@ -77,17 +78,33 @@ def test_closed_cycle_root_and_receipts(n):
         assert exc.value.code == "not_yet_cleared"
     cycle = cycle_close(clr_date=day, actor="test")
     ordered = sorted(items, key=lambda i: i.setl_id.encode())
-    leaves = [leaf_bytes(setl_id=i.setl_id, kind=i.kind, payer=i.payer, payee=i.payee, clr_amt=i.clr_amt,
-                         fixmedins_code=i.fixmedins_code, clr_date=day) for i in ordered]
+    leaves = [
+        leaf_bytes(
+            setl_id=i.setl_id,
+            kind=i.kind,
+            payer=i.payer,
+            payee=i.payee,
+            clr_amt=i.clr_amt,
+            fixmedins_code=i.fixmedins_code,
+            clr_date=day,
+        )
+        for i in ordered
+    ]
     head = json.loads(bytes(cycle.head.canonical))
     assert head["merkle_root"] == mth(leaves).hex() and head["tree_size"] == n
     for idx, item in enumerate(ordered):
         r = item_inclusion_proof(item.setl_id)
         assert r["leaf_index"] == idx and r["leaf"].encode() == leaves[idx]
-        assert rfc9162_verify(r["leaf"].encode(), idx, n, [bytes.fromhex(h) for h in r["audit_path"]],
-                              bytes.fromhex(r["merkle_root"]))
+        assert rfc9162_verify(
+            r["leaf"].encode(),
+            idx,
+            n,
+            [bytes.fromhex(h) for h in r["audit_path"]],
+            bytes.fromhex(r["merkle_root"]),
+        )
         changed = json.loads(r["leaf"])
         changed["clr_amt"] = str(Decimal(changed["clr_amt"]) + Decimal("0.01"))
         forged = json.dumps(changed, separators=(",", ":"), sort_keys=True).encode()
-        assert not rfc9162_verify(forged, idx, n, [bytes.fromhex(h) for h in r["audit_path"]],
-                                  bytes.fromhex(r["merkle_root"]))
+        assert not rfc9162_verify(
+            forged, idx, n, [bytes.fromhex(h) for h in r["audit_path"]], bytes.fromhex(r["merkle_root"])
+        )

@@ -1,5 +1,6 @@
 """Heads and statements verify with the real ``openssl pkeyutl -verify -rawin`` using the served
 PEM, canonical bytes and raw signature; one changed byte fails. Also the verify commands."""
+
 from __future__ import annotations
 
 import json
@@ -23,9 +24,23 @@ def openssl_verify(tmp_path, pem: bytes, data: bytes, sig: bytes) -> bool:  # no
     (tmp_path / "key.pem").write_bytes(pem)
     (tmp_path / "doc.json").write_bytes(data)
     (tmp_path / "doc.sig").write_bytes(sig)
-    proc = subprocess.run([OPENSSL, "pkeyutl", "-verify", "-pubin", "-inkey", str(tmp_path / "key.pem"), "-rawin",
-                           "-in", str(tmp_path / "doc.json"), "-sigfile", str(tmp_path / "doc.sig")],
-                          capture_output=True, check=False)
+    proc = subprocess.run(
+        [
+            OPENSSL,
+            "pkeyutl",
+            "-verify",
+            "-pubin",
+            "-inkey",
+            str(tmp_path / "key.pem"),
+            "-rawin",
+            "-in",
+            str(tmp_path / "doc.json"),
+            "-sigfile",
+            str(tmp_path / "doc.sig"),
+        ],
+        capture_output=True,
+        check=False,
+    )
     return proc.returncode == 0
 
 
@@ -70,8 +85,14 @@ def test_verify_commands(tmp_path, closed_day):
     (tmp_path / "key.pem").write_bytes(bureau.get(f"/api/v1/keys/{key_id}.pem").content)
     (tmp_path / "st.json").write_bytes(bureau.get(f"/api/v1/cycles/{day}/statement.json").content)
     (tmp_path / "st.sig").write_bytes(bureau.get(f"/api/v1/cycles/{day}/statement.sig").content)
-    call_command("verify_statement", str(tmp_path / "st.json"), "--sig", str(tmp_path / "st.sig"),
-                 "--key", str(tmp_path / "key.pem"))
+    call_command(
+        "verify_statement",
+        str(tmp_path / "st.json"),
+        "--sig",
+        str(tmp_path / "st.sig"),
+        "--key",
+        str(tmp_path / "key.pem"),
+    )
     call_command("verify_statement", str(tmp_path / "st.json"), "--sig", str(tmp_path / "st.sig"))
     data = bytearray((tmp_path / "st.json").read_bytes())
     data[10] ^= 0x01

@@ -140,6 +140,14 @@ def test_database_outage_in_a_plain_view_is_503():
 
 
 @pytest.mark.urls("tests.core.urls_faults")
+def test_database_outage_in_a_middleware_is_503(settings):
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "tests.core.urls_faults.DatabaseDownMiddleware"]
+    resp = Client(raise_request_exception=False).get("/plain/middleware-db-down")
+    assert_problem(resp, 503, "service_unavailable")
+    assert int(resp["Retry-After"]) > 0
+
+
+@pytest.mark.urls("tests.core.urls_faults")
 def test_unhandled_error_is_500_problem_without_details():
     resp = Client(raise_request_exception=False).get("/plain/broken")
     assert_problem(resp, 500, "server_error")

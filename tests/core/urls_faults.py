@@ -11,6 +11,18 @@ def broken(request):
     raise RuntimeError("a bug")
 
 
+class DatabaseDownMiddleware:
+    """Fails before any view runs, as a session or auth middleware would when the database is down."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path == "/plain/middleware-db-down":
+            raise OperationalError("could not connect to server")
+        return self.get_response(request)
+
+
 urlpatterns = [
     path("plain/db-down", db_down),
     path("plain/broken", broken),

@@ -1,4 +1,5 @@
 """Settlement test helpers: the example world with a signed client per institution, and bills."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,8 +11,12 @@ import pytest
 SH = ZoneInfo("Asia/Shanghai")
 CODES = ("H31010400001", "H32010200001", "H33010600001", "H34010400001", "P34010400001")
 CERT = {
-    "甲": "340104198001011234", "乙": "320102197505124565", "丙": "34010219900215321X",
-    "丁": "330106196808307898", "戊": "310101198511206547", "己": "340104196210030870",
+    "甲": "340104198001011234",
+    "乙": "320102197505124565",
+    "丙": "34010219900215321X",
+    "丁": "330106196808307898",
+    "戊": "310101198511206547",
+    "己": "340104196210030870",
     "庚": "32050819930707042X",
 }
 
@@ -20,14 +25,34 @@ def now_iso(hours: float = 0.0) -> str:
     return (dt.datetime.now(SH) + dt.timedelta(hours=hours)).isoformat(timespec="seconds")
 
 
-def bill(certno: str, insutype: str, med_type: str, lines: list[tuple[str, str, str, str]], acct: str = "0",
-         serial: str | None = None) -> dict:
+def bill(
+    certno: str,
+    insutype: str,
+    med_type: str,
+    lines: list[tuple[str, str, str, str]],
+    acct: str = "0",
+    serial: str | None = None,
+) -> dict:
     return {
-        "medins_setl_id": serial or f"T-{secrets.token_hex(8)}", "mdtrt_cert_type": "02", "mdtrt_cert_no": certno,
-        "insutype": insutype, "med_type": med_type, "begntime": now_iso(-48), "endtime": now_iso(-0.5),
+        "medins_setl_id": serial or f"T-{secrets.token_hex(8)}",
+        "mdtrt_cert_type": "02",
+        "mdtrt_cert_no": certno,
+        "insutype": insutype,
+        "med_type": med_type,
+        "begntime": now_iso(-48),
+        "endtime": now_iso(-0.5),
         "acct_used_flag": acct,
-        "feedetail": [{"feedetl_sn": str(i + 1), "med_list_codg": c, "fee_ocur_time": now_iso(-1), "cnt": n,
-                       "pric": p, "det_item_fee_sumamt": a} for i, (c, n, p, a) in enumerate(lines)],
+        "feedetail": [
+            {
+                "feedetl_sn": str(i + 1),
+                "med_list_codg": c,
+                "fee_ocur_time": now_iso(-1),
+                "cnt": n,
+                "pric": p,
+                "det_item_fee_sumamt": a,
+            }
+            for i, (c, n, p, a) in enumerate(lines)
+        ],
     }
 
 

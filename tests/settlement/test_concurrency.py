@@ -1,5 +1,6 @@
 """Concurrency with real PostgreSQL connections in threads (spec/hospital-api.md §Idempotency,
 spec/policy.md: two settlements of one person at once equal some serial order)."""
+
 from __future__ import annotations
 
 import threading
@@ -48,14 +49,18 @@ def test_sixteen_identical_at_once(world):  # noqa: ANN001
 
 
 def test_two_bills_near_cap_equal_a_serial_order(world):  # noqa: ANN001
-    bodies = [bill(CERT["丙"], "390", "21", [("001201000010000", "1", "5000.00", "5000.00")], "1")
-              for _ in range(2)]
+    bodies = [
+        bill(CERT["丙"], "390", "21", [("001201000010000", "1", "5000.00", "5000.00")], "1") for _ in range(2)
+    ]
     results = run_at_once(world["H32010200001"], "/api/v1/settlements", bodies)
     assert [r.status_code for r in results] == [201, 201]
     paid = sorted(r.json()["setlinfo"]["hifp_pay"] for r in results)
     assert paid == ["0.00", "500.00"]
-    acc = Accumulator.objects.get(person__psn_no="34010000000000000003", med_type_group="inpatient",
-                                  year=Settlement.objects.first().accum_year)
+    acc = Accumulator.objects.get(
+        person__psn_no="34010000000000000003",
+        med_type_group="inpatient",
+        year=Settlement.objects.first().accum_year,
+    )
     assert acc.fund_paid == D("150000.00")
 
 
@@ -76,3 +81,43 @@ def test_batches_crossing_persons_do_not_deadlock(world):  # noqa: ANN001
     assert [r.status_code for r in results] == [200, 200]
     assert [x["status"] for r in results for x in r.json()["results"]] == [201] * 4
     assert Settlement.objects.count() == 4
+
+
+def test_same_serial_different_people_at_once(world):  # noqa: ANN001
+    """Both pass the serial check before either commits; the unique constraint decides (IntegrityError
+    caught in a savepoint → 409 naming the winner), never 500."""
+    line = [("001201000010000", "1", "100.00", "100.00")]
+    bodies = [bill(CERT["丁"], "310", "24", line, "1", serial="SAME-1"),
+              bill(CERT["甲"], "310", "21", line, "1", serial="SAME-1")]
+    results = run_at_once(world["H31010400001"], "/api/v1/settlements", bodies)
+    assert sorted(r.status_code for r in results) == [201, 409]
+    winner = next(r for r in results if r.status_code == 201).json()["setlinfo"]["setl_id"]
+    loser = next(r for r in results if r.status_code == 409).json()
+    assert (loser["code"], loser["setl_id"]) == ("medins_setl_id_conflict", winner)
+    assert Settlement.objects.count() == 1
+
+
+def test_two_reversals_one_serial_at_once(world):  # noqa: ANN001
+    line = [("001201000010000", "1", "100.00", "100.00")]
+    h = world["H31010400001"]
+    a = h.post("/api/v1/settlements", bill(CERT["丁"], "310", "24", line, "1")).json()["setlinfo"]["setl_id"]
+    b = h.post("/api/v1/settlements", bill(CERT["甲"], "310", "21", line, "1")).json()["setlinfo"]["setl_id"]
+    barrier = threading.Barrier(2)
+    results: dict = {}
+
+    def worker(sid: str) -> None:
+        try:
+            own = SignedClient(h.client_id, h.secret)
+            barrier.wait()
+            results[sid] = own.post(f"/api/v1/settlements/{sid}/reversal", {"medins_setl_id": "REV-SAME"})
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(sid,)) for sid in (a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(r.status_code for r in results.values()) == [201, 409]
+    assert Settlement.objects.filter(status="reversal").count() == 1
+    assert Settlement.objects.filter(status="reversed").count() == 1

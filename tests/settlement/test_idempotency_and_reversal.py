@@ -1,4 +1,5 @@
 """Exactly once: replays, conflicts, reversals (spec/hospital-api.md §Idempotency, §reversal)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,8 +20,11 @@ E4 = [("001201000010000", "1", "3000.00", "3000.00")]
 
 def standing(psn_no: str) -> tuple:
     p = Person.objects.get(psn_no=psn_no)
-    accs = sorted(Accumulator.objects.filter(person=p).values_list("year", "insutype", "med_type_group",
-                                                                   "deductible_used", "fund_paid"))
+    accs = sorted(
+        Accumulator.objects.filter(person=p).values_list(
+            "year", "insutype", "med_type_group", "deductible_used", "fund_paid"
+        )
+    )
     return p.acct_balance, accs
 
 
@@ -50,24 +54,42 @@ def test_conflict_names_original(world):  # noqa: ANN001
     changed = dict(body, acct_used_flag="0")
     r = world["H31010400001"].post("/api/v1/settlements", changed)
     assert (r.status_code, r.json()["code"], r.json()["setl_id"]) == (
-        409, "medins_setl_id_conflict", first["setlinfo"]["setl_id"])
+        409,
+        "medins_setl_id_conflict",
+        first["setlinfo"]["setl_id"],
+    )
     # another institution may use the same serial
-    other = bill(CERT["庚"], "310", "11", [("XA01AAA001", "1", "20.00", "20.00")], "1", serial=body["medins_setl_id"])
+    other = bill(
+        CERT["庚"], "310", "11", [("XA01AAA001", "1", "20.00", "20.00")], "1", serial=body["medins_setl_id"]
+    )
     assert world["H32010200001"].post("/api/v1/settlements", other).status_code == 201
 
 
 def test_reverse_restores_exactly_then_replays(world):  # noqa: ANN001
     psn = "33010000000000000004"
     before = standing(psn)
-    s = world["H31010400001"].post("/api/v1/settlements", bill(CERT["丁"], "310", "24", E4, "1")).json()["setlinfo"]
+    s = (
+        world["H31010400001"]
+        .post("/api/v1/settlements", bill(CERT["丁"], "310", "24", E4, "1"))
+        .json()["setlinfo"]
+    )
     assert standing(psn) != before
     path = f"/api/v1/settlements/{s['setl_id']}/reversal"
     r = world["H31010400001"].post(path, {"medins_setl_id": "REV-1", "reason": "wrong patient"})
     assert r.status_code == 201, r.content
     rev = r.json()["setlinfo"]
     assert rev["orig_setl_id"] == s["setl_id"] and rev["status"] == "reversal"
-    for band in ("medfee_sumamt", "hifp_pay", "fund_pay_sumamt", "psn_part_amt", "acct_pay", "psn_cash_pay",
-                 "clr_amt", "act_pay_dedc", "inscp_scp_amt"):
+    for band in (
+        "medfee_sumamt",
+        "hifp_pay",
+        "fund_pay_sumamt",
+        "psn_part_amt",
+        "acct_pay",
+        "psn_cash_pay",
+        "clr_amt",
+        "act_pay_dedc",
+        "inscp_scp_amt",
+    ):
         assert D(rev[band]) == -D(s[band]), band
     assert rev["pool_prop_selfpay"] == "0.7000" and rev["balc"] == "2000.00"
     assert rev["clr_date"] == dt.datetime.now(SH).date().isoformat()
@@ -75,26 +97,42 @@ def test_reverse_restores_exactly_then_replays(world):  # noqa: ANN001
     assert bal == before[0]
     assert [a[3:] for a in accs] == [(D("0.00"), D("0.00"))]
     item = ClearingItem.objects.get(setl_id=rev["setl_id"])
-    assert (item.kind, item.clr_amt, item.payer, item.payee) == ("reversal", D("-3000.00"), "330000", "310000")
+    assert (item.kind, item.clr_amt, item.payer, item.payee) == (
+        "reversal",
+        D("-3000.00"),
+        "330000",
+        "310000",
+    )
     assert Settlement.objects.get(setl_id=s["setl_id"]).status == "reversed"
     again = world["H31010400001"].post(path, {"medins_setl_id": "REV-1", "reason": "wrong patient"})
     assert (again.status_code, again["Idempotent-Replayed"]) == (200, "true")
     assert again.json() == r.json()
     other = world["H31010400001"].post(path, {"medins_setl_id": "REV-2"})
     assert (other.status_code, other.json()["code"]) == (409, "already_reversed")
-    rr = world["H31010400001"].post(f"/api/v1/settlements/{rev['setl_id']}/reversal", {"medins_setl_id": "REV-3"})
+    rr = world["H31010400001"].post(
+        f"/api/v1/settlements/{rev['setl_id']}/reversal", {"medins_setl_id": "REV-3"}
+    )
     assert (rr.status_code, rr.json()["code"]) == (422, "not_reversible")
     # a reversal serial is in the settlements' namespace
     clash = bill(CERT["丁"], "310", "24", E4, "1", serial="REV-1")
-    assert world["H31010400001"].post("/api/v1/settlements", clash).json()["code"] == "medins_setl_id_conflict"
+    assert (
+        world["H31010400001"].post("/api/v1/settlements", clash).json()["code"] == "medins_setl_id_conflict"
+    )
     assert AuditRecord.objects.filter(action="settlement.reverse", object_id=rev["setl_id"]).count() == 1
 
 
 def test_reverse_scope_and_dispute(world):  # noqa: ANN001
-    s = world["H31010400001"].post("/api/v1/settlements", bill(CERT["丁"], "310", "24", E4, "1")).json()["setlinfo"]
+    s = (
+        world["H31010400001"]
+        .post("/api/v1/settlements", bill(CERT["丁"], "310", "24", E4, "1"))
+        .json()["setlinfo"]
+    )
     path = f"/api/v1/settlements/{s['setl_id']}/reversal"
     assert world["H32010200001"].post(path, {"medins_setl_id": "X"}).status_code == 404
-    assert world["H31010400001"].post("/api/v1/settlements/nope/reversal", {"medins_setl_id": "X"}).status_code == 404
+    assert (
+        world["H31010400001"].post("/api/v1/settlements/nope/reversal", {"medins_setl_id": "X"}).status_code
+        == 404
+    )
     bad = world["H31010400001"].post(path, {"reason": "x"})
     assert (bad.status_code, bad.json()["errors"][0]["field"]) == (400, "medins_setl_id")
     with mock.patch("clearing.selectors.settlement_blocking_dispute_exists", return_value=True):
@@ -157,16 +195,91 @@ def test_reads_and_scope(world, staff_client):  # noqa: ANN001
 
 
 def test_lookup(world):  # noqa: ANN001
-    r = world["H31010400001"].post("/api/v1/persons/lookup", {"mdtrt_cert_type": "02", "mdtrt_cert_no": CERT["甲"]})
+    r = world["H31010400001"].post(
+        "/api/v1/persons/lookup", {"mdtrt_cert_type": "02", "mdtrt_cert_no": CERT["甲"]}
+    )
     assert r.status_code == 200
     body = r.json()
     assert (body["psn_no"], body["certno"], body["balc"], body["out_of_area"]) == (
-        "34010000000000000001", "3401**********1234", "500.00", True)
+        "34010000000000000001",
+        "3401**********1234",
+        "500.00",
+        True,
+    )
     assert [f["filing_type"] for f in body["filings"]] == ["12"]
-    card = world["H34010400001"].post("/api/v1/persons/lookup", {
-        "mdtrt_cert_type": "03", "mdtrt_cert_no": "A34000001", "card_sn": "5f1c0e6a9b2d4c7e8a3b6d9f0c1e2a41"})
+    card = world["H34010400001"].post(
+        "/api/v1/persons/lookup",
+        {
+            "mdtrt_cert_type": "03",
+            "mdtrt_cert_no": "A34000001",
+            "card_sn": "5f1c0e6a9b2d4c7e8a3b6d9f0c1e2a41",
+        },
+    )
     assert card.json()["out_of_area"] is False and card.json()["filings"] == []
-    unknown = world["H31010400001"].post("/api/v1/persons/lookup", {"mdtrt_cert_type": "02",
-                                                                    "mdtrt_cert_no": "11010519491231002X"})
+    unknown = world["H31010400001"].post(
+        "/api/v1/persons/lookup", {"mdtrt_cert_type": "02", "mdtrt_cert_no": "11010519491231002X"}
+    )
     assert (unknown.status_code, unknown.json()["code"]) == (422, "unknown_person")
     assert AuditRecord.objects.filter(action="person.lookup").count() == 2
+
+
+def test_open_dispute_blocks_reversal_and_is_listed(world):  # noqa: ANN001
+    from django.utils import timezone
+
+    from clearing.models import Dispute
+
+    h = world["H31010400001"]
+    s = h.post("/api/v1/settlements", bill(CERT["丁"], "310", "24", E4, "1")).json()["setlinfo"]
+    item = ClearingItem.objects.get(setl_id=s["setl_id"])
+    Dispute.objects.create(setl_id=s["setl_id"], item=item, payer="330000", payee="310000",
+                           fixmedins_code="H31010400001", reason_code="other", amount=D("100.00"),
+                           opened_by="bureau", opened_at=timezone.now())
+    r = h.post(f"/api/v1/settlements/{s['setl_id']}/reversal", {"medins_setl_id": "REV-D"})
+    assert (r.status_code, r.json()["code"]) == (409, "disputed")
+    detail = h.get(f"/api/v1/settlements/{s['setl_id']}").json()
+    assert [(d["status"], d["amount"]) for d in detail["disputes"]] == [("open", "100.00")]
+    assert "adjustments" not in detail
+
+
+def test_list_filters_and_pages(world):  # noqa: ANN001
+    h = world["H31010400001"]
+    ids = [h.post("/api/v1/settlements", bill(CERT["丁"], "310", "24", E4, "0", serial=f"P-{i}")).json()
+           ["setlinfo"]["setl_id"] for i in range(3)]
+    today = dt.datetime.now(SH).date()
+    page1 = h.get("/api/v1/settlements?page_size=2").json()
+    assert page1["count"] == 3 and [r["setl_id"] for r in page1["results"]] == ids[:2]
+    assert page1["previous"] is None and "page=2" in page1["next"]
+    page2 = h.get("/api/v1/settlements?page_size=2&page=2").json()
+    assert [r["setl_id"] for r in page2["results"]] == ids[2:] and page2["next"] is None
+    assert "page=1" in page2["previous"]
+    q = f"begin={today}&end={today}&clr_date={today}&medins_setl_id=P-1&psn_no=33010000000000000004"
+    assert [r["setl_id"] for r in h.get(f"/api/v1/settlements?{q}").json()["results"]] == [ids[1]]
+    yesterday = today - dt.timedelta(days=1)
+    assert h.get(f"/api/v1/settlements?end={yesterday}").json()["count"] == 0
+    bad = h.get("/api/v1/settlements?begin=27-11-2026&status=nope&page=0")
+    assert bad.status_code == 400
+    assert {e["field"] for e in bad.json()["errors"]} == {"begin", "status"}
+    assert h.get("/api/v1/settlements?page=0").status_code == 400
+
+
+def test_batch_retries_a_deadlock(world, monkeypatch):  # noqa: ANN001
+    from django.db import OperationalError
+
+    from settlement.services import batch
+
+    calls = {"n": 0}
+    real = batch.cycle_for_write
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    def flaky():  # noqa: ANN202
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OperationalError("deadlock detected") from Deadlock()
+        return real()
+
+    monkeypatch.setattr(batch, "cycle_for_write", flaky)
+    r = world["H31010400001"].post("/api/v1/settlements/batch", {"items": [bill(CERT["丁"], "310", "24", E4, "1")]})
+    assert [x["status"] for x in r.json()["results"]] == [201]
+    assert calls["n"] == 2 and Settlement.objects.count() == 1

@@ -1,4 +1,5 @@
 """对账 (spec/hospital-api.md §reconciliation) and the reads the cardholder work uses."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,8 +19,9 @@ E4 = [("001201000010000", "1", "3000.00", "3000.00")]
 def day_with_reversal(world):  # noqa: ANN001, ANN201
     h = world["H31010400001"]
     s1 = h.post("/api/v1/settlements", bill(CERT["丁"], "310", "24", E4, "1")).json()["setlinfo"]
-    s2 = h.post("/api/v1/settlements", bill(CERT["甲"], "310", "21", [("XA01AAA001", "1", "20.00", "20.00")],
-                                            "1")).json()["setlinfo"]
+    s2 = h.post(
+        "/api/v1/settlements", bill(CERT["甲"], "310", "21", [("XA01AAA001", "1", "20.00", "20.00")], "1")
+    ).json()["setlinfo"]
     rev = h.post(f"/api/v1/settlements/{s1['setl_id']}/reversal", {"medins_setl_id": "R1"}).json()["setlinfo"]
     return h, s1, s2, rev
 
@@ -27,17 +29,41 @@ def day_with_reversal(world):  # noqa: ANN001, ANN201
 def test_totals(day_with_reversal):  # noqa: ANN001
     h, s1, s2, rev = day_with_reversal
     today = dt.datetime.now(SH).date().isoformat()
-    body = {"stmt_begndate": today, "stmt_enddate": today, "insutype": "310", "clr_type": "21",
-            "medfee_sumamt": "20.00", "fund_pay_sumamt": "0.00", "acct_pay": "20.00", "fixmedins_setl_cnt": 3}
+    body = {
+        "stmt_begndate": today,
+        "stmt_enddate": today,
+        "insutype": "310",
+        "clr_type": "21",
+        "medfee_sumamt": "20.00",
+        "fund_pay_sumamt": "0.00",
+        "acct_pay": "20.00",
+        "fixmedins_setl_cnt": 3,
+    }
     r = h.post("/api/v1/reconciliation/totals", body)
     assert r.status_code == 200, r.content
-    assert r.json() == {"stmt_rslt": "0",
-                        "ours": {"medfee_sumamt": "20.00", "fund_pay_sumamt": "0.00", "acct_pay": "20.00",
-                                 "fixmedins_setl_cnt": 3},
-                        "diff": {"medfee_sumamt": "0.00", "fund_pay_sumamt": "0.00", "acct_pay": "0.00",
-                                 "fixmedins_setl_cnt": 0}}
-    off = h.post("/api/v1/reconciliation/totals", body | {"acct_pay": "-1.50", "fixmedins_setl_cnt": 2}).json()
-    assert off["stmt_rslt"] == "1" and off["diff"]["acct_pay"] == "-21.50" and off["diff"]["fixmedins_setl_cnt"] == -1
+    assert r.json() == {
+        "stmt_rslt": "0",
+        "ours": {
+            "medfee_sumamt": "20.00",
+            "fund_pay_sumamt": "0.00",
+            "acct_pay": "20.00",
+            "fixmedins_setl_cnt": 3,
+        },
+        "diff": {
+            "medfee_sumamt": "0.00",
+            "fund_pay_sumamt": "0.00",
+            "acct_pay": "0.00",
+            "fixmedins_setl_cnt": 0,
+        },
+    }
+    off = h.post(
+        "/api/v1/reconciliation/totals", body | {"acct_pay": "-1.50", "fixmedins_setl_cnt": 2}
+    ).json()
+    assert (
+        off["stmt_rslt"] == "1"
+        and off["diff"]["acct_pay"] == "-21.50"
+        and off["diff"]["fixmedins_setl_cnt"] == -1
+    )
     bad = h.post("/api/v1/reconciliation/totals", body | {"medfee_sumamt": 20.0})
     assert (bad.status_code, bad.json()["errors"][0]["field"]) == (400, "medfee_sumamt")
 
@@ -46,14 +72,31 @@ def test_details(day_with_reversal):  # noqa: ANN001
     h, s1, s2, rev = day_with_reversal
     today = dt.datetime.now(SH).date().isoformat()
     items = [
-        {"setl_id": s1["setl_id"], "medfee_sumamt": "3000.00", "fund_pay_sumamt": "1400.00", "acct_pay": "1600.00",
-         "refd_setl_flag": "0"},
-        {"setl_id": rev["setl_id"], "medfee_sumamt": "-3000.00", "fund_pay_sumamt": "-1400.00", "acct_pay": "-1600.00",
-         "refd_setl_flag": "1"},
-        {"setl_id": "UNKNOWN", "medfee_sumamt": "1.00", "fund_pay_sumamt": "0.00", "acct_pay": "0.00",
-         "refd_setl_flag": "0"},
+        {
+            "setl_id": s1["setl_id"],
+            "medfee_sumamt": "3000.00",
+            "fund_pay_sumamt": "1400.00",
+            "acct_pay": "1600.00",
+            "refd_setl_flag": "0",
+        },
+        {
+            "setl_id": rev["setl_id"],
+            "medfee_sumamt": "-3000.00",
+            "fund_pay_sumamt": "-1400.00",
+            "acct_pay": "-1600.00",
+            "refd_setl_flag": "1",
+        },
+        {
+            "setl_id": "UNKNOWN",
+            "medfee_sumamt": "1.00",
+            "fund_pay_sumamt": "0.00",
+            "acct_pay": "0.00",
+            "refd_setl_flag": "0",
+        },
     ]
-    r = h.post("/api/v1/reconciliation/details", {"stmt_begndate": today, "stmt_enddate": today, "items": items})
+    r = h.post(
+        "/api/v1/reconciliation/details", {"stmt_begndate": today, "stmt_enddate": today, "items": items}
+    )
     assert r.status_code == 200, r.content
     rows = {row["setl_id"]: row for row in r.json()["rows"]}
     assert r.json()["stmt_rslt"] == "1"
@@ -61,10 +104,16 @@ def test_details(day_with_reversal):  # noqa: ANN001
     assert (rows[rev["setl_id"]]["stmt_rslt"], rows[rev["setl_id"]]["reason"]) == ("0", None)
     assert rows["UNKNOWN"]["reason"] == "only_in_institution"
     assert rows[s2["setl_id"]]["reason"] == "only_in_center"
-    assert rows[s2["setl_id"]]["ours"] == {"medfee_sumamt": "20.00", "fund_pay_sumamt": "0.00", "acct_pay": "20.00",
-                                           "refd_setl_flag": "0"}
+    assert rows[s2["setl_id"]]["ours"] == {
+        "medfee_sumamt": "20.00",
+        "fund_pay_sumamt": "0.00",
+        "acct_pay": "20.00",
+        "refd_setl_flag": "0",
+    }
     items[0]["acct_pay"] = "1.00"
-    r = h.post("/api/v1/reconciliation/details", {"stmt_begndate": today, "stmt_enddate": today, "items": items[:2]})
+    r = h.post(
+        "/api/v1/reconciliation/details", {"stmt_begndate": today, "stmt_enddate": today, "items": items[:2]}
+    )
     assert {row["setl_id"]: row["reason"] for row in r.json()["rows"]}[s1["setl_id"]] == "amount_mismatch"
 
 
@@ -75,7 +124,18 @@ def test_person_reads(day_with_reversal):  # noqa: ANN001
     assert [s.setl_id for s in person_settlements(person=p)] == [rev["setl_id"], s1["setl_id"]]
     assert list(person_settlements(person=p, year=year - 1)) == []
     accs = person_accumulators(person=p, year=year)
-    assert accs == [{"year": year, "insutype": "310", "med_type_group": "inpatient", "hosp_lv": "3",
-                     "deductible": D("1000.00"), "deductible_basis": "visit", "deductible_used": D("0.00"),
-                     "deductible_remaining": D("1000.00"), "annual_cap": D("400000.00"), "fund_paid": D("0.00"),
-                     "fund_remaining": D("400000.00")}]
+    assert accs == [
+        {
+            "year": year,
+            "insutype": "310",
+            "med_type_group": "inpatient",
+            "hosp_lv": "3",
+            "deductible": D("1000.00"),
+            "deductible_basis": "visit",
+            "deductible_used": D("0.00"),
+            "deductible_remaining": D("1000.00"),
+            "annual_cap": D("400000.00"),
+            "fund_paid": D("0.00"),
+            "fund_remaining": D("400000.00"),
+        }
+    ]

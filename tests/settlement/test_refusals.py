@@ -1,5 +1,6 @@
 """Bad input gets the right 4xx, in the spec's check order, and moves nothing (spec/policy.md
 §Who may settle here, spec/README.md §Units and formats)."""
+
 from __future__ import annotations
 
 import json
@@ -17,9 +18,13 @@ LINE = [("001201000010000", "1", "3000.00", "3000.00")]
 
 
 def snapshot() -> tuple:
-    return (Settlement.objects.count(), ClearingItem.objects.count(), Filing.objects.count(),
-            sorted(Accumulator.objects.values_list("person_id", "deductible_used", "fund_paid")),
-            sorted(Person.objects.values_list("psn_no", "acct_balance")))
+    return (
+        Settlement.objects.count(),
+        ClearingItem.objects.count(),
+        Filing.objects.count(),
+        sorted(Accumulator.objects.values_list("person_id", "deductible_used", "fund_paid")),
+        sorted(Person.objects.values_list("psn_no", "acct_balance")),
+    )
 
 
 def good() -> dict:
@@ -34,8 +39,17 @@ def with_line(**changes: object) -> dict:
 
 def many_lines(n: int) -> dict:
     b = good()
-    b["feedetail"] = [{"feedetl_sn": str(i), "med_list_codg": "XA01AAA001", "fee_ocur_time": now_iso(-1),
-                       "cnt": "1", "pric": "1.00", "det_item_fee_sumamt": "1.00"} for i in range(n)]
+    b["feedetail"] = [
+        {
+            "feedetl_sn": str(i),
+            "med_list_codg": "XA01AAA001",
+            "fee_ocur_time": now_iso(-1),
+            "cnt": "1",
+            "pric": "1.00",
+            "det_item_fee_sumamt": "1.00",
+        }
+        for i in range(n)
+    ]
     return b
 
 
@@ -88,7 +102,8 @@ def test_duplicate_feedetl_sn(world):  # noqa: ANN001
     r = world["H31010400001"].post("/api/v1/settlements", b)
     assert r.status_code == 400
     assert {"field": "feedetail[1].feedetl_sn", "code": "duplicate"} == {
-        k: r.json()["errors"][0][k] for k in ("field", "code")}
+        k: r.json()["errors"][0][k] for k in ("field", "code")
+    }
 
 
 def test_1000_lines_accepted(world):  # noqa: ANN001
@@ -116,11 +131,19 @@ def test_check_order(world):  # noqa: ANN001
     b = with_line(det_item_fee_sumamt="1.00")
     b["mdtrt_cert_no"] = "11010519491231002X"
     assert post("/api/v1/settlements", b).json()["code"] == "amount_mismatch"
-    assert post("/api/v1/settlements", dict(good(), mdtrt_cert_no="11010519491231002X")).json()["code"] == \
-        "unknown_person"
-    assert post("/api/v1/settlements", dict(good(), mdtrt_cert_type="01")).json()["code"] == "unsupported_cert_type"
+    assert (
+        post("/api/v1/settlements", dict(good(), mdtrt_cert_no="11010519491231002X")).json()["code"]
+        == "unknown_person"
+    )
+    assert (
+        post("/api/v1/settlements", dict(good(), mdtrt_cert_type="01")).json()["code"]
+        == "unsupported_cert_type"
+    )
     # name before insutype before status
-    assert post("/api/v1/settlements", dict(good(), psn_name="某人", insutype="390")).json()["code"] == "name_mismatch"
+    assert (
+        post("/api/v1/settlements", dict(good(), psn_name="某人", insutype="390")).json()["code"]
+        == "name_mismatch"
+    )
     assert post("/api/v1/settlements", dict(good(), psn_name=" 示例丁 ")).status_code == 201
     assert post("/api/v1/settlements", dict(good(), insutype="390")).json()["code"] == "insutype_mismatch"
     Person.objects.filter(psn_no="33010000000000000004").update(psn_insu_stas="2")
@@ -138,7 +161,9 @@ def test_no_policy(world):  # noqa: ANN001
 
 
 def test_card_credential(world):  # noqa: ANN001
-    b = dict(good(), mdtrt_cert_type="03", mdtrt_cert_no="A33000004", card_sn="2e6b9d3f7a1c4e8b0d5f2a6c9e3b7d14")
+    b = dict(
+        good(), mdtrt_cert_type="03", mdtrt_cert_no="A33000004", card_sn="2e6b9d3f7a1c4e8b0d5f2a6c9e3b7d14"
+    )
     r = world["H31010400001"].post("/api/v1/settlements", b)
     assert r.status_code == 201 and r.json()["setlinfo"]["balc"] == "400.00"
     wrong = dict(b, card_sn="0" * 32, medins_setl_id="other")

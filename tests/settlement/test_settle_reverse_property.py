@@ -1,5 +1,6 @@
 """Property: settling any bill and reversing it returns accumulators and balance to where they were
 (spec/policy.md §The split, last paragraph), and every recorded split keeps the band identities."""
+
 from __future__ import annotations
 
 import secrets
@@ -21,8 +22,20 @@ pytestmark = pytest.mark.django_db
 
 # (person, insutype, med_type, institution, catalogue codes of the treatment province)
 CASES = [
-    ("甲", "310", "21", "H31010400001", ["XA01AAA001", "XB02BBB002", "001201000010000", "C0301020300000100001",
-                                         "002201000010000", "NOT-LISTED"]),
+    (
+        "甲",
+        "310",
+        "21",
+        "H31010400001",
+        [
+            "XA01AAA001",
+            "XB02BBB002",
+            "001201000010000",
+            "C0301020300000100001",
+            "002201000010000",
+            "NOT-LISTED",
+        ],
+    ),
     ("丁", "310", "24", "H31010400001", ["001201000010000", "002201000010000"]),
     ("乙", "310", "11", "H33010600001", ["XA01AAA001", "003101000010000", "001102000010000"]),
     ("丙", "390", "21", "H32010200001", ["001201000010000", "XA01AAA001"]),
@@ -35,8 +48,9 @@ price = st.decimals(min_value=D("0"), max_value=D("3000"), places=2)
 
 def standing(psn_no: str) -> tuple:
     p = Person.objects.get(psn_no=psn_no)
-    rows = Accumulator.objects.filter(person=p).values_list("year", "insutype", "med_type_group",
-                                                             "deductible_used", "fund_paid")
+    rows = Accumulator.objects.filter(person=p).values_list(
+        "year", "insutype", "med_type_group", "deductible_used", "fund_paid"
+    )
     return p.acct_balance, sorted(r for r in rows if r[3] or r[4])  # an all-zero row is no standing
 
 
@@ -51,15 +65,23 @@ def test_settle_then_reverse_restores(world, case, data, acct, twice):  # noqa: 
         lines.append((data.draw(st.sampled_from(codes)), str(c), str(p), f"{round_half_up(c * p):.2f}"))
     inst = Institution.objects.get(fixmedins_code=code)
     principal = Principal(role="institution", actor="prop", institution=inst)
-    psn_no = {"甲": "34010000000000000001", "丁": "33010000000000000004", "乙": "32010000000000000002",
-              "丙": "34010000000000000003", "戊": "31000000000000000005", "庚": "32050000000000000007"}[who]
+    psn_no = {
+        "甲": "34010000000000000001",
+        "丁": "33010000000000000004",
+        "乙": "32010000000000000002",
+        "丙": "34010000000000000003",
+        "戊": "31000000000000000005",
+        "庚": "32050000000000000007",
+    }[who]
     before = standing(psn_no)
-    first = settlement_create(institution=inst, data=bill(CERT[who], insutype, med_type, lines, acct),
-                              principal=principal).settlement
+    first = settlement_create(
+        institution=inst, data=bill(CERT[who], insutype, med_type, lines, acct), principal=principal
+    ).settlement
     second = None
     if twice:
-        second = settlement_create(institution=inst, data=bill(CERT[who], insutype, med_type, lines[:1], acct),
-                                   principal=principal).settlement
+        second = settlement_create(
+            institution=inst, data=bill(CERT[who], insutype, med_type, lines[:1], acct), principal=principal
+        ).settlement
     for s in (first, second):
         if s is None:
             continue
@@ -69,6 +91,10 @@ def test_settle_then_reverse_restores(world, case, data, acct, twice):  # noqa: 
         assert min(s.hifp_pay, s.acct_pay, s.psn_cash_pay, s.balc, s.act_pay_dedc) >= 0
     for s in (first, second):  # reverse in settlement order: each moves back exactly what it moved
         if s is not None:
-            settlement_reverse(institution=inst, setl_id=s.setl_id, data={"medins_setl_id": secrets.token_hex(6)},
-                               principal=principal)
+            settlement_reverse(
+                institution=inst,
+                setl_id=s.setl_id,
+                data={"medins_setl_id": secrets.token_hex(6)},
+                principal=principal,
+            )
     assert standing(psn_no) == before

@@ -16,6 +16,7 @@ verification failing).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import tempfile
 import time
 from pathlib import Path
@@ -60,6 +61,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **o):  # noqa: ANN002, ANN003, ANN201
         t0 = time.monotonic()
+        # The report prints the close's figures and alerts; the close's own log lines would repeat them.
+        logging.getLogger("kuasheng").setLevel(logging.ERROR)
         n, out = o["settlements"], Path(o["out"]).resolve()
         if not 10 <= n <= 300_000:
             raise CommandError("--settlements must be between 10 and 300000")

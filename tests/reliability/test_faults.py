@@ -1,0 +1,167 @@
+"""Outages of PostgreSQL and Redis under a stream of signed requests (issue 7 §2; spec/README.md
+§Errors: "A database or broker outage answers 503 with Retry-After, never 500, and loses nothing
+accepted"; spec/security.md: nonces are kept in Redis).
+
+Each test runs the service under gunicorn against its OWN throw-away PostgreSQL cluster and
+redis-server (see ``harness``), which it stops and starts; the shared instances are never touched.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from tests.reliability.bills import bill
+from tests.reliability.harness import HmacAuth, LiveService, ThrowawayPostgres, ThrowawayRedis
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+
+@pytest.fixture
+def stack():
+    """Throw-away PostgreSQL + Redis + gunicorn service with the examples loaded and one client of
+    the Shanghai hospital H31010400001. Yields ``(pg, redis, service, auth)``."""
+    pg = ThrowawayPostgres()
+    rd = ThrowawayRedis()
+    svc = None
+    try:
+        pg.start()
+        pg.create_db()
+        rd.start()
+        svc = LiveService({"DATABASE_URL": pg.url, "REDIS_URL": rd.url(0)}, workers=2, threads=4)
+        svc.prepare()
+        cid, secret = svc.client("H31010400001")
+        svc.start()
+        yield pg, rd, svc, HmacAuth(cid, secret)
+    finally:
+        if svc is not None:
+            svc.stop()
+        rd.cleanup()
+        pg.cleanup()
+
+
+class Stream:
+    """Threads posting settlements (each with a new serial) until stopped; every answer recorded as
+    ``(t, serial, status | "no-answer", headers, body)``."""
+
+    def __init__(self, base_url: str, auth: HmacAuth, threads: int = 4) -> None:
+        self.base_url, self.auth, self.threads = base_url, auth, threads
+        self.results: list[tuple[float, str, object, dict, dict | str]] = []
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(threads)
+
+    def _run(self) -> None:
+        session = requests.Session()
+        while not self._stop.is_set():
+            body = bill()
+            serial = body["medins_setl_id"]
+            try:
+                r = session.post(self.base_url + "/api/v1/settlements", json=body, auth=self.auth, timeout=20)
+                try:
+                    payload: dict | str = r.json()
+                except ValueError:
+                    payload = r.text[:500]
+                rec = (time.monotonic(), serial, r.status_code, dict(r.headers), payload)
+            except requests.RequestException as e:
+                rec = (time.monotonic(), serial, "no-answer", {}, repr(e))
+                time.sleep(0.1)
+            with self._lock:
+                self.results.append(rec)
+            if rec[2] == 503:
+                time.sleep(0.05)
+
+    def start(self) -> Stream:
+        for _ in range(self.threads):
+            self._pool.submit(self._run)
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._pool.shutdown(wait=True)
+
+    def statuses(self, since: float = 0.0) -> list[object]:
+        with self._lock:
+            return [r[2] for r in self.results if r[0] >= since]
+
+
+def test_postgres_outage_answers_503_loses_nothing_and_recovers(stack):
+    pg, _rd, svc, auth = stack
+    stream = Stream(svc.base_url, auth).start()
+    try:
+        assert _wait(lambda: stream.statuses().count(201) >= 5, 20), stream.statuses()
+        pg.stop("immediate")              # crash-stop: in-flight transactions are cut off
+        down_at = time.monotonic()
+        assert _wait(lambda: stream.statuses(down_at).count(503) >= 5, 20), stream.statuses(down_at)
+        time.sleep(1.0)
+        pg.start()
+        up_at = time.monotonic()
+        # The same gunicorn processes recover: no restart of the service.
+        assert _wait(lambda: stream.statuses(up_at + 0.5).count(201) >= 5, 30), stream.statuses(up_at)
+    finally:
+        stream.stop()
+
+    results = list(stream.results)
+    statuses = [r[2] for r in results]
+    assert all(s in (200, 201, 503, "no-answer") for s in statuses), sorted(set(map(str, statuses)))
+    for _t, _serial, status, headers, payload in results:
+        if status == 503:
+            assert headers.get("Retry-After", "").isdigit(), headers
+            assert headers.get("Content-Type", "").startswith("application/problem+json"), headers
+            assert payload["status"] == 503 and payload["code"], payload
+    assert svc.proc.poll() is None, "gunicorn died"
+
+    accepted = {r[1]: r[4]["setlinfo"]["setl_id"] for r in results if r[2] in (200, 201)}
+    rows = pg.psql(
+        "SELECT s.medins_setl_id || '|' || s.setl_id || '|' || "
+        "(SELECT count(*) FROM settlement_feedetail f WHERE f.settlement_id = s.id) || '|' || "
+        "(SELECT count(*) FROM clearing_clearingitem c WHERE c.setl_id = s.setl_id) "
+        "FROM settlement_settlement s"
+    ).splitlines()
+    stored = {}
+    for row in rows:
+        serial, setl_id, lines, items = row.split("|")
+        stored[serial] = setl_id
+        assert (lines, items) == ("1", "1"), f"half-written settlement {serial}: {lines} lines, {items} items"
+    missing = {s: i for s, i in accepted.items() if stored.get(s) != i}
+    assert not missing, f"answered 201/200 but not in the database: {missing}"
+    # Anything stored that the client never saw accepted was cut off mid-answer (503 / no answer)
+    # after its commit: allowed (the client retries and gets 200 Idempotent-Replayed).
+    unknown = set(stored) - {r[1] for r in results}
+    assert not unknown
+
+
+def test_redis_outage_refuses_signed_requests_with_503(stack):
+    _pg, rd, svc, auth = stack
+    session = requests.Session()
+    r = session.post(svc.base_url + "/api/v1/settlements", json=bill(), auth=auth, timeout=20)
+    assert r.status_code == 201, r.text
+    before = _count(_pg)
+    rd.stop()
+    answers = []
+    for _ in range(6):
+        r = session.post(svc.base_url + "/api/v1/settlements", json=bill(), auth=auth, timeout=20)
+        answers.append(r)
+    assert [a.status_code for a in answers] == [503] * 6, [(a.status_code, a.text[:200]) for a in answers]
+    for a in answers:
+        assert a.headers["Retry-After"].isdigit()
+        assert a.headers["Content-Type"].startswith("application/problem+json")
+    assert _count(_pg) == before, "a request was accepted while its nonce could not be checked"
+    # A replay of a request signed before the outage cannot slip through either.
+    rd.start_again = None
+
+
+def _count(pg: ThrowawayPostgres) -> int:
+    return int(pg.psql("SELECT count(*) FROM settlement_settlement"))
+
+
+def _wait(pred, timeout: float) -> bool:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(0.2)
+    return False
