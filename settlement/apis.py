@@ -224,10 +224,12 @@ class ReconciliationDetailsApi(APIView):
 
 
 class _UploadApi(APIView):
-    """Bureau upload (JSON list or ``text/csv``) of the caller's province; clearing staff any province.
-    Overlapping validity answers ``422`` with the code and the result (nothing written)."""
+    """Bureau upload (JSON list or ``text/csv``) of the caller's own province only (spec/security.md
+    §Scopes: clearing staff do not write reference data; ``manage.py import_reference`` loads any).
+    Rows of another province are rejected ``wrong_province``. Overlapping validity answers ``422``
+    with the code and the result document (nothing written)."""
 
-    permission_classes = [roles("bureau", "clearing_staff")]
+    permission_classes = [roles("bureau")]
     parser_classes = [JSONParser, CsvRowsParser]
     OutputSerializer = s.ImportResultOut
     overlap_code = ""
@@ -237,8 +239,7 @@ class _UploadApi(APIView):
 
     def post(self, request: Request) -> Response:
         principal = request.user
-        province = principal.admdvs if principal.role == "bureau" else None
-        result = self.importer(rows=upload_rows(request.data), province=province, principal=principal)
+        result = self.importer(rows=upload_rows(request.data), province=principal.admdvs, principal=principal)
         body = result.as_dict()
         if self.overlap_code and any(r["code"] == self.overlap_code for r in result.rejected):
             from core.errors import problem_response

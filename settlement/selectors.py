@@ -93,28 +93,29 @@ def person_settlements(*, person: Person, year: int | None = None) -> QuerySet[S
 
 
 def person_accumulators(*, person: Person, year: int) -> list[dict[str, Any]]:
-    """Per ``insutype`` and med_type group with a policy valid today for the person's region:
+    """Per ``insutype`` and med_type group with a policy valid today for the person's region
+    (``insuplc_admdvs``, else its province; the grade-3 row when several ``hosp_lv`` exist, else the
+    highest grade, else the pharmacy row), ordered by group (spec/cardholder-api.md):
     ``{"year", "insutype", "med_type_group", "hosp_lv", "deductible", "deductible_basis",
     "deductible_used", "deductible_remaining", "annual_cap", "fund_paid", "fund_remaining"}``
-    (Decimal yuan; ``deductible_remaining`` is the year's remaining deductible, the full deductible
-    for the visit basis). Policies differ by ``hosp_lv``; one entry per policy, grade 3 first."""
+    (Decimal yuan; ``deductible_remaining`` only for the year basis, else ``None``)."""
     today = business_day(timezone.now())
     accs = {(a.insutype, a.med_type_group): a for a in Accumulator.objects.filter(person=person, year=year)}
     out: list[dict[str, Any]] = []
-    seen: set[tuple[str, str, str]] = set()
+    seen: set[tuple[str, str]] = set()
     for admdvs in (person.insuplc_admdvs, person.province):
         policies = Policy.objects.filter(
             insuplc_admdvs=admdvs, insutype=person.insutype, begndate__lte=today, enddate__gte=today
         ).order_by("med_type_group", "-hosp_lv")
         for p in policies:
-            key = (p.insutype, p.med_type_group, p.hosp_lv)
+            key = (p.insutype, p.med_type_group)
             if key in seen:
                 continue
             seen.add(key)
             acc = accs.get((p.insutype, p.med_type_group))
             used = acc.deductible_used if acc else ZERO
             paid = acc.fund_paid if acc else ZERO
-            remaining = max(ZERO, p.deductible - used) if p.deductible_basis == "year" else p.deductible
+            remaining = max(ZERO, p.deductible - used) if p.deductible_basis == "year" else None
             out.append(
                 {
                     "year": year,

@@ -1,7 +1,8 @@
 """PostgreSQL only: the Merkle-order index (clr_date, setl_id COLLATE "C"), and the ledger's
-balance rule in the database (spec/clearing.md §Ledger): every journal entry has ≥ 2 legs summing to exactly 0.00, checked at commit by DEFERRABLE INITIALLY DEFERRED constraint
-triggers, so no code path, bulk load or raw SQL can commit an unbalanced entry. PostgreSQL only;
-on SQLite ``clearing.services.ledger`` checks the same rule before writing."""
+balance rule (spec/clearing.md §Ledger): every journal entry has ≥ 2 legs summing to exactly 0.00,
+checked at commit by DEFERRABLE INITIALLY DEFERRED constraint triggers, so no code path, bulk load
+or raw SQL can commit an unbalanced entry. On SQLite ``clearing.services.ledger`` checks the same
+rule before writing."""
 from django.db import migrations
 
 FUNCTION = """

@@ -87,8 +87,10 @@ def test_same_serial_different_people_at_once(world):  # noqa: ANN001
     """Both pass the serial check before either commits; the unique constraint decides (IntegrityError
     caught in a savepoint → 409 naming the winner), never 500."""
     line = [("001201000010000", "1", "100.00", "100.00")]
-    bodies = [bill(CERT["丁"], "310", "24", line, "1", serial="SAME-1"),
-              bill(CERT["甲"], "310", "21", line, "1", serial="SAME-1")]
+    bodies = [
+        bill(CERT["丁"], "310", "24", line, "1", serial="SAME-1"),
+        bill(CERT["甲"], "310", "21", line, "1", serial="SAME-1"),
+    ]
     results = run_at_once(world["H31010400001"], "/api/v1/settlements", bodies)
     assert sorted(r.status_code for r in results) == [201, 409]
     winner = next(r for r in results if r.status_code == 201).json()["setlinfo"]["setl_id"]

@@ -231,9 +231,17 @@ def test_open_dispute_blocks_reversal_and_is_listed(world):  # noqa: ANN001
     h = world["H31010400001"]
     s = h.post("/api/v1/settlements", bill(CERT["丁"], "310", "24", E4, "1")).json()["setlinfo"]
     item = ClearingItem.objects.get(setl_id=s["setl_id"])
-    Dispute.objects.create(setl_id=s["setl_id"], item=item, payer="330000", payee="310000",
-                           fixmedins_code="H31010400001", reason_code="other", amount=D("100.00"),
-                           opened_by="bureau", opened_at=timezone.now())
+    Dispute.objects.create(
+        setl_id=s["setl_id"],
+        item=item,
+        payer="330000",
+        payee="310000",
+        fixmedins_code="H31010400001",
+        reason_code="other",
+        amount=D("100.00"),
+        opened_by="bureau",
+        opened_at=timezone.now(),
+    )
     r = h.post(f"/api/v1/settlements/{s['setl_id']}/reversal", {"medins_setl_id": "REV-D"})
     assert (r.status_code, r.json()["code"]) == (409, "disputed")
     detail = h.get(f"/api/v1/settlements/{s['setl_id']}").json()
@@ -243,8 +251,12 @@ def test_open_dispute_blocks_reversal_and_is_listed(world):  # noqa: ANN001
 
 def test_list_filters_and_pages(world):  # noqa: ANN001
     h = world["H31010400001"]
-    ids = [h.post("/api/v1/settlements", bill(CERT["丁"], "310", "24", E4, "0", serial=f"P-{i}")).json()
-           ["setlinfo"]["setl_id"] for i in range(3)]
+    ids = [
+        h.post("/api/v1/settlements", bill(CERT["丁"], "310", "24", E4, "0", serial=f"P-{i}")).json()[
+            "setlinfo"
+        ]["setl_id"]
+        for i in range(3)
+    ]
     today = dt.datetime.now(SH).date()
     page1 = h.get("/api/v1/settlements?page_size=2").json()
     assert page1["count"] == 3 and [r["setl_id"] for r in page1["results"]] == ids[:2]
@@ -280,6 +292,8 @@ def test_batch_retries_a_deadlock(world, monkeypatch):  # noqa: ANN001
         return real()
 
     monkeypatch.setattr(batch, "cycle_for_write", flaky)
-    r = world["H31010400001"].post("/api/v1/settlements/batch", {"items": [bill(CERT["丁"], "310", "24", E4, "1")]})
+    r = world["H31010400001"].post(
+        "/api/v1/settlements/batch", {"items": [bill(CERT["丁"], "310", "24", E4, "1")]}
+    )
     assert [x["status"] for x in r.json()["results"]] == [201]
     assert calls["n"] == 2 and Settlement.objects.count() == 1

@@ -133,9 +133,42 @@ def test_person_reads(day_with_reversal):  # noqa: ANN001
             "deductible": D("1000.00"),
             "deductible_basis": "visit",
             "deductible_used": D("0.00"),
-            "deductible_remaining": D("1000.00"),
+            "deductible_remaining": None,
             "annual_cap": D("400000.00"),
             "fund_paid": D("0.00"),
             "fund_remaining": D("400000.00"),
         }
     ]
+
+
+def test_person_accumulators_year_basis_grade3(world):  # noqa: ANN001
+    from settlement.models import Policy
+
+    Policy.objects.create(
+        insuplc_admdvs="320100",
+        insutype="310",
+        med_type_group="outpatient",
+        hosp_lv="2",
+        deductible=D("100.00"),
+        deductible_basis="year",
+        pool_prop=D("0.9"),
+        annual_cap=D("1000.00"),
+        begndate=dt.date(2020, 1, 1),
+        enddate=dt.date(2099, 12, 31),
+    )
+    p = Person.objects.get(psn_no="32010000000000000002")
+    year = dt.datetime.now(SH).year
+    [acc] = person_accumulators(person=p, year=year)
+    assert (acc["hosp_lv"], acc["deductible"], acc["deductible_used"], acc["deductible_remaining"]) == (
+        "2",
+        D("100.00"),
+        D("150.00"),
+        D("0.00"),
+    )
+    Policy.objects.filter(hosp_lv="2").delete()
+    [acc] = person_accumulators(person=p, year=year)
+    assert (acc["hosp_lv"], acc["deductible_remaining"], acc["fund_remaining"]) == (
+        "3",
+        D("50.00"),
+        D("6000.00"),
+    )

@@ -157,3 +157,36 @@ def test_accumulators_never_overwrite_settlements(world):  # noqa: ANN001
     assert [x["code"] for x in r.rejected] == ["accumulator_in_use", "unknown_person"]
     acc = Accumulator.objects.get(person__psn_no="33010000000000000004", med_type_group="inpatient")
     assert acc.fund_paid == D("20.00") + D("1400.00")
+
+
+def test_upload_roles(examples, staff_client, institution_client):  # noqa: ANN001
+    assert staff_client("clearing_staff", "000000").post("/api/v1/catalogue", [cat_row()]).status_code == 403
+    assert institution_client("H31010400001").post("/api/v1/policies", []).status_code == 403
+    r = staff_client("bureau", "320000").post(
+        "/api/v1/accumulators",
+        [
+            {
+                "psn_no": "34010000000000000001",
+                "year": "2026",
+                "insutype": "310",
+                "med_type_group": "inpatient",
+                "deductible_used": "1.00",
+                "fund_paid": "1.00",
+            }
+        ],
+    )
+    assert r.json()["rejected"] == [{"row": 1, "field": "psn_no", "code": "wrong_province"}]
+    bad_json = staff_client("bureau", "340000").post(
+        "/api/v1/accumulators",
+        [
+            {
+                "psn_no": "34010000000000000001",
+                "year": "2026",
+                "insutype": "310",
+                "med_type_group": "inpatient",
+                "deductible_used": 1.5,
+                "fund_paid": "1.00",
+            }
+        ],
+    )
+    assert bad_json.json()["rejected"] == [{"row": 1, "field": "deductible_used", "code": "invalid_amount"}]

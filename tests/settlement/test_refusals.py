@@ -169,3 +169,93 @@ def test_card_credential(world):  # noqa: ANN001
     wrong = dict(b, card_sn="0" * 32, medins_setl_id="other")
     assert world["H31010400001"].post("/api/v1/settlements", wrong).json()["code"] == "unknown_person"
     assert Person.objects.get(psn_no="33010000000000000004").acct_balance == D("400.00")
+
+
+def test_request_shapes_unit():
+    import datetime as dt
+
+    from core.errors import Invalid
+    from settlement.requests import parse_settle_request, parse_time
+
+    now = dt.datetime.now(dt.UTC)
+    with pytest.raises(Invalid):
+        parse_settle_request(["not", "an", "object"], now=now)
+    b = good()
+    b.update(medins_setl_id=" ", insutype=310, endtime=now_iso(-72), begntime=now_iso(-1))
+    b["feedetail"].append("line")
+    with pytest.raises(Invalid) as e:
+        parse_settle_request(b, now=now)
+    assert {(x["field"], x["code"]) for x in e.value.errors} == {
+        ("medins_setl_id", "blank"),
+        ("insutype", "not_a_string"),
+        ("endtime", "before_begntime"),
+        ("feedetail[1]", "not_an_object"),
+    }
+    assert parse_time("2026-11-27T10:00:00").utcoffset() == dt.timedelta(hours=8)
+    assert parse_time("2026-11-27T02:00:00Z") == parse_time("2026-11-27T10:00:00+08:00")
+    with pytest.raises(Invalid) as e:
+        parse_settle_request(dict(good(), feedetail="x"), now=now)
+    assert e.value.errors[0]["field"] == "feedetail"
+
+
+def test_reconciliation_validation(world):  # noqa: ANN001
+    post = world["H31010400001"].post
+    r = post(
+        "/api/v1/reconciliation/totals",
+        {
+            "stmt_begndate": "2026-11-28",
+            "stmt_enddate": "2026-11-27",
+            "insutype": "999",
+            "clr_type": "99",
+            "medfee_sumamt": "1.0",
+            "fund_pay_sumamt": "0.00",
+            "acct_pay": "0.00",
+            "fixmedins_setl_cnt": True,
+        },
+    )
+    assert r.status_code == 400
+    assert {e["field"] for e in r.json()["errors"]} == {
+        "stmt_enddate",
+        "insutype",
+        "clr_type",
+        "medfee_sumamt",
+        "fixmedins_setl_cnt",
+    }
+    r = post(
+        "/api/v1/reconciliation/details",
+        {
+            "stmt_begndate": 5,
+            "stmt_enddate": "2026-11-27",
+            "items": [
+                {"medfee_sumamt": "1.00"},
+                {
+                    "setl_id": "x",
+                    "medfee_sumamt": "1",
+                    "acct_pay": "0.00",
+                    "fund_pay_sumamt": "0.00",
+                    "refd_setl_flag": "2",
+                },
+            ],
+        },
+    )
+    assert {e["field"] for e in r.json()["errors"]} == {
+        "stmt_begndate",
+        "items[0].setl_id",
+        "items[1].medfee_sumamt",
+        "items[1].refd_setl_flag",
+    }
+    assert (
+        post(
+            "/api/v1/reconciliation/details",
+            {"stmt_begndate": "2026-11-27", "stmt_enddate": "2026-11-27", "items": "x"},
+        ).status_code
+        == 400
+    )
+    assert post("/api/v1/reconciliation/totals", [1]).status_code == 400
+    assert (
+        post(
+            "/api/v1/persons/lookup", {"mdtrt_cert_type": "02", "mdtrt_cert_no": 340104198001011234}
+        ).status_code
+        == 400
+    )
+    assert post("/api/v1/persons/lookup", []).status_code == 400
