@@ -15,6 +15,7 @@
 
 The scratch database is dropped at the end unless ``--keep``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,8 +61,9 @@ def drop(base: str, name: str) -> None:
 def manage(url: str, *args: str, capture: bool = True) -> subprocess.CompletedProcess:
     env = dict(os.environ, DATABASE_URL=url)
     env.pop("CELERY_BROKER_URL", None)
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True,
-                          capture_output=capture, text=True)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=capture, text=True
+    )
 
 
 def item_rows(n: int, clr_date: dt.date, seed: int):  # noqa: ANN201 - yields COPY text blocks
@@ -96,10 +98,14 @@ def item_rows(n: int, clr_date: dt.date, seed: int):  # noqa: ANN201 - yields CO
             amount = "0.00"
         setl_id = f"{prefix}{hours:02d}{mins:02d}{secs:02d}{micros:06d}{letter}{i & 0xFFFFFF:06x}"
         code = codes[payee][i % 10]
-        leaf = (f'{{"clr_amt":"{amount}","clr_date":"{day}","fixmedins_code":"{code}","kind":"{kind}",'
-                f'"payee":"{payee}","payer":"{payer}","setl_id":"{setl_id}"}}').encode()
+        leaf = (
+            f'{{"clr_amt":"{amount}","clr_date":"{day}","fixmedins_code":"{code}","kind":"{kind}",'
+            f'"payee":"{payee}","payer":"{payer}","setl_id":"{setl_id}"}}'
+        ).encode()
         digest = sha256(b"\x00" + leaf).hexdigest()
-        lines.append(f"{setl_id}\t{kind}\t{payer}\t{payee}\t{amount}\t{code}\t{day}\t\\\\x{digest}\t{created}\n")
+        lines.append(
+            f"{setl_id}\t{kind}\t{payer}\t{payee}\t{amount}\t{code}\t{day}\t\\\\x{digest}\t{created}\n"
+        )
         if len(lines) == CHUNK:
             yield "".join(lines)
             lines = []
@@ -113,10 +119,19 @@ def check_leaf_format(clr_date: dt.date) -> None:
 
     from clearing.leaf import leaf_bytes
 
-    ours = (f'{{"clr_amt":"-12.30","clr_date":"{clr_date}","fixmedins_code":"H11000000101","kind":"reversal",'
-            f'"payee":"110000","payer":"340000","setl_id":"X1"}}').encode()
-    theirs = leaf_bytes(setl_id="X1", kind="reversal", payer="340000", payee="110000", clr_amt=Decimal("-12.30"),
-                        fixmedins_code="H11000000101", clr_date=clr_date)
+    ours = (
+        f'{{"clr_amt":"-12.30","clr_date":"{clr_date}","fixmedins_code":"H11000000101","kind":"reversal",'
+        f'"payee":"110000","payer":"340000","setl_id":"X1"}}'
+    ).encode()
+    theirs = leaf_bytes(
+        setl_id="X1",
+        kind="reversal",
+        payer="340000",
+        payee="110000",
+        clr_amt=Decimal("-12.30"),
+        fixmedins_code="H11000000101",
+        clr_date=clr_date,
+    )
     assert ours == theirs, (ours, theirs)
 
 
@@ -133,7 +148,8 @@ def load(url: str, n: int, clr_date: dt.date, seed: int) -> float:
 
     cycle_ensure(clr_date)
     prefunds = "admdvs,baseline,balance\n" + "".join(
-        f"{r['admdvs']},1000000000.00,1000000000.00\n" for r in read_regions() if r["level"] == "province")
+        f"{r['admdvs']},1000000000.00,1000000000.00\n" for r in read_regions() if r["level"] == "province"
+    )
     tmp = Path(f"/tmp/bench-prefunds-{os.getpid()}")
     tmp.mkdir(exist_ok=True)
     (tmp / "prefunds.csv").write_text(prefunds)
@@ -156,8 +172,11 @@ def baseline(url: str, clr_date: dt.date) -> float:
 
     with psycopg.connect(url) as conn, conn.cursor() as cur:
         t = time.perf_counter()
-        cur.execute("SELECT payer, payee, sum(clr_amt), count(*) FROM clearing_clearingitem "
-                    "WHERE clr_date = %s GROUP BY payer, payee", [clr_date])
+        cur.execute(
+            "SELECT payer, payee, sum(clr_amt), count(*) FROM clearing_clearingitem "
+            "WHERE clr_date = %s GROUP BY payer, payee",
+            [clr_date],
+        )
         cur.fetchall()
         return time.perf_counter() - t
 
@@ -179,11 +198,76 @@ print(json.dumps({{"seconds": seconds, "rss_before_kb": rss_before, "peak_rss_kb
 """
 
 
+PHASES = """
+import json, os, sys, time, datetime as dt
+sys.path.insert(0, {root!r})
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+import django
+django.setup()
+from clearing import merkle
+from clearing.services import figures as fig
+
+clock = time.perf_counter
+spent = {{"fetch": 0.0, "fold": 0.0}}
+original_leaves = fig.leaf_hashes
+
+
+def timed_leaves(clr_date):
+    it = original_leaves(clr_date)
+    while True:
+        t = clock()
+        try:
+            h = next(it)
+        except StopIteration:
+            spent["fetch"] += clock() - t
+            return
+        spent["fetch"] += clock() - t
+        yield h
+
+
+class TimedRoot(merkle.StreamingRoot):
+    def add(self, leaf_hash):
+        t = clock()
+        super().add(leaf_hash)
+        spent["fold"] += clock() - t
+
+
+fig.leaf_hashes = timed_leaves
+fig.merkle.StreamingRoot = TimedRoot
+t = clock()
+fig.cycle_figures(dt.date.fromisoformat({day!r}))
+total = clock() - t
+print(json.dumps({{"figures_s": total, "leaf_fetch_s": spent["fetch"], "merkle_fold_s": spent["fold"],
+                  "sql_aggregates_s": total - spent["fetch"] - spent["fold"]}}))
+"""
+
+
+def phases_in_child(url: str, clr_date: dt.date) -> dict:
+    """The close's figures recomputed read-only with timers: SQL aggregates, leaf-hash fetch, fold."""
+    env = dict(os.environ, DATABASE_URL=url)
+    env.pop("CELERY_BROKER_URL", None)
+    proc = subprocess.run(
+        [sys.executable, "-c", PHASES.format(root=str(ROOT), day=clr_date.isoformat())],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"phases failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def close_in_child(url: str, clr_date: dt.date) -> dict:
     env = dict(os.environ, DATABASE_URL=url)
     env.pop("CELERY_BROKER_URL", None)
-    proc = subprocess.run([sys.executable, "-c", CHILD.format(root=str(ROOT), day=clr_date.isoformat())],
-                          cwd=ROOT, env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD.format(root=str(ROOT), day=clr_date.isoformat())],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         raise SystemExit(f"close failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -193,11 +277,12 @@ def explain(url: str, clr_date: dt.date) -> list[str]:
     import psycopg
 
     queries = {
-        "Merkle leaves in setl_id byte order": "SELECT leaf_hash FROM clearing_clearingitem WHERE clr_date = %s "
-                                               'ORDER BY setl_id COLLATE "C"',
+        "Merkle leaves in setl_id byte order": "SELECT leaf_hash FROM clearing_clearingitem "
+        "WHERE clr_date = %s "
+        'ORDER BY setl_id COLLATE "C"',
         "bilateral GROUP BY (cross-province)": "SELECT payer, payee, count(id), sum(clr_amt) FROM "
-                                               "clearing_clearingitem WHERE clr_date = %s AND payer <> payee "
-                                               "GROUP BY payer, payee",
+        "clearing_clearingitem WHERE clr_date = %s AND payer <> payee "
+        "GROUP BY payer, payee",
     }
     out = []
     with psycopg.connect(url) as conn, conn.cursor() as cur:
@@ -205,8 +290,11 @@ def explain(url: str, clr_date: dt.date) -> list[str]:
             cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, [clr_date])
             plan = [r[0] for r in cur.fetchall()]
             out.append(f"-- {label}")
-            out += [f"   {line}" for line in plan if any(k in line for k in
-                                                        ("Sort", "Scan", "Execution", "Aggregate", "Disk"))]
+            out += [
+                f"   {line}"
+                for line in plan
+                if any(k in line for k in ("Sort", "Scan", "Execution", "Aggregate", "Disk"))
+            ]
     return out
 
 
@@ -230,26 +318,53 @@ def main() -> None:
     manage(url, "migrate", "--no-input")
     print(f"  fresh database migrated in {time.perf_counter() - t:.1f} s")
     load_s = load(url, n, clr_date, args.seed)
-    print(f"  loaded {n:,} items with COPY in {load_s:.1f} s ({n / load_s:,.0f} rows/s, leaf hashes included)")
+    print(
+        f"  loaded {n:,} items with COPY in {load_s:.1f} s ({n / load_s:,.0f} rows/s, leaf hashes included)"
+    )
     base1 = baseline(url, clr_date)
     result = close_in_child(url, clr_date)
     base2 = baseline(url, clr_date)
     head = result["head"]
     bare = min(base1, base2)
     peak_mb = result["peak_rss_kb"] / 1024
-    print(f"  baseline GROUP BY payer, payee over the same rows: {base1:.2f} s, again after the close {base2:.2f} s")
-    print(f"  close: {result['seconds']:.2f} s = {n / result['seconds']:,.0f} items/s; "
-          f"peak RSS of the closing process {peak_mb:.0f} MB ({result['rss_before_kb'] / 1024:.0f} MB before the close)")
+    print(
+        f"  baseline GROUP BY payer, payee over the same rows: {base1:.2f} s, "
+        f"again after the close {base2:.2f} s"
+    )
+    print(
+        f"  close: {result['seconds']:.2f} s = {n / result['seconds']:,.0f} items/s; "
+        f"peak RSS of the closing process {peak_mb:.0f} MB "
+        f"({result['rss_before_kb'] / 1024:.0f} MB before the close)"
+    )
     print(f"  ratio close / bare GROUP BY: {result['seconds'] / bare:.1f}×")
-    print(f"  head: tree_size {head['tree_size']:,}, item_cnt {head['item_cnt']:,}, gross {head['gross']}, "
-          f"net_funding {head['net_funding']}, efficiency {head['netting_efficiency']}")
+    print(
+        f"  head: tree_size {head['tree_size']:,}, item_cnt {head['item_cnt']:,}, gross {head['gross']}, "
+        f"net_funding {head['net_funding']}, efficiency {head['netting_efficiency']}"
+    )
     if head["tree_size"] != n:
         raise SystemExit(f"tree_size {head['tree_size']} != {n}")
     if args.explain:
+        ph = phases_in_child(url, clr_date)
+        print(
+            f"  where the time goes (figures recomputed read-only with timers, {ph['figures_s']:.2f} s): "
+            f"SQL aggregates {ph['sql_aggregates_s']:.2f} s, leaf-hash fetch {ph['leaf_fetch_s']:.2f} s, "
+            f"Merkle fold {ph['merkle_fold_s']:.2f} s; signing, statements, postings "
+            f"≈ {result['seconds'] - ph['figures_s']:.2f} s"
+        )
         print("\n".join(explain(url, clr_date)))
-    print(json.dumps({"items": n, "close_s": round(result["seconds"], 3), "items_per_s": round(n / result["seconds"]),
-                      "peak_rss_mb": round(peak_mb, 1), "baseline_s": round(bare, 3),
-                      "ratio": round(result["seconds"] / bare, 2), "load_s": round(load_s, 1)}))
+    print(
+        json.dumps(
+            {
+                "items": n,
+                "close_s": round(result["seconds"], 3),
+                "items_per_s": round(n / result["seconds"]),
+                "peak_rss_mb": round(peak_mb, 1),
+                "baseline_s": round(bare, 3),
+                "ratio": round(result["seconds"] / bare, 2),
+                "load_s": round(load_s, 1),
+            }
+        )
+    )
     if not args.keep:
         drop(base, name)
 

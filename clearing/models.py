@@ -306,7 +306,8 @@ class Alert(models.Model):
 class Dispute(models.Model):
     """A payer bureau's dispute of a settlement item (spec/clearing.md §Disputes). One per item,
     ever (unique ``setl_id``). Only :func:`clearing.services.disputes.dispute_transition` assigns
-    ``status``: open → escalated → upheld/rejected; open → upheld/rejected."""
+    ``status``: open → upheld/rejected by the payee; open or payee-rejected → escalated (once) →
+    upheld/rejected by clearing staff."""
 
     class Status(models.TextChoices):
         OPEN = "open"

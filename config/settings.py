@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",
     "core.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -143,6 +144,11 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
+# Static files (the API docs' Swagger UI from drf-spectacular-sidecar, the cardholder pages) are
+# served by the application itself, also under gunicorn and without DEBUG: no CDN, no extra server.
+# Straight from the apps' folders, so no collectstatic step is needed.
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # what collectstatic fills; WhiteNoise warns when absent
 
 # --- limits (spec/security.md §Limits) -------------------------------------------------------------
 MAX_BODY_BYTES = 5 * 1024 * 1024

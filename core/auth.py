@@ -73,7 +73,7 @@ class SignedRequestAuthentication(BaseAuthentication):
         ts = meta.get("HTTP_X_TIMESTAMP", "")
         nonce = meta.get("HTTP_X_NONCE", "")
         signature = meta.get("HTTP_X_SIGNATURE", "")
-        if not ts.isdigit():
+        if not (ts.isascii() and ts.isdigit() and len(ts) <= 12):
             raise Unauthorized("stale_timestamp", "X-Timestamp must be Unix seconds.")
         if abs(time.time() - int(ts)) > settings.SIGNATURE_MAX_SKEW_SECONDS:
             raise Unauthorized("stale_timestamp", "X-Timestamp is more than 300 s from server time.")

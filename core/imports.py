@@ -41,15 +41,24 @@ def rows_from_csv_bytes(data: bytes) -> list[dict[str, str]]:
     return [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in reader]
 
 
+def _cell(value: Any) -> str:
+    """A JSON value as the CSV cell it stands for. A JSON number with a fraction becomes text that no
+    money or ratio validator accepts ("JSON numbers are refused", spec/README.md §Units), rather
+    than ``"12.34"`` slipping through as if it had been sent as a string."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float):
+        return f"<JSON number {value!r}>"
+    return json.dumps(value, ensure_ascii=False)
+
+
 def rows_from_json(data: Any) -> list[dict[str, str]]:
-    """Accept a JSON list of objects (or ``{"items": [...]}``); values are turned into strings,
-    JSON numbers refused for money-like fields by the per-entity validators."""
+    """Accept a JSON list of objects (or ``{"items": [...]}``); values are turned into strings
+    (:func:`_cell`), so money and ratios sent as JSON numbers are refused by the validators."""
     if isinstance(data, dict) and "items" in data:
         data = data["items"]
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
         raise Invalid([field_error("body", "not_a_list", "expected a JSON list of objects")])
-    out = []
-    for r in data:
-        out.append({str(k): ("" if v is None else v if isinstance(v, str) else json.dumps(v))
-                    for k, v in r.items()})
-    return out
+    return [{str(k): _cell(v) for k, v in r.items()} for r in data]

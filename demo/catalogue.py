@@ -5,6 +5,7 @@ Codes follow the shapes of the NHSA lists (西药 ``X…``, 中成药 ``Z…``, 
 ``02`` and its own bed-fee ceiling, and leaves a few out (those lines come back with
 ``warn: not_in_catalogue`` and are paid by the patient).
 """
+
 from __future__ import annotations
 
 import random
@@ -31,8 +32,17 @@ class Item:
     ceiling: bool = False
 
 
-def _i(code: str, name: str, list_type: str, lv: str, selfpay: str, price: str, kind: str,
-       cnt: tuple[int, int] = (1, 1), ceiling: bool = False) -> Item:
+def _i(
+    code: str,
+    name: str,
+    list_type: str,
+    lv: str,
+    selfpay: str,
+    price: str,
+    kind: str,
+    cnt: tuple[int, int] = (1, 1),
+    ceiling: bool = False,
+) -> Item:
     return Item(code, name, list_type, lv, selfpay, Decimal(price), kind, cnt, ceiling)
 
 
@@ -82,10 +92,10 @@ BILL_SHAPES: dict[str, tuple[tuple[str, ...], float, float]] = {
     "13": (("visit", "drug", "lab", "imaging"), 480.0, 0.6),
     "14": (("visit", "drug", "drug", "drug", "lab"), 700.0, 0.6),
     "41": (("drug", "drug", "drug"), 193.0, 0.7),
-    "21": (_STAY, 28300.0, 0.75),
-    "22": (("bed", "nursing", "drug", "lab", "imaging", "surgery", "material"), 23500.0, 0.7),
-    "23": (_STAY, 37300.0, 0.7),
-    "24": (("bed", "nursing", "drug", "lab", "imaging", "surgery", "selfpay"), 22100.0, 0.7),
+    "21": (_STAY, 29400.0, 0.75),
+    "22": (("bed", "nursing", "drug", "lab", "imaging", "surgery", "material"), 24400.0, 0.7),
+    "23": (_STAY, 38800.0, 0.7),
+    "24": (("bed", "nursing", "drug", "lab", "imaging", "surgery", "selfpay"), 23000.0, 0.7),
 }
 GRADE_FACTOR = {"3": 1.2, "2": 0.75, "1": 0.45, "": 1.0}
 

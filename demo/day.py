@@ -6,6 +6,7 @@ inpatient, so a day's sample is about 91% outpatient/pharmacy and 9% inpatient; 
 that the fund pays about 144 yuan per outpatient visit and 13,400 per inpatient stay
 (:data:`demo.catalogue.BILL_SHAPES`).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,14 +21,28 @@ from demo.network import Institution, Network, Person
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # med_type → share of a day's settlements (spec/README.md §Glossary for the codes).
-MED_TYPE_MIX = {"11": 0.50, "12": 0.01, "13": 0.02, "14": 0.17, "41": 0.215,
-                "21": 0.07, "22": 0.002, "23": 0.005, "24": 0.006}
+MED_TYPE_MIX = {
+    "11": 0.50,
+    "12": 0.01,
+    "13": 0.02,
+    "14": 0.17,
+    "41": 0.215,
+    "21": 0.07,
+    "22": 0.002,
+    "23": 0.005,
+    "24": 0.006,
+}
 INPATIENT = ("21", "22", "23", "24")
 DIAGNOSES = {
-    "11": ("J06.900", "I10.x00", "E11.900", "K29.700"), "12": ("Z00.000",), "13": ("R10.400", "S61.900"),
-    "14": ("I10.x00", "E11.900", "N18.500", "C50.900"), "41": ("I10.x00", "E11.900"),
-    "21": ("K35.800", "I25.103", "C34.900", "K80.100", "M16.900"), "22": ("S72.000",),
-    "23": ("C34.900", "I63.900"), "24": ("I21.900", "K35.800"),
+    "11": ("J06.900", "I10.x00", "E11.900", "K29.700"),
+    "12": ("Z00.000",),
+    "13": ("R10.400", "S61.900"),
+    "14": ("I10.x00", "E11.900", "N18.500", "C50.900"),
+    "41": ("I10.x00", "E11.900"),
+    "21": ("K35.800", "I25.103", "C34.900", "K80.100", "M16.900"),
+    "22": ("S72.000",),
+    "23": ("C34.900", "I63.900"),
+    "24": ("I21.900", "K35.800"),
 }
 GRADE_MIX = {"out": {"3": 0.45, "2": 0.30, "1": 0.25}, "in": {"3": 0.62, "2": 0.30, "1": 0.08}}
 
@@ -83,8 +98,16 @@ def _iso(t: dt.datetime) -> str:
     return t.astimezone(SHANGHAI).isoformat(timespec="seconds")
 
 
-def settle_body(rng: random.Random, *, person: Person, inst: Institution, med_type: str, medins_setl_id: str,
-                end: dt.datetime, scale: Decimal | None = None) -> dict:
+def settle_body(
+    rng: random.Random,
+    *,
+    person: Person,
+    inst: Institution,
+    med_type: str,
+    medins_setl_id: str,
+    end: dt.datetime,
+    scale: Decimal | None = None,
+) -> dict:
     """A settle request (spec/hospital-api.md) for ``person`` at ``inst``; times end at ``end``."""
     if med_type in INPATIENT:
         begin = end - dt.timedelta(days=rng.randint(3, 14), hours=rng.randint(0, 12))
@@ -95,16 +118,26 @@ def settle_body(rng: random.Random, *, person: Person, inst: Institution, med_ty
         if scale is not None:
             pric = max(Decimal("0.01"), (pric * scale).quantize(Decimal("0.01")))
         at = begin + (end - begin) * rng.random()
-        lines.append({"feedetl_sn": str(n), "med_list_codg": item.code, "fee_ocur_time": _iso(at),
-                      "cnt": str(cnt), "pric": f"{pric:.2f}", "det_item_fee_sumamt": money(pric * cnt)})
+        lines.append(
+            {
+                "feedetl_sn": str(n),
+                "med_list_codg": item.code,
+                "fee_ocur_time": _iso(at),
+                "cnt": str(cnt),
+                "pric": f"{pric:.2f}",
+                "det_item_fee_sumamt": money(pric * cnt),
+            }
+        )
     by_card = rng.random() < 0.25
     body = {
         "medins_setl_id": medins_setl_id,
         "mdtrt_cert_type": "03" if by_card else "02",
         "mdtrt_cert_no": person.card_no if by_card else person.certno,
         "card_sn": person.card_sn if by_card else None,
-        "insutype": person.insutype, "med_type": med_type,
-        "begntime": _iso(begin), "endtime": _iso(end),
+        "insutype": person.insutype,
+        "med_type": med_type,
+        "begntime": _iso(begin),
+        "endtime": _iso(end),
         "dise_codg": rng.choice(DIAGNOSES[med_type]),
         "acct_used_flag": "1" if person.insutype == "310" and rng.random() < 0.8 else "0",
         "feedetail": lines,
@@ -141,15 +174,32 @@ def plan_day(net: Network, settlements: int, *, runtag: str, now: dt.datetime, s
             grades = {g: w for g, w in GRADE_MIX["in" if med_type in INPATIENT else "out"].items() if area[g]}
             inst = rng.choice(area[_pick(rng, grades)])
         end = now - dt.timedelta(seconds=rng.randint(60, 3 * 3600))
-        body = settle_body(rng, person=person, inst=inst, med_type=med_type,
-                           medins_setl_id=serial(inst.code, runtag, seq), end=end)
+        body = settle_body(
+            rng,
+            person=person,
+            inst=inst,
+            med_type=med_type,
+            medins_setl_id=serial(inst.code, runtag, seq),
+            end=end,
+        )
         planned = Planned(seq, inst, person, body, channel="single" if rng.random() < 0.02 else "batch")
         if rng.random() < 0.01:
             planned.reverse = True
             if rng.random() < 0.5:
-                planned.resettle = dict(body, medins_setl_id=serial(inst.code, runtag, settlements + seq),
-                                        feedetail=_partial(body["feedetail"]))
+                planned.resettle = dict(
+                    body,
+                    medins_setl_id=serial(inst.code, runtag, settlements + seq),
+                    feedetail=_partial(body["feedetail"]),
+                )
         items.append(planned)
+    if items and not any(p.reverse for p in items):  # small samples still show a reversal and a re-settlement
+        p = items[len(items) // 2]
+        p.reverse = True
+        p.resettle = dict(
+            p.body,
+            medins_setl_id=serial(p.institution.code, runtag, settlements + p.seq),
+            feedetail=_partial(p.body["feedetail"]),
+        )
     day = Day(items, runtag)
     for p in items:
         day.by_institution.setdefault(p.institution.code, []).append(p)

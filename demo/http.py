@@ -1,6 +1,7 @@
 """HTTP side of the main job and the benchmarks: signed requests (spec/security.md §Signed requests)
 written from the spec alone, and the real service (gunicorn) and a Celery worker as subprocesses.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -27,16 +28,29 @@ def body_bytes(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def signed_headers(client_id: str, secret: str, method: str, target: str, body: bytes, *,
-                   ts: int | None = None, nonce: str | None = None) -> dict[str, str]:
+def signed_headers(
+    client_id: str,
+    secret: str,
+    method: str,
+    target: str,
+    body: bytes,
+    *,
+    ts: int | None = None,
+    nonce: str | None = None,
+) -> dict[str, str]:
     """``X-Client-Id``, ``X-Timestamp``, ``X-Nonce``, ``X-Signature`` = hex HMAC-SHA256(secret,
     METHOD \\n target \\n timestamp \\n nonce \\n hex SHA-256(body))."""
     ts_s = str(int(time.time()) if ts is None else ts)
     nonce = nonce or secrets.token_urlsafe(18)
     sts = "\n".join([method.upper(), target, ts_s, nonce, hashlib.sha256(body).hexdigest()])
     sig = hmac.new(secret.encode(), sts.encode(), hashlib.sha256).hexdigest()
-    return {"X-Client-Id": client_id, "X-Timestamp": ts_s, "X-Nonce": nonce, "X-Signature": sig,
-            "Content-Type": "application/json"}
+    return {
+        "X-Client-Id": client_id,
+        "X-Timestamp": ts_s,
+        "X-Nonce": nonce,
+        "X-Signature": sig,
+        "Content-Type": "application/json",
+    }
 
 
 @dataclass
@@ -62,16 +76,27 @@ class Api:
             s = self._local.session = requests.Session()
         return s
 
-    def signed(self, client: Client, method: str, target: str, obj: Any = None, *, raw: bytes | None = None,
-               **sign_kw: Any) -> requests.Response:
+    def signed(
+        self,
+        client: Client,
+        method: str,
+        target: str,
+        obj: Any = None,
+        *,
+        raw: bytes | None = None,
+        **sign_kw: Any,
+    ) -> requests.Response:
         body = raw if raw is not None else (b"" if obj is None else body_bytes(obj))
         headers = signed_headers(client.client_id, client.secret, method, target, body, **sign_kw)
-        return self.session.request(method, self.base_url + target, data=body or None, headers=headers,
-                                    timeout=self.timeout)
+        return self.session.request(
+            method, self.base_url + target, data=body or None, headers=headers, timeout=self.timeout
+        )
 
     def bearer(self, token: str, method: str, target: str, obj: Any = None) -> requests.Response:
         headers = {"Authorization": f"Bearer {token}"}
-        return self.session.request(method, self.base_url + target, json=obj, headers=headers, timeout=self.timeout)
+        return self.session.request(
+            method, self.base_url + target, json=obj, headers=headers, timeout=self.timeout
+        )
 
     def post(self, target: str, obj: Any) -> requests.Response:
         return self.session.post(self.base_url + target, json=obj, timeout=self.timeout)
@@ -89,8 +114,15 @@ class Service:
     Use as a context manager; both subprocesses are ended (by their own pid) on exit.
     """
 
-    def __init__(self, *, workers: int = 2, threads: int = 2, celery: bool = False,
-                 env: dict[str, str] | None = None, log_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        workers: int = 2,
+        threads: int = 2,
+        celery: bool = False,
+        env: dict[str, str] | None = None,
+        log_dir: Path | None = None,
+    ) -> None:
         self.workers, self.threads, self.celery = workers, threads, celery
         self.env = dict(os.environ, **(env or {}))
         self.log_dir = log_dir
@@ -105,16 +137,63 @@ class Service:
         return (self.log_dir / name).open("ab")
 
     def start(self) -> Service:
-        cmd = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
-               "--workers", str(self.workers), "--threads", str(self.threads), "--worker-class", "gthread",
-               "--timeout", "600", "--graceful-timeout", "10", "--log-level", "warning"]
-        self.procs.append(subprocess.Popen(cmd, cwd=BASE_DIR, env=self.env, stdout=self._log("gunicorn.log"),
-                                           stderr=subprocess.STDOUT, start_new_session=True))
+        cmd = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            str(self.workers),
+            "--threads",
+            str(self.threads),
+            "--worker-class",
+            "gthread",
+            "--timeout",
+            "600",
+            "--graceful-timeout",
+            "10",
+            "--log-level",
+            "warning",
+        ]
+        self.procs.append(
+            subprocess.Popen(
+                cmd,
+                cwd=BASE_DIR,
+                env=self.env,
+                stdout=self._log("gunicorn.log"),
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
         if self.celery:
-            cmd = [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "warning",
-                   "--concurrency", "1", "--without-gossip", "--without-mingle", "--hostname", f"demo{self.port}@%h"]
-            self.procs.append(subprocess.Popen(cmd, cwd=BASE_DIR, env=self.env, stdout=self._log("celery.log"),
-                                               stderr=subprocess.STDOUT, start_new_session=True))
+            cmd = [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--loglevel",
+                "warning",
+                "--concurrency",
+                "1",
+                "--without-gossip",
+                "--without-mingle",
+                "--hostname",
+                f"demo{self.port}@%h",
+            ]
+            self.procs.append(
+                subprocess.Popen(
+                    cmd,
+                    cwd=BASE_DIR,
+                    env=self.env,
+                    stdout=self._log("celery.log"),
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
         self._wait_ready()
         return self
 

@@ -1,6 +1,7 @@
 """Steps of the main job that touch the database directly: loading the network through
 ``import_reference``, institution clients, the close, the cardholder receipt and the independent
 verifications (spec/operations.md §The main job)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,14 +21,21 @@ from django.core.management import call_command
 
 from demo.day import INPATIENT, Day
 from demo.http import BASE_DIR, Api, Client
-from demo.network import Network, write_reference
+from demo.network import Network, policies_rows, write_reference
 from demo.submit import Outcome
 
 
 def import_network(net: Network, prefunds: list[dict[str, str]], directory: Path) -> str:
     """Write the CSV files into ``directory`` and load them with ``import_reference`` (the same
     importers as the bureau API). Returns the command's printed counts."""
-    write_reference(net, directory, prefunds)
+    from clearing.models import PrefundAccount
+    from settlement.models import Policy
+
+    # Keep what is already loaded (e.g. the spec's examples, which ``make demo`` imports first):
+    # the network adds policies and prefund accounts only where none exist, instead of replacing them.
+    have = set(Policy.objects.values_list("insuplc_admdvs", "insutype", "med_type_group", "hosp_lv"))
+    accounts = set(PrefundAccount.objects.values_list("admdvs", flat=True))
+    write_reference(net, directory, [r for r in prefunds if r["admdvs"] not in accounts], skip_policies=have)
     buf = io.StringIO()
     call_command("import_reference", str(directory), stdout=buf)
     lines, rejected = [], Counter()
@@ -36,6 +44,17 @@ def import_network(net: Network, prefunds: list[dict[str, str]], directory: Path
             rejected[line.split()[-1]] += 1
         else:
             lines.append(line)
+    kept_policies = sum(
+        1
+        for r in policies_rows(net)
+        if (r["insuplc_admdvs"], r["insutype"], r["med_type_group"], r["hosp_lv"]) in have
+    )
+    kept_accounts = sum(1 for r in prefunds if r["admdvs"] in accounts)
+    if kept_policies or kept_accounts:
+        lines.append(
+            f"kept as already loaded (not replaced): {kept_policies} policies, "
+            f"{kept_accounts} prefund accounts"
+        )
     if rejected:
         lines.append("rejected rows by code: " + ", ".join(f"{k} {v}" for k, v in sorted(rejected.items())))
     return "\n".join(lines)
@@ -82,8 +101,13 @@ def close_over_http(api: Api, dates: list[dt.date], timeout: float = 900.0) -> l
     from core.principals import Principal
 
     username, password = f"demo-{secrets.token_hex(4)}", secrets.token_urlsafe(18)
-    staff_create(username=username, password=password, admdvs="000000", role="clearing_staff",
-                 principal=Principal(role="clearing_staff", actor="manage.py demo"))
+    staff_create(
+        username=username,
+        password=password,
+        admdvs="000000",
+        role="clearing_staff",
+        principal=Principal(role="clearing_staff", actor="manage.py demo"),
+    )
     token, _ = staff_token_issue(username=username, password=password)
     answers = []
     for d in dates:
@@ -102,12 +126,20 @@ def close_over_http(api: Api, dates: list[dt.date], timeout: float = 900.0) -> l
 def receipt(api: Api, net: Network, day: Day, outcomes: dict[int, Outcome], out: Path) -> tuple[Path, str]:
     """A cardholder activates their login, signs in and downloads the receipt of one cross-province
     settlement of the day (spec/cardholder-api.md). Returns the file and its ``setl_id``."""
-    pick = next(p for p in day.items if outcomes.get(p.seq) and outcomes[p.seq].status == 201
-                and not p.reverse and p.person.province != p.institution.province)
+    pick = next(
+        p
+        for p in day.items
+        if outcomes.get(p.seq)
+        and outcomes[p.seq].status == 201
+        and not p.reverse
+        and p.person.province != p.institution.province
+    )
     person, setl_id = pick.person, outcomes[pick.seq].setlinfo["setl_id"]
     password = "demo-" + hashlib.sha256(person.psn_no.encode()).hexdigest()[:16]
-    resp = api.post("/api/v1/cardholder/activate", {"certno": person.certno, "card_no": person.card_no,
-                                                     "password": password})
+    resp = api.post(
+        "/api/v1/cardholder/activate",
+        {"certno": person.certno, "card_no": person.card_no, "password": password},
+    )
     if resp.status_code not in (201, 409):
         raise RuntimeError(f"activation refused: {resp.status_code} {resp.text[:300]}")
     resp = api.post("/api/v1/cardholder/token", {"certno": person.certno, "password": password})
@@ -133,14 +165,31 @@ def verifications(paths: dict[str, Path], statement: Path, receipt_path: Path) -
     py = [sys.executable, "manage.py"]
     sig = statement.with_suffix(".sig")
     checks = [
-        (f"manage.py verify_statement {statement.name} --sig {sig.name} --key {paths['key'].name}",
-         py + ["verify_statement", str(statement), "--sig", str(sig), "--key", str(paths["key"])]),
-        (f"manage.py verify_receipt {receipt_path.name} --key {paths['key'].name}",
-         py + ["verify_receipt", str(receipt_path), "--key", str(paths["key"])]),
-        (f"openssl pkeyutl -verify -pubin -inkey {paths['key'].name} -rawin -in {paths['head'].name} "
-         f"-sigfile {paths['head_sig'].name}",
-         ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", str(paths["key"]), "-rawin",
-          "-in", str(paths["head"]), "-sigfile", str(paths["head_sig"])]),
+        (
+            f"manage.py verify_statement {statement.name} --sig {sig.name} --key {paths['key'].name}",
+            py + ["verify_statement", str(statement), "--sig", str(sig), "--key", str(paths["key"])],
+        ),
+        (
+            f"manage.py verify_receipt {receipt_path.name} --key {paths['key'].name}",
+            py + ["verify_receipt", str(receipt_path), "--key", str(paths["key"])],
+        ),
+        (
+            f"openssl pkeyutl -verify -pubin -inkey {paths['key'].name} -rawin -in {paths['head'].name} "
+            f"-sigfile {paths['head_sig'].name}",
+            [
+                "openssl",
+                "pkeyutl",
+                "-verify",
+                "-pubin",
+                "-inkey",
+                str(paths["key"]),
+                "-rawin",
+                "-in",
+                str(paths["head"]),
+                "-sigfile",
+                str(paths["head_sig"]),
+            ],
+        ),
     ]
     results = []
     for label, args in checks:
@@ -161,8 +210,14 @@ def calibration(day: Day, outcomes: dict[int, Outcome]) -> dict[str, Any]:
             group = "inpatient" if p.body["med_type"] in INPATIENT else "outpatient"
             fund[group].append(Decimal(out.setlinfo["fund_pay_sumamt"]))
     n = sum(len(v) for v in fund.values()) or 1
-    return {g: {"cnt": len(v), "share": f"{len(v) / n:.1%}",
-                "fund_per_visit": f"{(sum(v) / len(v)) if v else 0:.2f}"} for g, v in sorted(fund.items())}
+    return {
+        g: {
+            "cnt": len(v),
+            "share": f"{len(v) / n:.1%}",
+            "fund_per_visit": f"{(sum(v) / len(v)) if v else 0:.2f}",
+        }
+        for g, v in sorted(fund.items())
+    }
 
 
 def summary_json(path: Path, data: dict[str, Any]) -> None:

@@ -16,6 +16,7 @@
 
 Same seed and size → the same network, byte for byte.
 """
+
 from __future__ import annotations
 
 import csv
@@ -32,17 +33,47 @@ YRD = ("310000", "320000", "330000", "340000")
 SHANGHAI_DISTRICTS = ("310101", "310104", "310105", "310106", "310107", "310110", "310112", "310115")
 CERT_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CERT_CHECK = "10X98765432"
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+)
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志强海燕玉兰红梅春花文斌晓东"
 
 # Where cross-province patients are treated, and where they are insured (weights; provinces not
 # named share the rest). Shapes follow the public picture: YRD hospitals and the coastal provinces
 # where migrant workers live receive; central and western provinces send.
-TREATMENT_WEIGHTS = {"310000": 20, "330000": 13, "320000": 12, "440000": 12, "110000": 8, "340000": 4,
-                     "460000": 4, "350000": 3, "370000": 3, "510000": 2, "120000": 2, "500000": 2}
-HOME_WEIGHTS = {"340000": 13, "410000": 9, "320000": 7, "360000": 6, "510000": 6, "330000": 5, "420000": 5,
-                "430000": 5, "310000": 4, "370000": 4, "230000": 4, "130000": 4, "220000": 3, "210000": 3,
-                "450000": 2, "520000": 2, "500000": 2}
+TREATMENT_WEIGHTS = {
+    "310000": 20,
+    "330000": 13,
+    "320000": 12,
+    "440000": 12,
+    "110000": 8,
+    "340000": 4,
+    "460000": 4,
+    "350000": 3,
+    "370000": 3,
+    "510000": 2,
+    "120000": 2,
+    "500000": 2,
+}
+HOME_WEIGHTS = {
+    "340000": 13,
+    "410000": 9,
+    "320000": 7,
+    "360000": 6,
+    "510000": 6,
+    "330000": 5,
+    "420000": 5,
+    "430000": 5,
+    "310000": 4,
+    "370000": 4,
+    "230000": 4,
+    "130000": 4,
+    "220000": 3,
+    "210000": 3,
+    "450000": 2,
+    "520000": 2,
+    "500000": 2,
+}
 
 
 @dataclass
@@ -190,7 +221,8 @@ def _person(net: Network, rng: random.Random, index: int, certnos: set[str]) -> 
         filing_type = None if roll < 0.05 else "11" if roll < 0.33 else "12" if roll < 0.78 else "13"
     retired = filing_type == "11" or rng.random() < 0.15
     born = (dt.date(1944, 1, 1) if retired else dt.date(1968, 1, 1)) + dt.timedelta(
-        days=rng.randrange(0, 365 * (22 if retired else 36)))
+        days=rng.randrange(0, 365 * (22 if retired else 36))
+    )
     gend = rng.choice("12")
     while True:
         if home == "310000":
@@ -214,9 +246,19 @@ def _person(net: Network, rng: random.Random, index: int, certnos: set[str]) -> 
     if filing_type:
         begin = net.today - dt.timedelta(days=rng.randrange(30, 2400))
     return Person(
-        psn_no=f"{home}9{index:013d}", certno=certno, name=name, gend=gend, brdy=born, insutype=insutype,
-        home=home, card_no=f"K{home[:2]}{index:09d}", card_sn=f"{rng.getrandbits(128):032x}",
-        balance=balance, treat_area=treat, filing_type=filing_type, filing_begin=begin,
+        psn_no=f"{home}9{index:013d}",
+        certno=certno,
+        name=name,
+        gend=gend,
+        brdy=born,
+        insutype=insutype,
+        home=home,
+        card_no=f"K{home[:2]}{index:09d}",
+        card_sn=f"{rng.getrandbits(128):032x}",
+        balance=balance,
+        treat_area=treat,
+        filing_type=filing_type,
+        filing_begin=begin,
     )
 
 
@@ -256,21 +298,50 @@ def regions_rows(net: Network) -> list[dict[str, str]]:
 
 
 def institutions_rows(net: Network) -> list[dict[str, str]]:
-    return [{"fixmedins_code": i.code, "fixmedins_name": i.name, "fixmedins_type": i.type,
-             "hosp_lv": i.hosp_lv, "admdvs": i.admdvs} for i in net.institutions]
+    return [
+        {
+            "fixmedins_code": i.code,
+            "fixmedins_name": i.name,
+            "fixmedins_type": i.type,
+            "hosp_lv": i.hosp_lv,
+            "admdvs": i.admdvs,
+        }
+        for i in net.institutions
+    ]
 
 
 def persons_rows(net: Network) -> list[dict[str, str]]:
-    return [{"psn_no": p.psn_no, "psn_cert_type": "01", "certno": p.certno, "psn_name": p.name,
-             "gend": p.gend, "brdy": p.brdy.isoformat(), "insutype": p.insutype, "insuplc_admdvs": p.home,
-             "psn_insu_stas": "1", "card_no": p.card_no, "card_sn": p.card_sn, "acct_balc": money(p.balance)}
-            for p in net.persons]
+    return [
+        {
+            "psn_no": p.psn_no,
+            "psn_cert_type": "01",
+            "certno": p.certno,
+            "psn_name": p.name,
+            "gend": p.gend,
+            "brdy": p.brdy.isoformat(),
+            "insutype": p.insutype,
+            "insuplc_admdvs": p.home,
+            "psn_insu_stas": "1",
+            "card_no": p.card_no,
+            "card_sn": p.card_sn,
+            "acct_balc": money(p.balance),
+        }
+        for p in net.persons
+    ]
 
 
 def filings_rows(net: Network) -> list[dict[str, str]]:
-    return [{"psn_no": p.psn_no, "filing_type": p.filing_type, "mdtrtarea_admvs": p.treat_area,
-             "begndate": p.filing_begin.isoformat(), "enddate": END}
-            for p in net.persons if p.filing_type and p.filing_begin]
+    return [
+        {
+            "psn_no": p.psn_no,
+            "filing_type": p.filing_type,
+            "mdtrtarea_admvs": p.treat_area,
+            "begndate": p.filing_begin.isoformat(),
+            "enddate": END,
+        }
+        for p in net.persons
+        if p.filing_type and p.filing_begin
+    ]
 
 
 def catalogue_rows(net: Network) -> list[dict[str, str]]:
@@ -287,9 +358,19 @@ def catalogue_rows(net: Network) -> list[dict[str, str]]:
             if item.lv == "02":
                 selfpay = f"{Decimal(item.selfpay) + Decimal(rng.choice((-5, 0, 0, 5))) / 100:.2f}"
             ceiling = f"{rng.choice((80, 90, 100, 110)):.2f}" if item.ceiling else ""
-            rows.append({"admdvs": province, "med_list_codg": item.code, "med_list_name": item.name,
-                         "list_type": item.list_type, "chrgitm_lv": item.lv, "selfpay_prop": selfpay,
-                         "pric_uplmt_amt": ceiling, "begndate": BEGIN, "enddate": END})
+            rows.append(
+                {
+                    "admdvs": province,
+                    "med_list_codg": item.code,
+                    "med_list_name": item.name,
+                    "list_type": item.list_type,
+                    "chrgitm_lv": item.lv,
+                    "selfpay_prop": selfpay,
+                    "pric_uplmt_amt": ceiling,
+                    "begndate": BEGIN,
+                    "enddate": END,
+                }
+            )
     return rows
 
 
@@ -301,9 +382,21 @@ def policies_rows(net: Network) -> list[dict[str, str]]:
         shift = Decimal(rng.choice((-3, -2, 0, 0, 2))) / 100
         for (insutype, group, lv), (ded, basis, prop, cap, red) in POLICY_BASE.items():
             pool = min(Decimal("0.95"), Decimal(prop) + shift) if Decimal(prop) else Decimal(prop)
-            rows.append({"insuplc_admdvs": province, "insutype": insutype, "med_type_group": group,
-                         "hosp_lv": lv, "deductible": ded, "deductible_basis": basis, "pool_prop": f"{pool:.2f}",
-                         "annual_cap": cap, "temp_prop_reduction": red, "begndate": BEGIN, "enddate": END})
+            rows.append(
+                {
+                    "insuplc_admdvs": province,
+                    "insutype": insutype,
+                    "med_type_group": group,
+                    "hosp_lv": lv,
+                    "deductible": ded,
+                    "deductible_basis": basis,
+                    "pool_prop": f"{pool:.2f}",
+                    "annual_cap": cap,
+                    "temp_prop_reduction": red,
+                    "begndate": BEGIN,
+                    "enddate": END,
+                }
+            )
     return rows
 
 
@@ -315,8 +408,16 @@ def accumulators_rows(net: Network) -> list[dict[str, str]]:
         if rng.random() < 0.75:
             ded = POLICY_BASE[(p.insutype, "outpatient", "3")][0]
             fund = Decimal(rng.randrange(0, 150000)) / 100
-            rows.append({"psn_no": p.psn_no, "year": str(net.today.year), "insutype": p.insutype,
-                         "med_type_group": "outpatient", "deductible_used": ded, "fund_paid": money(fund)})
+            rows.append(
+                {
+                    "psn_no": p.psn_no,
+                    "year": str(net.today.year),
+                    "insutype": p.insutype,
+                    "med_type_group": "outpatient",
+                    "deductible_used": ded,
+                    "fund_paid": money(fund),
+                }
+            )
     return rows
 
 
@@ -331,13 +432,29 @@ def write_csv(path: Path, rows: list[dict[str, str]]) -> None:
         writer.writerows(rows)
 
 
-def write_reference(net: Network, directory: Path, prefunds: list[dict[str, str]]) -> dict[str, int]:
-    """Write the ``import_reference`` files into ``directory``; returns rows per file."""
+def write_reference(
+    net: Network,
+    directory: Path,
+    prefunds: list[dict[str, str]],
+    *,
+    skip_policies: set[tuple[str, str, str, str]] = frozenset(),
+) -> dict[str, int]:
+    """Write the ``import_reference`` files into ``directory``; returns rows per file. Policies whose
+    key (insuplc_admdvs, insutype, med_type_group, hosp_lv) is in ``skip_policies`` are left out."""
+    policies = [
+        r
+        for r in policies_rows(net)
+        if (r["insuplc_admdvs"], r["insutype"], r["med_type_group"], r["hosp_lv"]) not in skip_policies
+    ]
     files = {
-        "regions.csv": regions_rows(net), "institutions.csv": institutions_rows(net),
-        "catalogue.csv": catalogue_rows(net), "policies.csv": policies_rows(net),
-        "persons.csv": persons_rows(net), "filings.csv": filings_rows(net),
-        "accumulators.csv": accumulators_rows(net), "prefunds.csv": prefunds,
+        "regions.csv": regions_rows(net),
+        "institutions.csv": institutions_rows(net),
+        "catalogue.csv": catalogue_rows(net),
+        "policies.csv": policies,
+        "persons.csv": persons_rows(net),
+        "filings.csv": filings_rows(net),
+        "accumulators.csv": accumulators_rows(net),
+        "prefunds.csv": prefunds,
     }
     for name, rows in files.items():
         write_csv(directory / name, rows)

@@ -3,6 +3,7 @@ spec/policy.md §Who may settle here), sent through the same HTTP API, and the r
 from what is recorded. Each check names what was sent, what the spec says must come back, and what
 came back.
 """
+
 from __future__ import annotations
 
 import copy
@@ -12,10 +13,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from demo.day import SHANGHAI, Day, Planned, pooling, serial, settle_body
+from demo.day import SHANGHAI, Day, pooling, serial, settle_body
 from demo.http import Api, Client
 from demo.network import Network, certno_check
-from demo.submit import BATCH, SETTLE, Outcome, outcome_of
+from demo.submit import BATCH, SETTLE, Outcome
 
 
 @dataclass
@@ -35,13 +36,23 @@ def _got(resp: Any) -> str:
     except ValueError:
         data = {}
     if resp.status_code in (200, 201):
-        return f"{resp.status_code} replayed" if resp.headers.get("Idempotent-Replayed") == "true" else \
-            str(resp.status_code)
+        return (
+            f"{resp.status_code} replayed"
+            if resp.headers.get("Idempotent-Replayed") == "true"
+            else str(resp.status_code)
+        )
     return f"{resp.status_code} {data.get('code', '')}"
 
 
-def run_checks(api: Api, clients: dict[str, Client], net: Network, day: Day, outcomes: dict[int, Outcome],
-               reversals: list[Outcome], settlements: int) -> list[Check]:
+def run_checks(
+    api: Api,
+    clients: dict[str, Client],
+    net: Network,
+    day: Day,
+    outcomes: dict[int, Outcome],
+    reversals: list[Outcome],
+    settlements: int,
+) -> list[Check]:
     """Send every bad request once; returns the checks (all must be ``ok``)."""
     rng = random.Random(99)
     accepted = [p for p in day.items if outcomes.get(p.seq) and outcomes[p.seq].status == 201]
@@ -51,8 +62,14 @@ def run_checks(api: Api, clients: dict[str, Client], net: Network, day: Day, out
     now = dt.datetime.now(SHANGHAI) - dt.timedelta(minutes=1)
 
     def fresh(person=p0.person, inst=p0.institution, med_type="11") -> dict:  # noqa: ANN001
-        return settle_body(rng, person=person, inst=inst, med_type=med_type,
-                           medins_setl_id=serial(inst.code, day.runtag, next(counter)), end=now)
+        return settle_body(
+            rng,
+            person=person,
+            inst=inst,
+            med_type=med_type,
+            medins_setl_id=serial(inst.code, day.runtag, next(counter)),
+            end=now,
+        )
 
     checks: list[Check] = []
 
@@ -89,30 +106,59 @@ def run_checks(api: Api, clients: dict[str, Client], net: Network, day: Day, out
     post("empty batch", "400 invalid", {"items": []}, target=BATCH)
 
     # Idempotency: the same request again is a replay; the same serial with other content conflicts.
-    checks.append(Check("the same request again", "200 replayed",
-                        _got(api.signed(client, "POST", SETTLE, p0.body))))
+    checks.append(
+        Check("the same request again", "200 replayed", _got(api.signed(client, "POST", SETTLE, p0.body)))
+    )
     b = copy.deepcopy(p0.body)
     b["feedetail"][0]["cnt"] = str(int(float(b["feedetail"][0]["cnt"])) + 1)
-    b["feedetail"][0]["det_item_fee_sumamt"] = f"{int(b['feedetail'][0]['cnt']) * float(b['feedetail'][0]['pric']):.2f}"
+    b["feedetail"][0]["det_item_fee_sumamt"] = (
+        f"{int(b['feedetail'][0]['cnt']) * float(b['feedetail'][0]['pric']):.2f}"
+    )
     post("same medins_setl_id, other content", "409 medins_setl_id_conflict", b)
 
     # Signed requests (spec/security.md).
-    checks.append(Check("signature with the wrong secret", "401 bad_signature",
-                        _got(api.signed(Client(client.client_id, client.secret + "x"), "POST", SETTLE, p0.body))))
-    checks.append(Check("timestamp 20 minutes old", "401 stale_timestamp",
-                        _got(api.signed(client, "POST", SETTLE, p0.body, ts=int(time.time()) - 1200))))
-    checks.append(Check("unknown client id", "401 unknown_client",
-                        _got(api.signed(Client("no-such-client", client.secret), "POST", SETTLE, p0.body))))
+    checks.append(
+        Check(
+            "signature with the wrong secret",
+            "401 bad_signature",
+            _got(api.signed(Client(client.client_id, client.secret + "x"), "POST", SETTLE, p0.body)),
+        )
+    )
+    checks.append(
+        Check(
+            "timestamp 20 minutes old",
+            "401 stale_timestamp",
+            _got(api.signed(client, "POST", SETTLE, p0.body, ts=int(time.time()) - 1200)),
+        )
+    )
+    checks.append(
+        Check(
+            "unknown client id",
+            "401 unknown_client",
+            _got(api.signed(Client("no-such-client", client.secret), "POST", SETTLE, p0.body)),
+        )
+    )
     nonce = f"demo-nonce-{day.runtag}-{rng.getrandbits(32):08x}"
     api.signed(client, "POST", SETTLE, p0.body, nonce=nonce)
-    checks.append(Check("nonce used twice", "401 replayed_nonce",
-                        _got(api.signed(client, "POST", SETTLE, p0.body, nonce=nonce))))
+    checks.append(
+        Check(
+            "nonce used twice",
+            "401 replayed_nonce",
+            _got(api.signed(client, "POST", SETTLE, p0.body, nonce=nonce)),
+        )
+    )
     _reversal_checks(checks, api, clients, day, outcomes, reversals, next(counter))
     return checks
 
 
-def _filing_checks(post, fresh, clients: dict[str, Client], net: Network, day: Day,  # noqa: ANN001
-                   outcomes: dict[int, Outcome]) -> None:
+def _filing_checks(
+    post,
+    fresh,
+    clients: dict[str, Client],
+    net: Network,
+    day: Day,  # noqa: ANN001
+    outcomes: dict[int, Outcome],
+) -> None:
     """``no_filing`` for a person with no filing at a hospital of another province, outside any
     province where an emergency today gave them a temporary one; ``not_out_of_area`` at home."""
     treated_in: dict[str, set[str]] = {}
@@ -122,33 +168,70 @@ def _filing_checks(post, fresh, clients: dict[str, Client], net: Network, day: D
     hospitals = [i for i in net.institutions if i.type == "1" and i.code in clients]
     for person in (p for p in net.persons if not p.filing_type and p.treat_province != p.province):
         places = treated_in.get(person.psn_no, set())
-        inst = next((i for i in hospitals if i.province not in places and i.province != person.province), None)
+        inst = next(
+            (i for i in hospitals if i.province not in places and i.province != person.province), None
+        )
         if inst is not None:
-            post("outpatient in another province without a filing", "422 no_filing", fresh(person, inst),
-                 who=clients[inst.code])
+            post(
+                "outpatient in another province without a filing",
+                "422 no_filing",
+                fresh(person, inst),
+                who=clients[inst.code],
+            )
             break
     for person in net.persons:
         inst = next((i for i in hospitals if pooling(net, i.admdvs) == person.home), None)
         if inst is not None:
-            post("patient at home (not out of area)", "422 not_out_of_area", fresh(person, inst),
-                 who=clients[inst.code])
+            post(
+                "patient at home (not out of area)",
+                "422 not_out_of_area",
+                fresh(person, inst),
+                who=clients[inst.code],
+            )
             break
 
 
-def _reversal_checks(checks: list[Check], api: Api, clients: dict[str, Client], day: Day,
-                     outcomes: dict[int, Outcome], reversals: list[Outcome], seq: int) -> None:
+def _reversal_checks(
+    checks: list[Check],
+    api: Api,
+    clients: dict[str, Client],
+    day: Day,
+    outcomes: dict[int, Outcome],
+    reversals: list[Outcome],
+    seq: int,
+) -> None:
     done = [r for r in reversals if r.status == 201]
     if not done:
         return
     rev = done[0].setlinfo
-    orig = next(p for p in day.items if outcomes.get(p.seq) and outcomes[p.seq].setlinfo
-                and outcomes[p.seq].setlinfo["setl_id"] == rev["orig_setl_id"])
+    orig = next(
+        p
+        for p in day.items
+        if outcomes.get(p.seq)
+        and outcomes[p.seq].setlinfo
+        and outcomes[p.seq].setlinfo["setl_id"] == rev["orig_setl_id"]
+    )
     client = clients[orig.institution.code]
     body = {"medins_setl_id": serial(orig.institution.code, day.runtag, seq), "reason": "重复撤销"}
-    checks.append(Check("reversing a reversed settlement", "409 already_reversed",
-                        _got(api.signed(client, "POST", f"{SETTLE}/{rev['orig_setl_id']}/reversal", body))))
-    checks.append(Check("reversing a reversal", "422 not_reversible",
-                        _got(api.signed(client, "POST", f"{SETTLE}/{rev['setl_id']}/reversal", body))))
+    checks.append(
+        Check(
+            "reversing a reversed settlement",
+            "409 already_reversed",
+            _got(api.signed(client, "POST", f"{SETTLE}/{rev['orig_setl_id']}/reversal", body)),
+        )
+    )
+    checks.append(
+        Check(
+            "reversing a reversal",
+            "422 not_reversible",
+            _got(api.signed(client, "POST", f"{SETTLE}/{rev['setl_id']}/reversal", body)),
+        )
+    )
     other = next(c for code, c in clients.items() if code != orig.institution.code)
-    checks.append(Check("another institution's settlement", "404 not_found",
-                        _got(api.signed(other, "POST", f"{SETTLE}/{rev['orig_setl_id']}/reversal", body))))
+    checks.append(
+        Check(
+            "another institution's settlement",
+            "404 not_found",
+            _got(api.signed(other, "POST", f"{SETTLE}/{rev['orig_setl_id']}/reversal", body)),
+        )
+    )

@@ -3,6 +3,7 @@ net / netting efficiency, prefund alerts; the signed documents written to ``out/
 Reads what the close stored (heads, statements, alerts); computes nothing it then claims as the
 service's figure, only the cross-checks (Σ net = 0.00, Σ |bilateral| = gross).
 """
+
 from __future__ import annotations
 
 import json
@@ -10,6 +11,21 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# Latin labels for the chart (matplotlib's default fonts have no CJK glyphs).
+EN = dict(
+    zip(
+        "110000 120000 130000 140000 150000 210000 220000 230000 310000 320000 330000 340000 350000 360000 "
+        "370000 410000 420000 430000 440000 450000 460000 500000 510000 520000 530000 540000 610000 620000 "
+        "630000 640000 650000 660000".split(),
+        "Beijing Tianjin Hebei Shanxi Inner-Mongolia Liaoning Jilin Heilongjiang Shanghai Jiangsu "
+        "Zhejiang Anhui Fujian Jiangxi Shandong Henan Hubei Hunan Guangdong Guangxi Hainan Chongqing "
+        "Sichuan Guizhou Yunnan Tibet Shaanxi Gansu Qinghai Ningxia Xinjiang XPCC".split(),
+        strict=True,
+    )
+)
 
 
 @dataclass
@@ -34,15 +50,26 @@ def load_closed(clr_date: Any) -> ClosedCycle:
     head = CycleHead.objects.get(cycle__clr_date=clr_date)
     head_bytes = bytes(head.canonical)
     closed = ClosedCycle(
-        clr_date=str(clr_date), head=json.loads(head_bytes), head_bytes=head_bytes, head_sig=bytes(head.signature),
-        key_id=head.key_id, key_pem=_pem(signing_key(head.key_id)),
+        clr_date=str(clr_date),
+        head=json.loads(head_bytes),
+        head_bytes=head_bytes,
+        head_sig=bytes(head.signature),
+        key_id=head.key_id,
+        key_pem=_pem(signing_key(head.key_id)),
     )
     for st in Statement.objects.filter(cycle__clr_date=clr_date).order_by("admdvs"):
         data = bytes(st.canonical)
         closed.statements[st.admdvs] = (json.loads(data), data, bytes(st.signature))
     for a in Alert.objects.filter(cycle__clr_date=clr_date).order_by("admdvs", "kind"):
-        closed.alerts.append({"kind": a.kind, "admdvs": a.admdvs, "amount": a.amount,
-                              "threshold": a.threshold, "due_at": a.due_at})
+        closed.alerts.append(
+            {
+                "kind": a.kind,
+                "admdvs": a.admdvs,
+                "amount": a.amount,
+                "threshold": a.threshold,
+                "due_at": a.due_at,
+            }
+        )
     return closed
 
 
@@ -56,7 +83,11 @@ def write_documents(closed: ClosedCycle, out: Path) -> dict[str, Path]:
     64-byte Ed25519 signatures) and ``key-KID.pem``, as the API serves them."""
     out.mkdir(parents=True, exist_ok=True)
     d = closed.clr_date
-    paths = {"head": out / f"head-{d}.json", "head_sig": out / f"head-{d}.sig", "key": out / f"key-{closed.key_id}.pem"}
+    paths = {
+        "head": out / f"head-{d}.json",
+        "head_sig": out / f"head-{d}.sig",
+        "key": out / f"key-{closed.key_id}.pem",
+    }
     paths["head"].write_bytes(closed.head_bytes)
     paths["head_sig"].write_bytes(closed.head_sig)
     paths["key"].write_bytes(closed.key_pem)
@@ -80,8 +111,11 @@ def cross_checks(closed: ClosedCycle) -> dict[str, Any]:
     """Σ net positions (must be 0.00) and Σ |bilateral| (must equal ``gross``)."""
     nets = sum((Decimal(v) for v in closed.head["net_positions"].values()), Decimal("0.00"))
     gross = sum((abs(a) for _p, _q, a, _c in _bilateral(closed)), Decimal("0.00"))
-    return {"sum_net": f"{nets:.2f}", "sum_abs_bilateral": f"{gross:.2f}",
-            "gross_matches": f"{gross:.2f}" == closed.head["gross"]}
+    return {
+        "sum_net": f"{nets:.2f}",
+        "sum_abs_bilateral": f"{gross:.2f}",
+        "gross_matches": f"{gross:.2f}" == closed.head["gross"],
+    }
 
 
 def _fmt(value: str | Decimal) -> str:
@@ -106,9 +140,11 @@ def render(closed: ClosedCycle, names: dict[str, str]) -> str:
             continue
         name = f"{adm} {names.get(adm, '')}"
         intra = f"{_fmt(doc['intra_province']['amount'])}" if doc["intra_province"]["cnt"] else "-"
-        lines.append(f"{name:<{22 - _wide(name)}}{_fmt(doc['receivable']):>16}{_fmt(doc['payable']):>16}"
-                     f"{_fmt(doc['net']):>16}{doc['item_cnt']:>7}{intra:>14}"
-                     f"{_fmt(doc['prefund']['before']):>17}{_fmt(doc['prefund']['after']):>16}")
+        lines.append(
+            f"{name:<{22 - _wide(name)}}{_fmt(doc['receivable']):>16}{_fmt(doc['payable']):>16}"
+            f"{_fmt(doc['net']):>16}{doc['item_cnt']:>7}{intra:>14}"
+            f"{_fmt(doc['prefund']['before']):>17}{_fmt(doc['prefund']['after']):>16}"
+        )
     checks = cross_checks(closed)
     lines += [
         "",
@@ -122,10 +158,16 @@ def render(closed: ClosedCycle, names: dict[str, str]) -> str:
     if closed.alerts:
         lines.append("Prefund alerts:")
         for a in closed.alerts:
-            extra = f" threshold {_fmt(a['threshold'])}" if a["kind"] == "low_prefund" and a["threshold"] else ""
-            due = f" due {a['due_at']:%Y-%m-%d %H:%M %Z}" if a["due_at"] else ""
-            lines.append(f"  {a['kind']:<13} {a['admdvs']} {names.get(a['admdvs'], '')}  "
-                         f"{_fmt(a['amount'])}{extra}{due}")
+            extra = (
+                f" threshold {_fmt(a['threshold'])}" if a["kind"] == "low_prefund" and a["threshold"] else ""
+            )
+            due = ""
+            if a["due_at"]:
+                due = f" due {a['due_at'].astimezone(SHANGHAI):%Y-%m-%d %H:%M} Asia/Shanghai"
+            lines.append(
+                f"  {a['kind']:<13} {a['admdvs']} {names.get(a['admdvs'], '')}  "
+                f"{_fmt(a['amount'])}{extra}{due}"
+            )
     else:
         lines.append("Prefund alerts: none")
     return "\n".join(lines)
@@ -143,23 +185,31 @@ def chart(closed: ClosedCycle, names: dict[str, str], path: Path, top: int = 15)
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    nets = sorted(((adm, float(Decimal(v))) for adm, v in closed.head["net_positions"].items()), key=lambda x: x[1])
+    nets = sorted(
+        ((adm, float(Decimal(v))) for adm, v in closed.head["net_positions"].items()), key=lambda x: x[1]
+    )
     flows = sorted(_bilateral(closed), key=lambda r: abs(r[2]), reverse=True)[:top]
     fig, (left, right) = plt.subplots(1, 2, figsize=(15, 8.5), gridspec_kw={"width_ratios": [1, 1.1]})
-    left.barh([a for a, _ in nets], [v / 1e4 for _, v in nets],
-              color=["#2e7d32" if v >= 0 else "#c62828" for _, v in nets])
+    left.barh(
+        [a for a, _ in nets],
+        [v / 1e4 for _, v in nets],
+        color=["#2e7d32" if v >= 0 else "#c62828" for _, v in nets],
+    )
     left.set_xlabel("net position (10,000 yuan; + receives, − pays)")
     left.set_title(f"Net positions, cycle {closed.clr_date}")
     left.axvline(0, color="black", linewidth=0.6)
     left.tick_params(axis="y", labelsize=8)
-    labels = [f"{p} → {q}" for p, q, _a, _c in flows][::-1]
+    labels = [f"{EN.get(p, p)} → {EN.get(q, q)}" for p, q, _a, _c in flows][::-1]
     right.barh(labels, [float(a) / 1e4 for _p, _q, a, _c in flows][::-1], color="#1565c0")
     right.set_xlabel("gross obligation (10,000 yuan)")
     right.set_title(f"Largest {len(flows)} bilateral flows (payer → payee)")
     right.tick_params(axis="y", labelsize=8)
     h = closed.head
-    fig.suptitle(f"gross {_fmt(h['gross'])}  net funding {_fmt(h['net_funding'])}  "
-                 f"efficiency {h['netting_efficiency']}  items {h['item_cnt']}", fontsize=11)
+    fig.suptitle(
+        f"gross {_fmt(h['gross'])}  net funding {_fmt(h['net_funding'])}  "
+        f"efficiency {h['netting_efficiency']}  items {h['item_cnt']}",
+        fontsize=11,
+    )
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

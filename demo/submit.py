@@ -3,6 +3,7 @@ fast path), some single requests, reversals and partial re-settlements. Each req
 the same body after a connection error, a 503 or a 429 — safe because the institution's serial is
 the idempotency key.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -39,7 +40,9 @@ class Outcome:
         return (self.problem or {}).get("code", "")
 
 
-def send(api: Api, client: Client, method: str, target: str, obj: Any, attempts: int = 5) -> requests.Response:
+def send(
+    api: Api, client: Client, method: str, target: str, obj: Any, attempts: int = 5
+) -> requests.Response:
     """A signed request, retried (fresh nonce and timestamp, same body) on connection errors, 503, 429."""
     for attempt in range(attempts):
         try:
@@ -65,11 +68,12 @@ def outcome_of(resp: requests.Response) -> Outcome:
 
 
 def _units(day: Day, batch_size: int) -> list[tuple[str, list[Planned]]]:
-    """Work units, interleaved across institutions as a day would be: ("batch", items) or ("single", [item])."""
+    """Work units interleaved across institutions, as a day would be:
+    ``("batch", items)`` or ``("single", [item])``."""
     per_inst = []
     for items in day.by_institution.values():
         batch = [p for p in items if p.channel == "batch"]
-        units = [("batch", batch[i:i + batch_size]) for i in range(0, len(batch), batch_size)]
+        units = [("batch", batch[i : i + batch_size]) for i in range(0, len(batch), batch_size)]
         units += [("single", [p]) for p in items if p.channel == "single"]
         units.sort(key=lambda u: u[1][0].seq)
         per_inst.append(units)
@@ -79,9 +83,17 @@ def _units(day: Day, batch_size: int) -> list[tuple[str, list[Planned]]]:
     return out
 
 
-def submit_day(api: Api, clients: dict[str, Client], day: Day, *, batch_size: int, threads: int,
-               progress: Callable[[int], None]) -> dict[int, Outcome]:
+def submit_day(
+    api: Api,
+    clients: dict[str, Client],
+    day: Day,
+    *,
+    batch_size: int,
+    threads: int,
+    progress: Callable[[int], None],
+) -> dict[int, Outcome]:
     """POST every planned settlement; returns ``seq → Outcome``."""
+
     def run(unit: tuple[str, list[Planned]]) -> list[tuple[int, Outcome]]:
         kind, items = unit
         client = clients[items[0].institution.code]
@@ -93,8 +105,10 @@ def submit_day(api: Api, clients: dict[str, Client], day: Day, *, batch_size: in
             if resp.status_code != 200:
                 raise RuntimeError(f"batch refused: {resp.status_code} {resp.text[:300]}")
             answers = resp.json()["results"]
-            result = [(p.seq, Outcome(a["status"], setlinfo=a.get("setlinfo"), problem=a.get("problem")))
-                      for p, a in zip(items, answers, strict=True)]
+            result = [
+                (p.seq, Outcome(a["status"], setlinfo=a.get("setlinfo"), problem=a.get("problem")))
+                for p, a in zip(items, answers, strict=True)
+            ]
         progress(len(items))
         return result
 
@@ -105,8 +119,9 @@ def submit_day(api: Api, clients: dict[str, Client], day: Day, *, batch_size: in
     return outcomes
 
 
-def reverse_and_resettle(api: Api, clients: dict[str, Client], day: Day, outcomes: dict[int, Outcome],
-                         settlements: int) -> tuple[list[Outcome], list[Outcome]]:
+def reverse_and_resettle(
+    api: Api, clients: dict[str, Client], day: Day, outcomes: dict[int, Outcome], settlements: int
+) -> tuple[list[Outcome], list[Outcome]]:
     """Reverse the planned ~1% (whole settlement, spec/hospital-api.md §reversal) and settle half of
     them again for less. Returns (reversal outcomes, re-settlement outcomes)."""
     reversals, resettled = [], []
@@ -115,8 +130,10 @@ def reverse_and_resettle(api: Api, clients: dict[str, Client], day: Day, outcome
         if not p.reverse or out is None or not out.accepted:
             continue
         client = clients[p.institution.code]
-        body = {"medins_setl_id": serial(p.institution.code, day.runtag, 2 * settlements + p.seq),
-                "reason": "患者退费重结" if p.resettle else "结算信息有误"}
+        body = {
+            "medins_setl_id": serial(p.institution.code, day.runtag, 2 * settlements + p.seq),
+            "reason": "患者退费重结" if p.resettle else "结算信息有误",
+        }
         rev = outcome_of(send(api, client, "POST", f"{SETTLE}/{out.setlinfo['setl_id']}/reversal", body))
         reversals.append(rev)
         if rev.accepted and p.resettle is not None:

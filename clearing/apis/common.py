@@ -6,8 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
@@ -17,8 +16,35 @@ from core.money import fmt_money, fmt_ratio, parse_money
 from core.permissions import province_scope
 from core.principals import Principal
 
-PROBLEM = OpenApiResponse(OpenApiTypes.OBJECT, description="application/problem+json (RFC 9457)")
-ERRORS = {400: PROBLEM, 401: PROBLEM, 403: PROBLEM, 404: PROBLEM}
+
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details with the stable ``code`` (spec/README.md §Errors)."""
+
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    errors = serializers.ListField(child=serializers.DictField(child=serializers.CharField()), required=False)
+
+
+PROBLEM = OpenApiResponse(ProblemSerializer, description="application/problem+json (RFC 9457)")
+ERRORS = {(status, "application/problem+json"): PROBLEM for status in (400, 401, 403, 404, 409, 422)}
+
+
+def paged(name: str, item: Any, *, cursor: bool = False) -> Any:
+    """Schema of a paginated list: ``{"count", "next", "previous", "results"}`` (cursor lists
+    have no ``count``)."""
+    fields: dict[str, Any] = {
+        "next": serializers.URLField(allow_null=True),
+        "previous": serializers.URLField(allow_null=True),
+        "results": item(many=True) if isinstance(item, type) else item,
+    }
+    if not cursor:
+        fields["count"] = serializers.IntegerField()
+    return inline_serializer(name=name, fields=fields)
+
+
 DATE_PARAM = OpenApiParameter("clr_date", str, OpenApiParameter.PATH, description="business day YYYY-MM-DD")
 MAX_PAGE = 1000
 
@@ -99,7 +125,7 @@ def page_params(request: Request) -> tuple[int, int]:
 def paginate(request: Request, qs: Any, serialize: Any) -> dict[str, Any]:
     """``{"count", "next", "previous", "results"}`` with ``?page=``/``?page_size=``."""
     page, size = page_params(request)
-    count = qs.count()
+    count = len(qs) if isinstance(qs, list) else qs.count()
     rows = list(qs[(page - 1) * size : page * size])
 
     def link(p: int) -> str:

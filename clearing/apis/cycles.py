@@ -9,7 +9,7 @@ import json
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -19,10 +19,10 @@ from rest_framework.views import APIView
 from clearing import selectors
 from clearing.apis.common import (
     ERRORS,
-    PROBLEM,
     CSVRenderer,
     MoneyField,
     RatioField,
+    paged,
     paginate,
     parse_date,
     scope_of,
@@ -50,7 +50,9 @@ class CycleListApi(APIView):
         netting_efficiency = RatioField(allow_null=True)
         net = MoneyField(allow_null=True)
 
-    @extend_schema(operation_id="cycles_list", responses={200: OutputSerializer(many=True), **ERRORS})
+    @extend_schema(
+        operation_id="cycles_list", responses={200: paged("CyclePage", OutputSerializer), **ERRORS}
+    )
     def get(self, request: Request) -> Response:
         scope = scope_of(request)
         qs = Cycle.objects.select_related("head").order_by("clr_date", "id")
@@ -109,7 +111,7 @@ class HeadBytesApi(APIView):
 
     @extend_schema(
         operation_id="cycles_head_bytes",
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 409: PROBLEM, **ERRORS},
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **ERRORS},
     )
     def get(self, request: Request, clr_date: str) -> HttpResponse:
         head = selectors.cycle_head_required(parse_date(clr_date))
@@ -157,7 +159,11 @@ class StatementApi(APIView):
             OpenApiParameter("admdvs", str, description="clearing staff: the province"),
             OpenApiParameter("format", str, enum=["csv"], description="csv: the lines as CSV"),
         ],
-        responses={200: OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.STR, 409: PROBLEM, **ERRORS},
+        responses={
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            (200, "text/csv"): OpenApiTypes.STR,
+            **ERRORS,
+        },
     )
     def get(self, request: Request, clr_date: str) -> HttpResponse:
         st = selectors.statement_get(parse_date(clr_date), staff_province(request))
@@ -189,7 +195,7 @@ class StatementAckApi(APIView):
     @extend_schema(
         operation_id="cycles_statement_ack",
         request=None,
-        responses={200: OpenApiTypes.OBJECT, 201: OpenApiTypes.OBJECT, 409: PROBLEM, **ERRORS},
+        responses={200: OpenApiTypes.OBJECT, 201: OpenApiTypes.OBJECT, **ERRORS},
     )
     def post(self, request: Request, clr_date: str) -> Response:
         ack, created = statement_ack(principal=request.user, clr_date=parse_date(clr_date))
@@ -217,8 +223,6 @@ class CycleCloseApi(APIView):
         responses={
             200: OpenApiTypes.OBJECT,
             202: OpenApiTypes.OBJECT,
-            409: PROBLEM,
-            422: OpenApiResponse(description="cycle_not_open"),
             **ERRORS,
         },
     )
@@ -241,7 +245,7 @@ class HeadJsonApi(HeadBytesApi):
 
     @extend_schema(
         operation_id="cycles_head_json",
-        responses={(200, "application/json"): OpenApiTypes.BINARY, 409: PROBLEM, **ERRORS},
+        responses={(200, "application/json"): OpenApiTypes.OBJECT, **ERRORS},
     )
     def get(self, request: Request, clr_date: str) -> HttpResponse:
         return super().get(request, clr_date)
@@ -254,7 +258,7 @@ class HeadSigApi(HeadBytesApi):
 
     @extend_schema(
         operation_id="cycles_head_sig",
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 409: PROBLEM, **ERRORS},
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **ERRORS},
     )
     def get(self, request: Request, clr_date: str) -> HttpResponse:
         return super().get(request, clr_date)
@@ -268,7 +272,7 @@ class StatementJsonApi(StatementApi):
     @extend_schema(
         operation_id="cycles_statement_json",
         parameters=[OpenApiParameter("admdvs", str)],
-        responses={(200, "application/json"): OpenApiTypes.BINARY, 409: PROBLEM, **ERRORS},
+        responses={(200, "application/json"): OpenApiTypes.OBJECT, **ERRORS},
     )
     def get(self, request: Request, clr_date: str) -> HttpResponse:
         return super().get(request, clr_date)
@@ -282,7 +286,7 @@ class StatementSigApi(StatementApi):
     @extend_schema(
         operation_id="cycles_statement_sig",
         parameters=[OpenApiParameter("admdvs", str)],
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 409: PROBLEM, **ERRORS},
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **ERRORS},
     )
     def get(self, request: Request, clr_date: str) -> HttpResponse:
         return super().get(request, clr_date)

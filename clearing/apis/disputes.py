@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clearing import selectors
-from clearing.apis.common import ERRORS, PROBLEM, MoneyField, paginate, scope_of
+from clearing.apis.common import ERRORS, MoneyField, paged, paginate, scope_of
 from clearing.models import Dispute
 from clearing.services.disputes import dispute_escalate, dispute_open, dispute_resolve
 from core.errors import Invalid, field_error
@@ -54,7 +54,7 @@ class DisputeListCreateApi(APIView):
     @extend_schema(
         operation_id="disputes_list",
         parameters=[OpenApiParameter("status", str, enum=list(Dispute.Status.values))],
-        responses={200: DisputeSerializer(many=True), **ERRORS},
+        responses={200: paged("DisputePage", DisputeSerializer), **ERRORS},
     )
     def get(self, request: Request) -> Response:
         status = request.query_params.get("status") or None
@@ -66,14 +66,12 @@ class DisputeListCreateApi(APIView):
     @extend_schema(
         operation_id="disputes_open",
         request=InputSerializer,
-        responses={201: DisputeSerializer, 409: PROBLEM, 422: PROBLEM, **ERRORS},
+        responses={201: DisputeSerializer, **ERRORS},
     )
     def post(self, request: Request) -> Response:
         s = self.InputSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         v = s.validated_data
-        if v.get("amount") is not None and v["amount"] <= 0:
-            raise Invalid([field_error("amount", "not_positive", "must be greater than 0.00")])
         dispute = dispute_open(
             principal=request.user,
             setl_id=v["setl_id"],
@@ -98,14 +96,12 @@ class DisputeResolveApi(APIView):
     @extend_schema(
         operation_id="disputes_resolve",
         request=InputSerializer,
-        responses={200: DisputeSerializer, 409: PROBLEM, 422: PROBLEM, **ERRORS},
+        responses={200: DisputeSerializer, **ERRORS},
     )
     def post(self, request: Request, dispute_id: int) -> Response:
         s = self.InputSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         v = s.validated_data
-        if v.get("amount") is not None and v["amount"] <= 0:
-            raise Invalid([field_error("amount", "not_positive", "must be greater than 0.00")])
         dispute = dispute_resolve(
             principal=request.user,
             dispute_id=dispute_id,
@@ -124,7 +120,7 @@ class DisputeEscalateApi(APIView):
     @extend_schema(
         operation_id="disputes_escalate",
         request=None,
-        responses={200: DisputeSerializer, 409: PROBLEM, **ERRORS},
+        responses={200: DisputeSerializer, **ERRORS},
     )
     def post(self, request: Request, dispute_id: int) -> Response:
         return Response(

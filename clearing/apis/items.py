@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clearing import selectors
-from clearing.apis.common import ERRORS, PROBLEM, CSVRenderer, MoneyField, parse_date, scope_of
+from clearing.apis.common import ERRORS, PROBLEM, CSVRenderer, MoneyField, paged, parse_date, scope_of
 from clearing.models import ClearingItem
 from core.crypto import signing_keys
 from core.errors import Invalid, NotFound, field_error
@@ -72,7 +72,11 @@ class ItemListApi(APIView):
             OpenApiParameter("page_size", int),
             OpenApiParameter("format", str, enum=["csv"]),
         ],
-        responses={200: ItemSerializer(many=True), (200, "text/csv"): OpenApiTypes.STR, **ERRORS},
+        responses={
+            (200, "application/json"): paged("ItemPage", ItemSerializer, cursor=True),
+            (200, "text/csv"): OpenApiTypes.STR,
+            **ERRORS,
+        },
     )
     def get(self, request: Request, clr_date: str) -> HttpResponse:
         day = parse_date(clr_date)
@@ -139,9 +143,7 @@ class ItemProofApi(APIView):
 
     permission_classes = [STAFF]
 
-    @extend_schema(
-        operation_id="cycles_item_proof", responses={200: OpenApiTypes.OBJECT, 409: PROBLEM, **ERRORS}
-    )
+    @extend_schema(operation_id="cycles_item_proof", responses={200: OpenApiTypes.OBJECT, **ERRORS})
     def get(self, request: Request, clr_date: str, setl_id: str) -> Response:
         day = parse_date(clr_date)
         scope = scope_of(request)
@@ -151,6 +153,13 @@ class ItemProofApi(APIView):
         return Response(selectors.item_inclusion_proof(setl_id))
 
 
+class KeySerializer(serializers.Serializer):
+    key_id = serializers.CharField()
+    algorithm = serializers.CharField()
+    public_key_pem = serializers.CharField()
+    current = serializers.BooleanField()
+
+
 class KeyListApi(APIView):
     """``GET /api/v1/keys`` (no auth): ``[{"key_id", "algorithm", "public_key_pem", "current"}]``,
     every signing key ever configured, newest last."""
@@ -158,7 +167,7 @@ class KeyListApi(APIView):
     permission_classes = [AllowAnyone]
     authentication_classes: list = []
 
-    @extend_schema(operation_id="keys_list", auth=[], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="keys_list", auth=[], responses={200: KeySerializer(many=True)})
     def get(self, request: Request) -> Response:
         keys = signing_keys()
         return Response(
@@ -183,7 +192,10 @@ class KeyPemApi(APIView):
     @extend_schema(
         operation_id="keys_pem",
         auth=[],
-        responses={(200, "application/x-pem-file"): OpenApiTypes.STR, 404: PROBLEM},
+        responses={
+            (200, "application/x-pem-file"): OpenApiTypes.STR,
+            (404, "application/problem+json"): PROBLEM,
+        },
     )
     def get(self, request: Request, key_id: str) -> HttpResponse:
         for k in signing_keys():

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -11,11 +9,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clearing import selectors
-from clearing.apis.common import ERRORS, PROBLEM, MoneyField, scope_of
+from clearing.apis.common import ERRORS, MoneyField, paged, paginate, scope_of
 from clearing.models import Alert, PrefundAccount, PrefundPosting
 from clearing.services.prefunds import prefund_post
 from core.permissions import roles
-from core.principals import Principal
 
 STAFF = roles("bureau", "clearing_staff")
 
@@ -33,8 +30,8 @@ class PostingSerializer(serializers.Serializer):
 
 
 class PrefundListApi(APIView):
-    """``GET /api/v1/prefunds``: ``[{"admdvs", "baseline", "balance", "postings": [...]}]`` — the
-    caller's province (staff: all), postings oldest first."""
+    """``GET /api/v1/prefunds``: paginated ``{"admdvs", "baseline", "balance", "postings": [...]}``
+    — the caller's province (staff: all), postings oldest first."""
 
     permission_classes = [STAFF]
 
@@ -44,25 +41,29 @@ class PrefundListApi(APIView):
         balance = MoneyField()
         postings = PostingSerializer(many=True)
 
-    @extend_schema(operation_id="prefunds_list", responses={200: OutputSerializer(many=True), **ERRORS})
+    @extend_schema(
+        operation_id="prefunds_list", responses={200: paged("PrefundPage", OutputSerializer), **ERRORS}
+    )
     def get(self, request: Request) -> Response:
         scope = scope_of(request)
         qs = PrefundAccount.objects.prefetch_related("postings__cycle").order_by("admdvs")
         if scope is not None:
             qs = qs.filter(admdvs=scope)
         return Response(
-            self.OutputSerializer(
-                [
-                    {
-                        "admdvs": a.admdvs,
-                        "baseline": a.baseline,
-                        "balance": a.balance,
-                        "postings": list(a.postings.all()),
-                    }
-                    for a in qs
-                ],
-                many=True,
-            ).data
+            paginate(
+                request,
+                qs,
+                lambda a: (
+                    self.OutputSerializer(
+                        {
+                            "admdvs": a.admdvs,
+                            "baseline": a.baseline,
+                            "balance": a.balance,
+                            "postings": list(a.postings.all()),
+                        }
+                    ).data
+                ),
+            )
         )
 
 
@@ -82,7 +83,7 @@ class PrefundPostApi(APIView):
     @extend_schema(
         operation_id="prefunds_post",
         request=InputSerializer,
-        responses={200: PostingSerializer, 201: PostingSerializer, 409: PROBLEM, 422: PROBLEM, **ERRORS},
+        responses={200: PostingSerializer, 201: PostingSerializer, **ERRORS},
     )
     def post(self, request: Request, admdvs: str) -> Response:
         s = self.InputSerializer(data=request.data)
@@ -100,16 +101,17 @@ class AlertListApi(APIView):
 
     permission_classes = [STAFF]
 
-    @extend_schema(operation_id="alerts_list", responses={200: OpenApiTypes.OBJECT, **ERRORS})
+    @extend_schema(
+        operation_id="alerts_list", responses={200: paged("AlertPage", serializers.DictField()), **ERRORS}
+    )
     def get(self, request: Request) -> Response:
-        principal: Principal = request.user
         scope = scope_of(request)
         alerts = Alert.objects.all() if scope is None else Alert.objects.filter(admdvs=scope)
         out = [
             {
                 "kind": a.kind,
                 "admdvs": a.admdvs,
-                "clr_date": a.cycle_id and str(a.cycle.clr_date),
+                "clr_date": a.cycle.clr_date.isoformat(),
                 "amount": MoneyField().to_representation(a.amount),
                 "threshold": MoneyField().to_representation(a.threshold),
                 "due_at": a.due_at.isoformat() if a.due_at else None,
@@ -117,11 +119,13 @@ class AlertListApi(APIView):
             }
             for a in alerts.select_related("cycle").order_by("created_at", "id")
         ]
-        overdue = selectors.disputes_overdue(scope).filter(Q(payer__isnull=False))
+        overdue = selectors.disputes_overdue(scope)
         out += [
             {
                 "kind": "dispute_overdue",
-                "admdvs": d.payee if scope is None else principal.admdvs,
+                "admdvs": scope or d.payee,
+                "payer": d.payer,
+                "payee": d.payee,
                 "dispute_id": d.pk,
                 "setl_id": d.setl_id,
                 "status": d.status,
@@ -129,7 +133,7 @@ class AlertListApi(APIView):
             }
             for d in overdue
         ]
-        return Response({"count": len(out), "next": None, "previous": None, "results": out})
+        return Response(paginate(request, out, lambda row: row))
 
 
 class PrefundDepositApi(PrefundPostApi):
@@ -141,7 +145,7 @@ class PrefundDepositApi(PrefundPostApi):
     @extend_schema(
         operation_id="prefunds_deposit",
         request=PrefundPostApi.InputSerializer,
-        responses={200: PostingSerializer, 201: PostingSerializer, 409: PROBLEM, 422: PROBLEM, **ERRORS},
+        responses={200: PostingSerializer, 201: PostingSerializer, **ERRORS},
     )
     def post(self, request: Request, admdvs: str) -> Response:
         return super().post(request, admdvs)
@@ -156,7 +160,7 @@ class PrefundWithdrawalApi(PrefundPostApi):
     @extend_schema(
         operation_id="prefunds_withdrawal",
         request=PrefundPostApi.InputSerializer,
-        responses={200: PostingSerializer, 201: PostingSerializer, 409: PROBLEM, 422: PROBLEM, **ERRORS},
+        responses={200: PostingSerializer, 201: PostingSerializer, **ERRORS},
     )
     def post(self, request: Request, admdvs: str) -> Response:
         return super().post(request, admdvs)

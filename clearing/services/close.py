@@ -48,7 +48,7 @@ from clearing.services.documents import (
 )
 from clearing.services.figures import Figures, cycle_figures
 from clearing.services.ledger import journal_entry_post, prefund_ledger_account
-from clearing.services.prefunds import _post, prefund_account_lock
+from clearing.services.prefunds import prefund_account_lock, prefund_posting_write
 from core.audit import audit_log
 from core.canonical import canonical_bytes, sha256_hex
 from core.crypto import current_signing_key, signing_key
@@ -59,7 +59,11 @@ logger = logging.getLogger("kuasheng.clearing.close")
 
 
 def _check_order(clr_date: dt.date) -> None:
-    """409 previous_cycle_open when an earlier day is not closed (strict date order)."""
+    """409 previous_cycle_open when an earlier day is not closed (strict date order); 422
+    cycle_not_open for a day before the first cycle once a later one is closed (the chain of heads
+    is already fixed)."""
+    if Cycle.objects.filter(clr_date__gt=clr_date, status=Cycle.Status.CLOSED).exists():
+        raise DomainError("cycle_not_open", f"{clr_date} precedes the closed cycles", field="clr_date")
     if Cycle.objects.filter(clr_date__lt=clr_date).exclude(status=Cycle.Status.CLOSED).exists():
         raise Conflict("previous_cycle_open", "an earlier cycle is not closed yet")
     last = Cycle.objects.filter(clr_date__lt=clr_date, status=Cycle.Status.CLOSED).aggregate(
@@ -91,7 +95,7 @@ def _cut(clr_date: dt.date, actor: str) -> Cycle:
         _check_order(clr_date)
         cycle = cyc.cycle_ensure(clr_date)
         cyc.cycle_lock_exclusive(clr_date)  # waits for every writer of this cycle to commit
-        cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+        cycle = Cycle.objects.select_for_update(no_key=True).get(pk=cycle.pk)
         if cycle.status == Cycle.Status.OPEN:
             cyc.cycle_transition(cycle, Cycle.Status.CUT, actor=actor)
         if cycle.closed_at is None:  # fixed when the close begins, kept by every retry
@@ -133,7 +137,7 @@ def _post_prefunds(
         account = prefund_account_lock(adm)
         before = account.balance
         if adm in nets:
-            _post(
+            prefund_posting_write(
                 account=account,
                 kind=PrefundPosting.Kind.NET,
                 amount=nets[adm],
@@ -287,7 +291,7 @@ def cycle_close(*, clr_date: dt.date, actor: str) -> Cycle:
         return cycle
     try:
         with transaction.atomic():
-            cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+            cycle = Cycle.objects.select_for_update(no_key=True).get(pk=cycle.pk)
             if cycle.status != Cycle.Status.CLOSED:
                 _write_close(cycle, actor)
     except IntegrityError:

@@ -22,7 +22,7 @@ from django.utils import timezone
 from clearing.models import ClearingItem, Cycle, Dispute
 from clearing.services.cycles import clearing_item_record
 from core.audit import audit_principal
-from core.errors import Conflict, DomainError, Forbidden, NotFound
+from core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, field_error
 from core.ids import new_setl_id
 
 _MOVES = {
@@ -31,13 +31,17 @@ _MOVES = {
     (Dispute.Status.OPEN, Dispute.Status.REJECTED),
     (Dispute.Status.ESCALATED, Dispute.Status.UPHELD),
     (Dispute.Status.ESCALATED, Dispute.Status.REJECTED),
+    # clearing.md: "a rejected dispute can be escalated, not filed again" — once: staff decide last.
+    (Dispute.Status.REJECTED, Dispute.Status.ESCALATED),
 }
 
 
 def dispute_transition(dispute: Dispute, to_status: str, *, actor: str, at: dt.datetime) -> Dispute:
     """The one function that moves a dispute's status; records who and when. Raises
-    ``409 dispute_closed`` for a move the table does not allow."""
-    if (dispute.status, to_status) not in _MOVES:
+    ``409 dispute_closed`` for a move the table does not allow (a dispute already escalated once
+    cannot be escalated again: clearing staff's decision is final)."""
+    again = to_status == Dispute.Status.ESCALATED and dispute.escalated_at is not None
+    if (dispute.status, to_status) not in _MOVES or again:
         raise Conflict("dispute_closed", f"a {dispute.status} dispute cannot become {to_status}")
     dispute.status = to_status
     if to_status == Dispute.Status.ESCALATED:
@@ -45,6 +49,11 @@ def dispute_transition(dispute: Dispute, to_status: str, *, actor: str, at: dt.d
     else:
         dispute.resolved_by, dispute.resolved_at = actor[:150], at
     return dispute
+
+
+def _positive(amount: Decimal | None) -> None:
+    if amount is not None and amount <= 0:
+        raise Invalid([field_error("amount", "not_positive", "must be greater than 0.00")])
 
 
 def _lock_settlement(setl_id: str) -> Any:
@@ -62,12 +71,13 @@ def dispute_open(
     """Open a dispute on a settlement item of a closed cycle, by its payer bureau.
 
     Errors: ``404`` unknown item or not the caller's (payer) province; ``422 not_disputable``
-    (reversal/adjustment item, or its cycle not closed yet); ``409 already_reversed``;
+    (reversal/adjustment item, ``clr_amt`` 0.00, or its cycle not closed yet); ``409 already_reversed``;
     ``422 dispute_window_closed`` after ``DISPUTE_WINDOW_DAYS`` from ``clr_date``;
     ``422 amount_exceeds_clr_amt``; ``409 already_disputed`` (one dispute per item, ever).
     """
     if principal.role != "bureau":
         raise Forbidden("Only the payer bureau may open a dispute.")
+    _positive(amount)
     now = timezone.now()
     with transaction.atomic():
         settlement = _lock_settlement(setl_id)
@@ -90,6 +100,8 @@ def dispute_open(
             raise DomainError(
                 "dispute_window_closed", "the dispute window of this item has closed", field="setl_id"
             )
+        if item.clr_amt <= 0:  # nothing was paid between provinces: nothing to claw back
+            raise DomainError("not_disputable", "the item's clr_amt is 0.00", field="setl_id")
         amount = item.clr_amt if amount is None else amount
         if amount > item.clr_amt:
             raise DomainError("amount_exceeds_clr_amt", "amount must not exceed clr_amt", field="amount")
@@ -110,6 +122,8 @@ def dispute_open(
                     opened_at=now,
                 )
         except IntegrityError:
+            if not Dispute.objects.filter(setl_id=setl_id).exists():
+                raise  # another constraint: a bug, not a duplicate
             raise Conflict("already_disputed", "this item was already disputed", field="setl_id") from None
         audit_principal(
             principal,
@@ -130,8 +144,8 @@ def _locked(dispute_id: int, principal: Any) -> Dispute:
 
 
 def dispute_escalate(*, principal: Any, dispute_id: int) -> Dispute:
-    """Hand an open dispute to clearing-house staff; payer or payee bureau. ``409 dispute_closed``
-    unless open."""
+    """Hand an open (or payee-rejected) dispute to clearing-house staff; payer or payee bureau.
+    ``409 dispute_closed`` when upheld, already escalated, or decided by staff."""
     if principal.role != "bureau":
         raise Forbidden("Only the payer or payee bureau may escalate.")
     with transaction.atomic():
@@ -151,6 +165,7 @@ def dispute_resolve(
     adjustment item (own ``setl_id``, same payer/payee/institution, ``clr_amt`` = −amount, default
     the disputed amount) in the cycle open now; ``rejected`` moves nothing. Errors: ``403`` for the
     wrong side, ``422 amount_exceeds_disputed``, ``409 dispute_closed``."""
+    _positive(amount)
     with transaction.atomic():
         dispute = _locked(dispute_id, principal)
         if principal.role == "clearing_staff":

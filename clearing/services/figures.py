@@ -19,7 +19,7 @@ from django.db.models.functions import Collate
 from clearing import merkle
 from clearing.models import ClearingItem
 from clearing.netting import Bilateral, Netting, net_positions
-from core.money import ZERO
+from core.money import ZERO, round2
 
 CHUNK = 5000
 
@@ -62,13 +62,19 @@ def leaf_hashes(clr_date: dt.date) -> Iterator[bytes]:
         yield bytes(h)
 
 
+def _sum(value: Decimal | None) -> Decimal:
+    """A SQL ``SUM`` as exact yuan: PostgreSQL's numeric sum is exact already; SQLite sums REALs
+    and its aggregate converter does not quantize, so round to the cent (amounts < 10^13 yuan)."""
+    return round2(value) if value is not None else ZERO
+
+
 def _lines(qs: QuerySet, key: str) -> list[RemittanceLine]:
     rows = (
         qs.values(key, "fixmedins_code")
         .annotate(cnt=Count("id"), amount=Sum("clr_amt"))
         .order_by(key, "fixmedins_code")
     )
-    return [RemittanceLine(r[key], r["fixmedins_code"], r["cnt"], r["amount"] or ZERO) for r in rows]
+    return [RemittanceLine(r[key], r["fixmedins_code"], r["cnt"], _sum(r["amount"])) for r in rows]
 
 
 def cycle_figures(clr_date: dt.date) -> Figures:
@@ -81,9 +87,9 @@ def cycle_figures(clr_date: dt.date) -> Figures:
         .annotate(cnt=Count("id"), amount=Sum("clr_amt"))
         .order_by("payer", "payee")
     )
-    netting = net_positions(Bilateral(r["payer"], r["payee"], r["cnt"], r["amount"]) for r in pairs)
+    netting = net_positions(Bilateral(r["payer"], r["payee"], r["cnt"], _sum(r["amount"])) for r in pairs)
     intra_totals = {
-        r["payer"]: (r["cnt"], r["amount"])
+        r["payer"]: (r["cnt"], _sum(r["amount"]))
         for r in intra.values("payer").annotate(cnt=Count("id"), amount=Sum("clr_amt")).order_by("payer")
     }
     acc = merkle.StreamingRoot()

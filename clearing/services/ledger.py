@@ -16,7 +16,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from clearing.models import JournalEntry, JournalLeg
-from core.money import ZERO
+from core.money import ZERO, round2
 
 BANK = "bank"
 
@@ -48,7 +48,7 @@ def journal_entry_post(*, reference: str, description: str, legs: list[tuple[str
 def trial_balance() -> dict[str, Decimal]:
     """Balance (Σ signed legs, yuan) of every ledger account plus ``"total"``, which is always 0.00."""
     rows = JournalLeg.objects.values("account").annotate(total=Sum("amount")).order_by("account")
-    out = {r["account"]: r["total"] for r in rows}
+    out = {r["account"]: round2(r["total"] or ZERO) for r in rows}  # exact on SQLite too
     out["total"] = sum(out.values(), ZERO)
     return out
 

@@ -35,7 +35,7 @@ def prefund_account_lock(admdvs: str, *, baseline: Decimal = ZERO) -> PrefundAcc
     return PrefundAccount.objects.select_for_update().get(admdvs=admdvs)
 
 
-def _post(
+def prefund_posting_write(
     *,
     account: PrefundAccount,
     kind: str,
@@ -45,7 +45,10 @@ def _post(
     actor: str,
     cycle: Any = None,
 ) -> tuple[PrefundPosting, bool]:
-    """Post a signed ``amount`` to a locked account. Returns (posting, created)."""
+    """Post a signed ``amount`` (yuan) to an account locked by :func:`prefund_account_lock`, inside
+    the caller's transaction; deposits and withdrawals also write their journal entry (a close
+    writes one entry for all provinces itself). Returns (posting, created); the same reference
+    again returns the recorded posting, with other values → ``409 reference_conflict``."""
     existing = PrefundPosting.objects.filter(account=account, reference=reference).first()
     if existing is not None:
         if existing.kind != kind or existing.amount != amount:
@@ -101,7 +104,7 @@ def prefund_post(
             raise DomainError("insufficient_prefund", "the withdrawal exceeds the balance", field="amount")
         try:
             with transaction.atomic():
-                posting, created = _post(
+                posting, created = prefund_posting_write(
                     account=account,
                     kind=kind,
                     amount=signed,
@@ -160,7 +163,7 @@ def prefunds_import(*, rows: list[dict[str, str]], province: str | None, princip
                 result.reject(i, "balance", "opening_already_posted")
                 continue
             if prior is None and opening != 0:
-                _post(
+                prefund_posting_write(
                     account=account,
                     kind=PrefundPosting.Kind.DEPOSIT,
                     amount=opening,

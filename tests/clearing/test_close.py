@@ -48,6 +48,9 @@ def test_order_errors_and_no_op():
     with pytest.raises(DomainError) as exc:  # the gap day D-1 is not closed
         cycle_close(clr_date=today, actor="t")
     assert exc.value.code == "previous_cycle_open"
+    with pytest.raises(DomainError) as exc:  # before the first cycle, once the chain has begun
+        cycle_close(clr_date=c1.clr_date - dt.timedelta(days=1), actor="t")
+    assert (exc.value.status, exc.value.code) == (422, "cycle_not_open")
     again = cycle_close(clr_date=c1.clr_date, actor="other")
     assert bytes(again.head.canonical) == head_bytes and CycleHead.objects.count() == 1
     assert list(CycleTransition.objects.values_list("from_status", "to_status", "actor")) == [
@@ -201,3 +204,15 @@ def test_every_close_nets_to_zero_and_ledger_balances(days):
             assert legs.count() == len([n for n in nets if n != 0])
         assert ClearingItem.objects.count() == sum(len(d) for d in days)
         transaction.savepoint_rollback(sid)
+
+
+def test_nightly_task_closes_cut_cycles_oldest_first():
+    from clearing.tasks import close_cut_cycles
+
+    today = open_cycle_date()
+    c1 = Cycle.objects.create(clr_date=today - dt.timedelta(days=2))
+    record("340000", "310000", "10.00", "H1", cycle=c1)
+    record("340000", "310000", "12.00", "H1")  # today's open cycle is not touched
+    assert close_cut_cycles.delay().get() == [(today - dt.timedelta(days=i)).isoformat() for i in (2, 1)]
+    assert Cycle.objects.get(clr_date=today).status == "open"
+    assert close_cut_cycles.delay().get() == []

@@ -181,6 +181,9 @@ def test_worker_killed_mid_close_then_redelivered(tmp_path):
     finally:
         os.killpg(second.pid, signal.SIGTERM)
         second.wait(20)
+        import redis
+
+        redis.Redis.from_url("redis://127.0.0.1:6379/4").delete(queue)
     cycle = Cycle.objects.get(clr_date=day)
     assert (cycle.closed_at, cycle.key_id) == (cut.closed_at, cut.key_id)
     head = CycleHead.objects.get()

@@ -162,3 +162,43 @@ def test_overdue_disputes_listed_in_alerts(day_closed):
         if a["kind"] == "dispute_overdue"
     ]
     assert [a["setl_id"] for a in overdue] == [items["E3"].setl_id]
+
+
+def test_payee_rejection_can_be_escalated_once_and_staff_decide(day_closed):
+    day, items = day_closed
+    payer, payee = staff_client("bureau", "340000"), staff_client("bureau", "320000")
+    staff = staff_client("clearing_staff", "000000")
+    d = payer.post("/api/v1/disputes", {"setl_id": items["E3"].setl_id, "reason_code": "not_covered"}).json()
+    assert (
+        payee.post(f"/api/v1/disputes/{d['id']}/resolve", {"outcome": "rejected"}).json()["status"]
+        == "rejected"
+    )
+    e = payer.post(f"/api/v1/disputes/{d['id']}/escalate").json()
+    assert e["status"] == "escalated"
+    assert settlement_blocking_dispute_exists(items["E3"].setl_id) is True
+    r = staff.post(f"/api/v1/disputes/{d['id']}/resolve", {"outcome": "rejected", "note": "covered"})
+    assert r.json()["status"] == "rejected"
+    assert payer.post(f"/api/v1/disputes/{d['id']}/escalate").json()["code"] == "dispute_closed"
+    assert staff.post(f"/api/v1/disputes/{d['id']}/resolve", {"outcome": "upheld"}).status_code == 403
+
+
+def test_zero_or_malformed_amounts_are_invalid(day_closed):
+    day, items = day_closed
+    payer = staff_client("bureau", "330000")
+    for amount in ("0.00", "12.5", 12, "-1.00"):
+        r = payer.post(
+            "/api/v1/disputes", {"setl_id": items["E4"].setl_id, "reason_code": "other", "amount": amount}
+        )
+        assert r.status_code == 400 and r.json()["errors"][0]["field"] == "amount", amount
+    assert Dispute.objects.count() == 0
+
+
+def test_zero_clr_amt_item_is_not_disputable(day_closed):
+    day, _ = day_closed
+    zero = record("330000", "310000", "0.00", "H31010400001")
+    cycle_close(clr_date=day + dt.timedelta(days=1), actor="t")
+    r = staff_client("bureau", "330000").post(
+        "/api/v1/disputes", {"setl_id": zero.setl_id, "reason_code": "other"}
+    )
+    assert (r.status_code, r.json()["code"]) == (422, "not_disputable")
+    assert Dispute.objects.count() == 0

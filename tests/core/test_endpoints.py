@@ -96,3 +96,11 @@ def test_schema_generates_without_warnings():
     call_command("spectacular", "--validate", "--fail-on-warn", "--format", "openapi-json", stdout=out)
     names = set(json.loads(out.getvalue())["components"]["schemas"])
     assert "Output" not in names and "InputRequest" not in names
+
+
+def test_docs_assets_are_served_by_the_application(client):
+    """Without DEBUG and behind gunicorn too: the page needs no CDN and no separate web server."""
+    resp = client.get("/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
+    assert resp.status_code == 200
+    assert resp["Content-Type"].startswith(("text/javascript", "application/javascript"))
+    assert client.get("/static/no-such-file.js").status_code == 404

@@ -1,4 +1,5 @@
-"""Body limits behind a real server (gunicorn), where chunked bodies and early refusals are real."""
+"""Behind a real server (gunicorn): body limits, where chunked bodies and early refusals are real,
+and the docs page with its assets (no DEBUG, no CDN)."""
 from __future__ import annotations
 
 import http.client
@@ -78,3 +79,16 @@ def test_small_chunked_body_passes_the_size_check(server):
     resp = conn.getresponse()
     assert resp.status == 401  # refused for want of credentials, not for its size
     assert _problem(resp)["code"] == "not_authenticated"
+
+
+def test_docs_page_and_its_assets_are_served_by_gunicorn(server):
+    conn = http.client.HTTPConnection("127.0.0.1", server, timeout=10)
+    conn.request("GET", "/api/docs/")
+    resp = conn.getresponse()
+    html = resp.read().decode()
+    assert resp.status == 200
+    asset = html.split('src="', 1)[1].split('"', 1)[0]
+    assert asset.startswith("/static/drf_spectacular_sidecar/")
+    conn.request("GET", asset)
+    resp = conn.getresponse()
+    assert resp.status == 200 and len(resp.read()) > 10_000

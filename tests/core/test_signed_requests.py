@@ -89,6 +89,13 @@ def test_old_or_future_timestamp_is_stale(signed, skew):
     assert_problem(signed.get(WHOAMI, ts=int(time.time()) + skew), 401, "stale_timestamp")
 
 
+@pytest.mark.parametrize("ts", ["", "abc", "-5", "9" * 5000, "１７００００００００"])
+def test_malformed_timestamp_is_stale(signed, ts):
+    headers = signed.headers("GET", WHOAMI, b"")
+    headers["X-Timestamp"] = ts
+    assert_problem(signed.http.get(WHOAMI, headers=headers), 401, "stale_timestamp")
+
+
 def test_timestamp_within_300s_is_accepted(signed):
     assert signed.get(WHOAMI, ts=int(time.time()) - 290).status_code == 200
 

@@ -1,5 +1,6 @@
 """``manage.py demo`` end to end on a fresh embedded database (SQLite, eager Celery): the real
 service under gunicorn, signed HTTP, the close, the report and the independent verifications."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,14 @@ def demo_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
     py = [sys.executable, "manage.py"]
     subprocess.run(py + ["migrate", "--no-input"], cwd=ROOT, env=env, check=True, capture_output=True)
     out = tmp / "out"
-    proc = subprocess.run(py + ["demo", "--settlements", "200", "--out", str(out), "--no-progress"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        py + ["demo", "--settlements", "200", "--out", str(out), "--no-progress"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     return proc, out
 
 
@@ -60,3 +67,31 @@ def test_out_files_exist_and_verify(demo_run):
     assert (out / f"net-positions-{d}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     receipt = json.loads(next(out.glob("receipt-*.json")).read_bytes())
     assert json.loads(receipt["leaf"])["setl_id"] == summary["receipt_setl_id"]
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_demo_on_postgresql_with_a_real_worker(tmp_path):
+    """The same command on PostgreSQL (a scratch database beside ``DATABASE_URL``); with
+    ``CELERY_BROKER_URL`` set the close runs in a real Celery worker started by the demo."""
+    from urllib.parse import urlparse
+
+    from bench.close import db_url, drop, recreate
+
+    base = os.environ["DATABASE_URL"]
+    name = urlparse(base).path.lstrip("/") + "_demo_test"
+    recreate(base, name)
+    try:
+        env = dict(os.environ, DATABASE_URL=db_url(base, name))
+        py = [sys.executable, "manage.py"]
+        subprocess.run(py + ["migrate", "--no-input"], cwd=ROOT, env=env, check=True, capture_output=True)
+        out = tmp_path / "out"
+        proc = subprocess.run(py + ["demo", "--settlements", "150", "--out", str(out), "--no-progress"],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["database"] == "postgresql"
+        assert summary["celery"] is bool(os.environ.get("CELERY_BROKER_URL"))
+        assert summary["problems"] == [] and summary["cross_checks"]["sum_net"] == "0.00"
+    finally:
+        drop(base, name)

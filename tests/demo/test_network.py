@@ -1,5 +1,6 @@
 """The synthetic network and day (demo.network, demo.day): valid identifiers, determinism, the mix
 calibrated to spec/operations.md."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -37,7 +38,9 @@ def test_network_shape_yrd_in_detail_others_a_few():
     per_province = Counter(i.province for i in net.institutions)
     assert len(per_province) == 32
     assert all(per_province[p] >= 36 for p in ("310000", "320000", "330000", "340000"))
-    assert all(3 <= n <= 5 for p, n in per_province.items() if p not in ("310000", "320000", "330000", "340000"))
+    assert all(
+        3 <= n <= 5 for p, n in per_province.items() if p not in ("310000", "320000", "330000", "340000")
+    )
     yrd = [i for i in net.institutions if i.province in ("320000", "330000", "340000")]
     assert {i.hosp_lv for i in yrd if i.type == "1"} == {"1", "2", "3"}
     assert all(i.hosp_lv == "" for i in net.institutions if i.type == "2")

@@ -1,4 +1,5 @@
 """Settle requests for the example world (data/examples), dated now (Asia/Shanghai)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,20 +24,40 @@ def now_iso(hours: float = 0.0) -> str:
     return (dt.datetime.now(SH) + dt.timedelta(hours=hours)).isoformat(timespec="seconds")
 
 
-def line(sn: int, code: str = "XA01AAA001", cnt: str = "1", pric: str = "12.50", amount: str = "12.50") -> dict:
-    return {"feedetl_sn": str(sn), "med_list_codg": code, "fee_ocur_time": now_iso(-1), "cnt": cnt,
-            "pric": pric, "det_item_fee_sumamt": amount}
+def line(
+    sn: int, code: str = "XA01AAA001", cnt: str = "1", pric: str = "12.50", amount: str = "12.50"
+) -> dict:
+    return {
+        "feedetl_sn": str(sn),
+        "med_list_codg": code,
+        "fee_ocur_time": now_iso(-1),
+        "cnt": cnt,
+        "pric": pric,
+        "det_item_fee_sumamt": amount,
+    }
 
 
-def bill(certno: str = "340104198001011234", *, insutype: str = "310", med_type: str = "21",
-         lines: list[dict] | None = None, serial: str | None = None, acct: str = "0") -> dict[str, Any]:
+def bill(
+    certno: str = "340104198001011234",
+    *,
+    insutype: str = "310",
+    med_type: str = "21",
+    lines: list[dict] | None = None,
+    serial: str | None = None,
+    acct: str = "0",
+) -> dict[str, Any]:
     """A settle request; default: person 甲 (insured in 340100, long-term filing to 310000) at the
-    Shanghai hospital H31010400001, one 甲-class line of 12.50 (an inpatient bill: payer 340000, payee 310000)."""
+    Shanghai hospital H31010400001, one 甲-class line of 12.50 (an inpatient bill: payer 340000,
+    payee 310000)."""
     return {
         "medins_setl_id": serial or f"G-{secrets.token_hex(8)}",
-        "mdtrt_cert_type": "02", "mdtrt_cert_no": certno, "card_sn": None,
-        "insutype": insutype, "med_type": med_type,
-        "begntime": now_iso(-48), "endtime": now_iso(-0.5),
+        "mdtrt_cert_type": "02",
+        "mdtrt_cert_no": certno,
+        "card_sn": None,
+        "insutype": insutype,
+        "med_type": med_type,
+        "begntime": now_iso(-48),
+        "endtime": now_iso(-0.5),
         "acct_used_flag": acct,
         "feedetail": lines or [line(1)],
     }
@@ -45,5 +66,9 @@ def bill(certno: str = "340104198001011234", *, insutype: str = "310", med_type:
 def bill_320_at_330(serial: str | None = None) -> dict[str, Any]:
     """Person 乙 (insured 320100, posted-worker filing to 330000) at Hangzhou H33010600001, outpatient:
     payer 320000, payee 330000."""
-    return bill("320102197505124565", med_type="11", lines=[line(1, "XA01AAA001", "2", "10.00", "20.00")],
-                serial=serial)
+    return bill(
+        "320102197505124565",
+        med_type="11",
+        lines=[line(1, "XA01AAA001", "2", "10.00", "20.00")],
+        serial=serial,
+    )

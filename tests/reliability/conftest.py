@@ -13,6 +13,7 @@ and gives a caller for every role:
 
 ``world.call(role, method, path, body)`` answers a Django test response.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -39,9 +40,9 @@ _seq = itertools.count(1)
 @dataclass
 class World:
     callers: dict[str, Any]
-    setl_a: str = ""          # 甲 at H31010400001, closed cycle, disputed
-    setl_b: str = ""          # 乙 at H33010600001, closed cycle
-    setl_c: str = ""          # 甲 at H31010400001, next (open) cycle, reversible
+    setl_a: str = ""  # 甲 at H31010400001, closed cycle, disputed
+    setl_b: str = ""  # 乙 at H33010600001, closed cycle
+    setl_c: str = ""  # 甲 at H31010400001, next (open) cycle, reversible
     clr_date: str = ""
     dispute_id: int = 0
     filing_id: int = 0
@@ -53,12 +54,19 @@ class World:
     def roles(self) -> list[str]:
         return list(self.callers)
 
-    def call(self, role: str, method: str, path: str, body: Any = None, *, content_type: str = "application/json"):
+    def call(
+        self, role: str, method: str, path: str, body: Any = None, *, content_type: str = "application/json"
+    ):
         caller = self.callers[role]
-        raw = None if body is None else (body if isinstance(body, bytes) else
-                                         json.dumps(body, ensure_ascii=False).encode())
+        raw = (
+            None
+            if body is None
+            else (body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode())
+        )
         if isinstance(caller, SignedClient):
-            return caller.request(method, path, raw=raw if raw is not None else b"", content_type=content_type)
+            return caller.request(
+                method, path, raw=raw if raw is not None else b"", content_type=content_type
+            )
         client: Client = caller["client"]
         headers = {"Authorization": f"Bearer {caller['token']}"} if caller["token"] else {}
         p, _, query = path.partition("?")
@@ -136,8 +144,9 @@ def world(examples, institution_client, staff_client, settings):  # noqa: ANN001
     w.setl_b = r.json()["setlinfo"]["setl_id"]
     cycle_close(clr_date=dt.date.fromisoformat(w.clr_date), actor="test")
     bureau_payer = Principal(role="bureau", actor="test-payer", admdvs=PAYER)
-    w.dispute_id = dispute_open(principal=bureau_payer, setl_id=w.setl_a, reason_code="not_covered",
-                                amount=None, note="test").pk
+    w.dispute_id = dispute_open(
+        principal=bureau_payer, setl_id=w.setl_a, reason_code="not_covered", amount=None, note="test"
+    ).pk
     assert Dispute.objects.filter(pk=w.dispute_id).exists()
     r = callers[f"inst:{OWNER_INST}"].post("/api/v1/settlements", bill(serial=f"G-C-{next(_seq)}"))
     assert r.status_code == 201, r.content

@@ -9,6 +9,7 @@
 - :class:`LiveService`: the project under gunicorn, pointed at given ``DATABASE_URL``/``REDIS_URL``,
   migrated and loaded with ``data/examples`` before it starts.
 """
+
 from __future__ import annotations
 
 import glob
@@ -29,7 +30,9 @@ from urllib.parse import urlsplit
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
-PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
+PYTHON = (
+    str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
+)
 GUNICORN = str(Path(PYTHON).with_name("gunicorn"))
 
 
@@ -95,35 +98,96 @@ class ThrowawayPostgres:
         self.port = free_port()
         self.dbname = dbname
         shutil.chown(self.dir, "postgres", "postgres")
-        self._as_postgres([str(self.bindir / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres",
-                           "--no-sync", "-E", "UTF8"])
+        self._as_postgres(
+            [
+                str(self.bindir / "initdb"),
+                "-D",
+                str(self.data),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+                "-E",
+                "UTF8",
+            ]
+        )
 
     @property
     def url(self) -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/{self.dbname}"
 
     def _as_postgres(self, cmd: list[str], check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run(["runuser", "-u", "postgres", "--", *cmd], check=check, capture_output=True,
-                              text=True, timeout=60)
+        return subprocess.run(
+            ["runuser", "-u", "postgres", "--", *cmd], check=check, capture_output=True, text=True, timeout=60
+        )
 
     def start(self) -> None:
-        opts = (f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=50")
-        self._as_postgres([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", opts, "-l",
-                           str(self.dir / "log"), "-w", "-t", "30", "start"])
+        opts = (
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=50"
+        )
+        self._as_postgres(
+            [
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-o",
+                opts,
+                "-l",
+                str(self.dir / "log"),
+                "-w",
+                "-t",
+                "30",
+                "start",
+            ]
+        )
 
     def create_db(self) -> None:
-        subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", "postgres",
-                        "-qc", f"CREATE DATABASE {self.dbname}"], check=True, capture_output=True, timeout=30)
+        subprocess.run(
+            [
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-qc",
+                f"CREATE DATABASE {self.dbname}",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
 
     def stop(self, mode: str = "immediate") -> None:
-        self._as_postgres([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"],
-                          check=False)
+        self._as_postgres(
+            [str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"], check=False
+        )
 
     def psql(self, sql: str) -> str:
-        out = subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d",
-                              self.dbname, "-XAtqc", sql], check=True, capture_output=True, text=True,
-                             timeout=30)
+        out = subprocess.run(
+            [
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-d",
+                self.dbname,
+                "-XAtqc",
+                sql,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         return out.stdout.strip()
 
     def cleanup(self) -> None:
@@ -143,8 +207,20 @@ class ThrowawayRedis:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         import redis
 
         if not wait_until(lambda: redis.Redis(port=self.port, socket_timeout=1).ping(), 15):
@@ -181,11 +257,20 @@ class LiveService:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def manage(self, *args: str, timeout: float = 300) -> str:
-        out = subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True,
-                             text=True, timeout=timeout)
-        self._log.write(out.stdout.encode() + out.stderr.encode())
-        self._log.flush()
+    def manage(self, *args: str, timeout: float = 300, log: bool = True) -> str:
+        """Run ``manage.py args`` in the service's environment; its output goes to the service log
+        unless ``log`` is false (e.g. a test's own read-out of decrypted values)."""
+        out = subprocess.run(
+            [PYTHON, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if log:
+            self._log.write(out.stdout.encode() + out.stderr.encode())
+            self._log.flush()
         if out.returncode != 0:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{out.stdout}\n{out.stderr}")
         return out.stdout
@@ -201,9 +286,25 @@ class LiveService:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [GUNICORN, "config.wsgi:application", "--bind", f"127.0.0.1:{self.port}", "--workers",
-             str(self.workers), "--threads", str(self.threads), "--timeout", "60", "--graceful-timeout", "5"],
-            cwd=ROOT, env=self.env, stdout=self._log, stderr=self._log)
+            [
+                GUNICORN,
+                "config.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(self.workers),
+                "--threads",
+                str(self.threads),
+                "--timeout",
+                "60",
+                "--graceful-timeout",
+                "5",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._log,
+            stderr=self._log,
+        )
         if not wait_until(lambda: requests.get(self.base_url + "/healthz", timeout=2).status_code == 200, 60):
             self.stop()
             raise RuntimeError(f"gunicorn did not come up; log:\n{self.log_path.read_text()[-4000:]}")

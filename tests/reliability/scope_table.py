@@ -12,6 +12,7 @@ a refused one the refusal: 401 anonymous, 403 wrong role, 404 a record outside t
 ("404 where saying 403 would reveal that a record exists"). Each call runs in a savepoint that is
 rolled back, so the calls do not disturb each other.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,12 +21,21 @@ from typing import Any
 
 from tests.reliability.bills import PERSONS, bill, now_iso
 
-GROUPS = ("inst_owner", "inst_other", "bureau_payer", "bureau_payee", "bureau_other", "staff",
-          "card_owner", "card_other", "anon")
+GROUPS = (
+    "inst_owner",
+    "inst_other",
+    "bureau_payer",
+    "bureau_payee",
+    "bureau_other",
+    "staff",
+    "card_owner",
+    "card_other",
+    "anon",
+)
 INST = ("inst_owner", "inst_other")
 BUREAUS = ("bureau_payer", "bureau_payee", "bureau_other")
 CARDS = ("card_owner", "card_other")
-GONE = (403, 404)   # out of scope: 403, or 404 where 403 would reveal that the record exists
+GONE = (403, 404)  # out of scope: 403, or 404 where 403 would reveal that the record exists
 
 
 def expect(ok: dict[str, Any], *, default: Any = 403, anon: Any = 401) -> dict[str, frozenset[int]]:
@@ -57,139 +67,284 @@ def table(w: Any) -> dict[tuple[str, str], tuple[str, Any, dict[str, frozenset[i
     cert_lookup = {"mdtrt_cert_type": "02", "mdtrt_cert_no": OWNER_CERT, "card_sn": None}
     posting = {"amount": "10.00", "value_date": today.isoformat(), "reference": f"G-{tok}"}
     owner_row = {
-        "psn_no": OWNER_PSN, "psn_cert_type": "01", "certno": OWNER_CERT, "psn_name": PERSONS[OWNER_PSN][1],
-        "gend": "1", "brdy": "1980-01-01", "insutype": "310", "insuplc_admdvs": "340100", "psn_insu_stas": "1",
-        "card_no": PERSONS[OWNER_PSN][2], "card_sn": PERSONS[OWNER_PSN][3], "acct_balc": "500.00",
+        "psn_no": OWNER_PSN,
+        "psn_cert_type": "01",
+        "certno": OWNER_CERT,
+        "psn_name": PERSONS[OWNER_PSN][1],
+        "gend": "1",
+        "brdy": "1980-01-01",
+        "insutype": "310",
+        "insuplc_admdvs": "340100",
+        "psn_insu_stas": "1",
+        "card_no": PERSONS[OWNER_PSN][2],
+        "card_sn": PERSONS[OWNER_PSN][3],
+        "acct_balc": "500.00",
     }
     staff_read = {BUREAUS: 200, "staff": 200}
     t: dict[tuple[str, str], tuple[str, Any, dict[str, frozenset[int]]]] = {
         # --- public ---------------------------------------------------------------------------
         ("GET", "/api/v1/keys"): ("/api/v1/keys", None, expect({}, default=200, anon=200)),
-        ("GET", "/api/v1/keys/{key_id}.pem"): (f"/api/v1/keys/{w.key_id}.pem", None,
-                                               expect({}, default=200, anon=200)),
-        ("POST", "/api/v1/auth/token"): ("/api/v1/auth/token",
-                                         {"username": w.staff_username, "password": "wrong-password-xyz"},
-                                         expect({}, default=401, anon=401)),
+        ("GET", "/api/v1/keys/{key_id}.pem"): (
+            f"/api/v1/keys/{w.key_id}.pem",
+            None,
+            expect({}, default=200, anon=200),
+        ),
+        ("POST", "/api/v1/auth/token"): (
+            "/api/v1/auth/token",
+            {"username": w.staff_username, "password": "wrong-password-xyz"},
+            expect({}, default=401, anon=401),
+        ),
         ("POST", "/api/v1/cardholder/activate"): (
-            "/api/v1/cardholder/activate", {"certno": OWNER_CERT, "card_no": "WRONG0001",
-                                            "password": "Whatever-pass-01"},
-            expect({}, default=422, anon=422)),
+            "/api/v1/cardholder/activate",
+            {"certno": OWNER_CERT, "card_no": "WRONG0001", "password": "Whatever-pass-01"},
+            expect({}, default=422, anon=422),
+        ),
         ("POST", "/api/v1/cardholder/token"): (
-            "/api/v1/cardholder/token", {"certno": OWNER_CERT, "password": "wrong-password-01"},
-            expect({}, default=(401, 422), anon=(401, 422))),
+            "/api/v1/cardholder/token",
+            {"certno": OWNER_CERT, "password": "wrong-password-01"},
+            expect({}, default=(401, 422), anon=(401, 422)),
+        ),
         ("GET", "/api/v1/whoami"): ("/api/v1/whoami", None, expect({}, default=200)),
         ("POST", "/api/v1/whoami"): ("/api/v1/whoami", {}, expect({}, default=200)),
         # --- institutions ---------------------------------------------------------------------
-        ("POST", "/api/v1/settlements"): ("/api/v1/settlements", bill(),
-                                          expect({"inst_owner": 201, "inst_other": (201, 422)})),
+        ("POST", "/api/v1/settlements"): (
+            "/api/v1/settlements",
+            bill(),
+            expect({"inst_owner": 201, "inst_other": (201, 422)}),
+        ),
         ("GET", "/api/v1/settlements"): ("/api/v1/settlements", None, expect({INST: 200})),
-        ("POST", "/api/v1/settlements/preview"): ("/api/v1/settlements/preview", bill(),
-                                                  expect({"inst_owner": 200, "inst_other": (200, 422)})),
-        ("POST", "/api/v1/settlements/batch"): ("/api/v1/settlements/batch", {"items": [bill()]},
-                                                expect({INST: 200})),
+        ("POST", "/api/v1/settlements/preview"): (
+            "/api/v1/settlements/preview",
+            bill(),
+            expect({"inst_owner": 200, "inst_other": (200, 422)}),
+        ),
+        ("POST", "/api/v1/settlements/batch"): (
+            "/api/v1/settlements/batch",
+            {"items": [bill()]},
+            expect({INST: 200}),
+        ),
         ("POST", "/api/v1/settlements/{setl_id}/reversal"): (
-            f"/api/v1/settlements/{w.setl_c}/reversal", {"medins_setl_id": f"G-R-{tok}", "reason": "test"},
-            expect({"inst_owner": 201, "inst_other": 404})),
+            f"/api/v1/settlements/{w.setl_c}/reversal",
+            {"medins_setl_id": f"G-R-{tok}", "reason": "test"},
+            expect({"inst_owner": 201, "inst_other": 404}),
+        ),
         ("GET", "/api/v1/settlements/{setl_id}"): (
-            f"/api/v1/settlements/{w.setl_a}", None,
-            expect({"inst_owner": 200, "inst_other": 404, "bureau_payer": 200, "bureau_payee": 200,
-                    "bureau_other": GONE, "staff": 200})),
+            f"/api/v1/settlements/{w.setl_a}",
+            None,
+            expect(
+                {
+                    "inst_owner": 200,
+                    "inst_other": 404,
+                    "bureau_payer": 200,
+                    "bureau_payee": 200,
+                    "bureau_other": GONE,
+                    "staff": 200,
+                }
+            ),
+        ),
         ("POST", "/api/v1/persons/lookup"): ("/api/v1/persons/lookup", cert_lookup, expect({INST: 200})),
         ("POST", "/api/v1/reconciliation/totals"): (
             "/api/v1/reconciliation/totals",
-            {"stmt_begndate": d, "stmt_enddate": d, "insutype": "310", "clr_type": "21",
-             "medfee_sumamt": "12.50", "fund_pay_sumamt": "0.00", "acct_pay": "12.50", "fixmedins_setl_cnt": 1},
-            expect({INST: 200})),
+            {
+                "stmt_begndate": d,
+                "stmt_enddate": d,
+                "insutype": "310",
+                "clr_type": "21",
+                "medfee_sumamt": "12.50",
+                "fund_pay_sumamt": "0.00",
+                "acct_pay": "12.50",
+                "fixmedins_setl_cnt": 1,
+            },
+            expect({INST: 200}),
+        ),
         ("POST", "/api/v1/reconciliation/details"): (
-            "/api/v1/reconciliation/details", {"stmt_begndate": d, "stmt_enddate": d, "items": []},
-            expect({INST: 200})),
+            "/api/v1/reconciliation/details",
+            {"stmt_begndate": d, "stmt_enddate": d, "items": []},
+            expect({INST: 200}),
+        ),
         # --- bureau reference data --------------------------------------------------------------
         ("POST", "/api/v1/persons"): ("/api/v1/persons", [owner_row], expect({BUREAUS: 200})),
         ("GET", "/api/v1/persons/{psn_no}"): (
-            f"/api/v1/persons/{OWNER_PSN}", None,
-            expect({"bureau_payer": 200, "bureau_payee": GONE, "bureau_other": GONE, "staff": 200})),
+            f"/api/v1/persons/{OWNER_PSN}",
+            None,
+            expect({"bureau_payer": 200, "bureau_payee": GONE, "bureau_other": GONE, "staff": 200}),
+        ),
         ("POST", "/api/v1/persons/{psn_no}/account-credits"): (
-            f"/api/v1/persons/{OWNER_PSN}/account-credits", posting,
-            expect({"bureau_payer": 201, "bureau_payee": GONE, "bureau_other": GONE})),
+            f"/api/v1/persons/{OWNER_PSN}/account-credits",
+            posting,
+            expect({"bureau_payer": 201, "bureau_payee": GONE, "bureau_other": GONE}),
+        ),
         ("GET", "/api/v1/filings"): (
-            f"/api/v1/filings?psn_no={OWNER_PSN}", None,
-            expect({"bureau_payer": 200, "bureau_payee": (200, 403, 404), "bureau_other": (200, 403, 404),
-                    "staff": 200})),
+            f"/api/v1/filings?psn_no={OWNER_PSN}",
+            None,
+            expect(
+                {
+                    "bureau_payer": 200,
+                    "bureau_payee": (200, 403, 404),
+                    "bureau_other": (200, 403, 404),
+                    "staff": 200,
+                }
+            ),
+        ),
         ("POST", "/api/v1/filings"): (
-            "/api/v1/filings", [{"psn_no": OWNER_PSN, "filing_type": "21", "mdtrtarea_admvs": "320000",
-                                 "begndate": today.isoformat(),
-                                 "enddate": (today + dt.timedelta(days=30)).isoformat()}],
-            expect({"bureau_payer": (200, 201), ("bureau_payee", "bureau_other"): (200, 403, 404)})),
+            "/api/v1/filings",
+            [
+                {
+                    "psn_no": OWNER_PSN,
+                    "filing_type": "21",
+                    "mdtrtarea_admvs": "320000",
+                    "begndate": today.isoformat(),
+                    "enddate": (today + dt.timedelta(days=30)).isoformat(),
+                }
+            ],
+            expect({"bureau_payer": (200, 201), ("bureau_payee", "bureau_other"): (200, 403, 404)}),
+        ),
         ("DELETE", "/api/v1/filings/{filing_id}"): (
-            f"/api/v1/filings/{w.filing_id}", None,
-            expect({"bureau_payer": 200, ("bureau_payee", "bureau_other"): GONE})),
+            f"/api/v1/filings/{w.filing_id}",
+            None,
+            expect({"bureau_payer": 200, ("bureau_payee", "bureau_other"): GONE}),
+        ),
         ("POST", "/api/v1/catalogue"): (
-            "/api/v1/catalogue", [{"admdvs": "340000", "med_list_codg": f"GT{tok}", "med_list_name": "测试",
-                                   "list_type": "101", "chrgitm_lv": "01", "selfpay_prop": "0",
-                                   "pric_uplmt_amt": "", "begndate": "2020-01-01", "enddate": "2099-12-31"}],
-            expect({BUREAUS: 200})),
+            "/api/v1/catalogue",
+            [
+                {
+                    "admdvs": "340000",
+                    "med_list_codg": f"GT{tok}",
+                    "med_list_name": "测试",
+                    "list_type": "101",
+                    "chrgitm_lv": "01",
+                    "selfpay_prop": "0",
+                    "pric_uplmt_amt": "",
+                    "begndate": "2020-01-01",
+                    "enddate": "2099-12-31",
+                }
+            ],
+            expect({BUREAUS: 200}),
+        ),
         ("POST", "/api/v1/policies"): (
-            "/api/v1/policies", [{"insuplc_admdvs": "340000", "insutype": "390", "med_type_group": "outpatient",
-                                  "hosp_lv": "3", "deductible": "100.00", "deductible_basis": "year",
-                                  "pool_prop": "0.50", "annual_cap": "1000.00", "temp_prop_reduction": "0.10",
-                                  "begndate": "2020-01-01", "enddate": "2099-12-31"}],
-            expect({BUREAUS: 200})),
+            "/api/v1/policies",
+            [
+                {
+                    "insuplc_admdvs": "340000",
+                    "insutype": "390",
+                    "med_type_group": "outpatient",
+                    "hosp_lv": "3",
+                    "deductible": "100.00",
+                    "deductible_basis": "year",
+                    "pool_prop": "0.50",
+                    "annual_cap": "1000.00",
+                    "temp_prop_reduction": "0.10",
+                    "begndate": "2020-01-01",
+                    "enddate": "2099-12-31",
+                }
+            ],
+            expect({BUREAUS: 200}),
+        ),
         ("POST", "/api/v1/accumulators"): (
-            "/api/v1/accumulators", [{"psn_no": OWNER_PSN, "year": str(year + 1), "insutype": "310",
-                                      "med_type_group": "outpatient", "deductible_used": "0.00",
-                                      "fund_paid": "0.00"}],
-            expect({BUREAUS: 200})),
+            "/api/v1/accumulators",
+            [
+                {
+                    "psn_no": OWNER_PSN,
+                    "year": str(year + 1),
+                    "insutype": "310",
+                    "med_type_group": "outpatient",
+                    "deductible_used": "0.00",
+                    "fund_paid": "0.00",
+                }
+            ],
+            expect({BUREAUS: 200}),
+        ),
         # --- cycles, statements, items ----------------------------------------------------------
         ("GET", "/api/v1/cycles"): ("/api/v1/cycles", None, expect(staff_read)),
         ("GET", "/api/v1/cycles/{clr_date}"): (f"/api/v1/cycles/{d}", None, expect(staff_read)),
-        ("GET", "/api/v1/cycles/{clr_date}/head.json"): (f"/api/v1/cycles/{d}/head.json", None, expect(staff_read)),
-        ("GET", "/api/v1/cycles/{clr_date}/head.sig"): (f"/api/v1/cycles/{d}/head.sig", None, expect(staff_read)),
+        ("GET", "/api/v1/cycles/{clr_date}/head.json"): (
+            f"/api/v1/cycles/{d}/head.json",
+            None,
+            expect(staff_read),
+        ),
+        ("GET", "/api/v1/cycles/{clr_date}/head.sig"): (
+            f"/api/v1/cycles/{d}/head.sig",
+            None,
+            expect(staff_read),
+        ),
         ("GET", "/api/v1/cycles/{clr_date}/statement"): (
-            f"/api/v1/cycles/{d}/statement", None,
-            expect({("bureau_payer", "bureau_payee"): 200, "bureau_other": (200, 404), "staff": 400})),
+            f"/api/v1/cycles/{d}/statement",
+            None,
+            expect({("bureau_payer", "bureau_payee"): 200, "bureau_other": (200, 404), "staff": 400}),
+        ),
         ("GET", "/api/v1/cycles/{clr_date}/statement.json"): (
-            f"/api/v1/cycles/{d}/statement.json", None,
-            expect({("bureau_payer", "bureau_payee"): 200, "bureau_other": (200, 404), "staff": 400})),
+            f"/api/v1/cycles/{d}/statement.json",
+            None,
+            expect({("bureau_payer", "bureau_payee"): 200, "bureau_other": (200, 404), "staff": 400}),
+        ),
         ("GET", "/api/v1/cycles/{clr_date}/statement.sig"): (
-            f"/api/v1/cycles/{d}/statement.sig", None,
-            expect({("bureau_payer", "bureau_payee"): 200, "bureau_other": (200, 404), "staff": 400})),
+            f"/api/v1/cycles/{d}/statement.sig",
+            None,
+            expect({("bureau_payer", "bureau_payee"): 200, "bureau_other": (200, 404), "staff": 400}),
+        ),
         ("POST", "/api/v1/cycles/{clr_date}/statement/ack"): (
-            f"/api/v1/cycles/{d}/statement/ack", {},
-            expect({("bureau_payer", "bureau_payee"): (200, 201), "bureau_other": (200, 201, 404, 409)})),
-        ("POST", "/api/v1/cycles/{clr_date}/close"): (f"/api/v1/cycles/{d}/close", {}, expect({"staff": 200})),
+            f"/api/v1/cycles/{d}/statement/ack",
+            {},
+            expect({("bureau_payer", "bureau_payee"): (200, 201), "bureau_other": (200, 201, 404, 409)}),
+        ),
+        ("POST", "/api/v1/cycles/{clr_date}/close"): (
+            f"/api/v1/cycles/{d}/close",
+            {},
+            expect({"staff": 200}),
+        ),
         ("GET", "/api/v1/cycles/{clr_date}/items"): (f"/api/v1/cycles/{d}/items", None, expect(staff_read)),
         ("GET", "/api/v1/cycles/{clr_date}/items/{setl_id}/proof"): (
-            f"/api/v1/cycles/{d}/items/{w.setl_a}/proof", None,
-            expect({("bureau_payer", "bureau_payee", "staff"): 200, "bureau_other": GONE})),
+            f"/api/v1/cycles/{d}/items/{w.setl_a}/proof",
+            None,
+            expect({("bureau_payer", "bureau_payee", "staff"): 200, "bureau_other": GONE}),
+        ),
         # --- prefunds, alerts, disputes -----------------------------------------------------------
         ("GET", "/api/v1/prefunds"): ("/api/v1/prefunds", None, expect(staff_read)),
-        ("POST", "/api/v1/prefunds/{admdvs}/deposits"): ("/api/v1/prefunds/340000/deposits", posting,
-                                                         expect({"staff": 201})),
-        ("POST", "/api/v1/prefunds/{admdvs}/withdrawals"): ("/api/v1/prefunds/340000/withdrawals", posting,
-                                                            expect({"staff": 201})),
+        ("POST", "/api/v1/prefunds/{admdvs}/deposits"): (
+            "/api/v1/prefunds/340000/deposits",
+            posting,
+            expect({"staff": 201}),
+        ),
+        ("POST", "/api/v1/prefunds/{admdvs}/withdrawals"): (
+            "/api/v1/prefunds/340000/withdrawals",
+            posting,
+            expect({"staff": 201}),
+        ),
         ("GET", "/api/v1/alerts"): ("/api/v1/alerts", None, expect(staff_read)),
         ("GET", "/api/v1/disputes"): ("/api/v1/disputes", None, expect(staff_read)),
         ("POST", "/api/v1/disputes"): (
-            "/api/v1/disputes", {"setl_id": w.setl_a, "reason_code": "not_covered", "note": "again"},
+            "/api/v1/disputes",
+            {"setl_id": w.setl_a, "reason_code": "not_covered", "note": "again"},
             # the payer passes the scope gate and meets the one-dispute-per-item rule
-            expect({"bureau_payer": 409, ("bureau_payee", "bureau_other"): GONE})),
+            expect({"bureau_payer": 409, ("bureau_payee", "bureau_other"): GONE}),
+        ),
         ("POST", "/api/v1/disputes/{dispute_id}/escalate"): (
-            f"/api/v1/disputes/{w.dispute_id}/escalate", {},
-            expect({("bureau_payer", "bureau_payee"): 200, "bureau_other": GONE})),
+            f"/api/v1/disputes/{w.dispute_id}/escalate",
+            {},
+            expect({("bureau_payer", "bureau_payee"): 200, "bureau_other": GONE}),
+        ),
         ("POST", "/api/v1/disputes/{dispute_id}/resolve"): (
-            f"/api/v1/disputes/{w.dispute_id}/resolve", {"outcome": "rejected", "note": "no"},
+            f"/api/v1/disputes/{w.dispute_id}/resolve",
+            {"outcome": "rejected", "note": "no"},
             # staff decide only once escalated: this one is open
-            expect({"bureau_payee": 200, "bureau_payer": 403, "bureau_other": GONE, "staff": (403, 409, 422)})),
+            expect(
+                {"bureau_payee": 200, "bureau_payer": 403, "bureau_other": GONE, "staff": (403, 409, 422)}
+            ),
+        ),
         # --- cardholders ----------------------------------------------------------------------------
         ("GET", "/api/v1/me"): ("/api/v1/me", None, expect({CARDS: 200})),
         ("GET", "/api/v1/me/settlements"): ("/api/v1/me/settlements", None, expect({CARDS: 200})),
         ("GET", "/api/v1/me/accumulators"): ("/api/v1/me/accumulators", None, expect({CARDS: 200})),
         ("GET", "/api/v1/me/settlements/{setl_id}/receipt"): (
-            f"/api/v1/me/settlements/{w.setl_a}/receipt", None,
-            expect({"card_owner": 200, "card_other": 404})),
-        ("POST", "/api/v1/me/password"): ("/api/v1/me/password",
-                                          {"old": "Reliability-pass-01", "new": "Another-pass-0002"},
-                                          expect({CARDS: 204})),
+            f"/api/v1/me/settlements/{w.setl_a}/receipt",
+            None,
+            expect({"card_owner": 200, "card_other": 404}),
+        ),
+        ("POST", "/api/v1/me/password"): (
+            "/api/v1/me/password",
+            {"old": "Reliability-pass-01", "new": "Another-pass-0002"},
+            expect({CARDS: 204}),
+        ),
         ("POST", "/api/v1/cardholder/logout"): ("/api/v1/cardholder/logout", {}, expect({CARDS: 204})),
     }
     _ = now_iso  # (dates above are business days of Asia/Shanghai)

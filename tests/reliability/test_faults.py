@@ -5,6 +5,7 @@ accepted"; spec/security.md: nonces are kept in Redis).
 Each test runs the service under gunicorn against its OWN throw-away PostgreSQL cluster and
 redis-server (see ``harness``), which it stops and starts; the shared instances are never touched.
 """
+
 from __future__ import annotations
 
 import threading
@@ -93,7 +94,7 @@ def test_postgres_outage_answers_503_loses_nothing_and_recovers(stack):
     stream = Stream(svc.base_url, auth).start()
     try:
         assert _wait(lambda: stream.statuses().count(201) >= 5, 20), stream.statuses()
-        pg.stop("immediate")              # crash-stop: in-flight transactions are cut off
+        pg.stop("immediate")  # crash-stop: in-flight transactions are cut off
         down_at = time.monotonic()
         assert _wait(lambda: stream.statuses(down_at).count(503) >= 5, 20), stream.statuses(down_at)
         time.sleep(1.0)
@@ -150,8 +151,81 @@ def test_redis_outage_refuses_signed_requests_with_503(stack):
         assert a.headers["Retry-After"].isdigit()
         assert a.headers["Content-Type"].startswith("application/problem+json")
     assert _count(_pg) == before, "a request was accepted while its nonce could not be checked"
-    # A replay of a request signed before the outage cannot slip through either.
-    rd.start_again = None
+    # Redis back on the same port: the same service accepts signed requests again.
+    rd.start()
+    assert _wait(
+        lambda: (
+            session.post(svc.base_url + "/api/v1/settlements", json=bill(), auth=auth, timeout=20).status_code
+            == 201
+        ),
+        20,
+    )
+    assert _count(_pg) == before + 1
+
+
+@pytest.fixture
+def broker_stack():
+    """Like ``stack`` with a second throw-away Redis as the Celery broker (no worker: a queued close
+    stays in the queue) and a clearing-staff token. Yields ``(pg, broker, service, headers)``."""
+    pg, cache_redis, broker = ThrowawayPostgres(), ThrowawayRedis(), ThrowawayRedis()
+    svc = None
+    try:
+        pg.start()
+        pg.create_db()
+        cache_redis.start()
+        broker.start()
+        svc = LiveService(
+            {
+                "DATABASE_URL": pg.url,
+                "REDIS_URL": cache_redis.url(0),
+                "CELERY_BROKER_URL": broker.url(0),
+                "CELERY_RESULT_BACKEND": cache_redis.url(1),
+            }
+        )
+        svc.prepare()
+        svc.manage(
+            "create_staff",
+            "g-staff",
+            "--admdvs",
+            "000000",
+            "--role",
+            "clearing_staff",
+            "--password",
+            "Staff-password-0123",
+        )
+        svc.start()
+        r = requests.post(
+            svc.base_url + "/api/v1/auth/token",
+            json={"username": "g-staff", "password": "Staff-password-0123"},
+            timeout=20,
+        )
+        assert r.status_code == 200, r.text
+        yield pg, broker, svc, {"Authorization": f"Bearer {r.json()['token']}"}
+    finally:
+        if svc is not None:
+            svc.stop()
+        broker.cleanup()
+        cache_redis.cleanup()
+        pg.cleanup()
+
+
+def test_broker_outage_refuses_the_close_with_503_and_a_later_close_is_queued(broker_stack):
+    import redis
+
+    pg, broker, svc, headers = broker_stack
+    today = pg.psql("SELECT to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD')")
+    url = f"{svc.base_url}/api/v1/cycles/{today}/close"
+    broker.stop()
+    r = requests.post(url, headers=headers, timeout=60)
+    assert r.status_code == 503, r.text
+    assert r.headers["Retry-After"].isdigit()
+    assert r.headers["Content-Type"].startswith("application/problem+json")
+    # The refused close changed nothing: the cycle (if it exists yet) is still open.
+    assert pg.psql(f"SELECT status FROM clearing_cycle WHERE clr_date = '{today}'") in ("", "open")
+    broker.start()
+    assert _wait(lambda: requests.post(url, headers=headers, timeout=60).status_code == 202, 30)
+    # Accepted means queued: the task waits in the broker for a worker (none runs here).
+    assert redis.Redis(port=broker.port).llen("celery") >= 1
 
 
 def _count(pg: ThrowawayPostgres) -> int:

@@ -1,5 +1,6 @@
 """Every endpoint of the OpenAPI schema × every role against spec/security.md §Scopes (issue 7 §3),
 and no role reads another's personal data."""
+
 from __future__ import annotations
 
 import json
@@ -81,8 +82,10 @@ def test_every_endpoint_times_every_role(world):
             resp = _call_rolled_back(world, role, method, path, body)
             calls += 1
             if resp.status_code not in expected[group]:
-                mismatches.append(f"{method} {template} as {role} ({group}): {resp.status_code} "
-                                  f"not in {sorted(expected[group])}: {resp.content[:160]!r}")
+                mismatches.append(
+                    f"{method} {template} as {role} ({group}): {resp.status_code} "
+                    f"not in {sorted(expected[group])}: {resp.content[:160]!r}"
+                )
             text = _text(resp)
             for label, value in _forbidden_personal_data(group, role).items():
                 if value in text:

@@ -13,6 +13,7 @@
 Exits non-zero when anything the spec promises does not hold (a refusal not refused, Σ net ≠ 0.00, a
 verification failing).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -49,7 +50,9 @@ class Command(BaseCommand):
         parser.add_argument("--settlements", type=int, default=20000, help="settlements in the day's sample")
         parser.add_argument("--out", default="out", help="directory for statements, keys, chart, receipt")
         parser.add_argument("--seed", type=int, default=2026, help="seed of the synthetic network")
-        parser.add_argument("--persons", type=int, default=0, help="insured persons (default 0.8 × settlements)")
+        parser.add_argument(
+            "--persons", type=int, default=0, help="insured persons (default 0.8 × settlements)"
+        )
         parser.add_argument("--batch-size", type=int, default=250, help="items per batch request (≤ 1000)")
         parser.add_argument("--threads", type=int, default=3, help="concurrent HTTP submitters")
         parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
@@ -68,16 +71,21 @@ class Command(BaseCommand):
             raise CommandError("--settlements must be between 10 and 300000")
         celery = bool(settings.CELERY_BROKER_URL)
         db = connection.vendor
-        self.say(f"Kuasheng main job: {n} settlements, database {db}, "
-                 f"Celery {'worker (' + settings.CELERY_BROKER_URL + ')' if celery else 'eager (in-process)'}")
+        self.say(
+            f"Kuasheng main job: {n} settlements, database {db}, "
+            f"Celery {'worker (' + settings.CELERY_BROKER_URL + ')' if celery else 'eager (in-process)'}"
+        )
         now = dt.datetime.now(dt.UTC)
         today = now.astimezone(dt.timezone(dt.timedelta(hours=8))).date()
         net = build_network(persons=o["persons"] or max(60, int(n * 0.8)), seed=o["seed"], today=today)
         day = plan_day(net, n, runtag=_b36(int(now.timestamp())), now=now, seed=o["seed"] + 1)
         with tempfile.TemporaryDirectory(prefix="kuasheng-network-") as tmp:
             counts = job.import_network(net, prefunds_rows(net, day), Path(tmp))
-        self.say(f"\n[1] Network: {len(net.institutions)} institutions in 32 provinces, {len(net.persons)} persons "
-                 f"(seed {o['seed']}), loaded with import_reference:")
+        self.say(
+            f"\n[1] Network: {len(net.institutions)} institutions in 32 provinces, "
+            f"{len(net.persons)} persons "
+            f"(seed {o['seed']}), loaded with import_reference:"
+        )
         self.say("\n".join("    " + line for line in counts.strip().splitlines()))
         clients = job.create_clients([i.code for i in net.institutions])
         t_loaded = time.monotonic()
@@ -88,8 +96,10 @@ class Command(BaseCommand):
         before = ClearingItem.objects.filter(cycle__status=Cycle.Status.OPEN).count()
         with Service(workers=o["workers"], threads=2, celery=celery, log_dir=out / "logs") as svc:
             api = Api(svc.base_url)
-            self.say(f"\n[2] Service: gunicorn {o['workers']} workers at {svc.base_url}"
-                     + (", Celery worker started" if celery else ""))
+            self.say(
+                f"\n[2] Service: gunicorn {o['workers']} workers at {svc.base_url}"
+                + (", Celery worker started" if celery else "")
+            )
             outcomes, t_sub = self._submit(api, clients, day, o)
             reversals, resettled = reverse_and_resettle(api, clients, day, outcomes, n)
             self._report_submission(day, outcomes, reversals, resettled, t_sub)
@@ -115,50 +125,80 @@ class Command(BaseCommand):
         for c in closed:
             self.say(report.render(c, names) + "\n")
         tree = sum(c.head["tree_size"] for c in closed)
-        problems = [f"tree_size {tree} ≠ {before} items already open + {len(ours)} accepted now"] \
-            if tree != before + len(ours) else []
+        problems = (
+            [f"tree_size {tree} ≠ {before} items already open + {len(ours)} accepted now"]
+            if tree != before + len(ours)
+            else []
+        )
         for c in closed:
             cc = report.cross_checks(c)
             if cc["sum_net"] != "0.00" or not cc["gross_matches"]:
-                problems.append(f"cycle {c.clr_date}: Σ net {cc['sum_net']}, gross matches {cc['gross_matches']}")
+                problems.append(
+                    f"cycle {c.clr_date}: Σ net {cc['sum_net']}, gross matches {cc['gross_matches']}"
+                )
         chart = report.chart(main, names, out / f"net-positions-{main.clr_date}.png")
         biggest = max(main.statements, key=lambda a: main.statements[a][0]["item_cnt"])
         statement = out / f"statement-{main.clr_date}-{biggest}.json"
-        self.say(f"[5] Written to {out}: {paths['head'].name} (+.sig), {len(main.statements)} statements "
-                 f"(statement-{main.clr_date}-ADMDVS.json + .sig), {paths['key'].name}, {chart.name}, "
-                 f"{receipt_path.name}")
+        self.say(
+            f"[5] Written to {out}: {paths['head'].name} (+.sig), {len(main.statements)} statements "
+            f"(statement-{main.clr_date}-ADMDVS.json + .sig), {paths['key'].name}, {chart.name}, "
+            f"{receipt_path.name}"
+        )
         self.say("    Independent verification:")
         results = job.verifications(paths, statement, receipt_path)
         for label, ok, text in results:
             self.say(f"    {'OK ' if ok else 'BAD'} {label}: {text}")
             if not ok:
                 problems.append(f"verification failed: {label}: {text}")
-        problems += [f"not refused as the spec says: {c.label}: expected {c.expected}, got {c.got}"
-                     for c in checks if not c.ok]
+        problems += [
+            f"not refused as the spec says: {c.label}: expected {c.expected}, got {c.got}"
+            for c in checks
+            if not c.ok
+        ]
         total = time.monotonic() - t0
-        job.summary_json(out / "summary.json", {
-            "settlements": n, "database": db, "celery": celery, "clr_dates": [str(d) for d in dates],
-            "accepted": len(ours), "tree_size": tree, "head": main.head, "cross_checks": report.cross_checks(main),
-            "calibration": job.calibration(day, outcomes), "refusals": [c.__dict__ for c in checks],
-            "verifications": [{"check": lbl, "ok": ok} for lbl, ok, _ in results], "receipt_setl_id": receipt_setl,
-            "seconds": {"load": round(t_loaded - t0, 1), "submit": round(t_sub, 1),
-                        "close": round(t_closed - t_close, 1), "total": round(total, 1)},
-            "problems": problems,
-        })
-        self.say(f"\nDone in {total:.1f} s (load {t_loaded - t0:.1f} s, submit {t_sub:.1f} s, "
-                 f"close {t_closed - t_close:.1f} s).")
+        job.summary_json(
+            out / "summary.json",
+            {
+                "settlements": n,
+                "database": db,
+                "celery": celery,
+                "clr_dates": [str(d) for d in dates],
+                "accepted": len(ours),
+                "tree_size": tree,
+                "head": main.head,
+                "cross_checks": report.cross_checks(main),
+                "calibration": job.calibration(day, outcomes),
+                "refusals": [c.__dict__ for c in checks],
+                "verifications": [{"check": lbl, "ok": ok} for lbl, ok, _ in results],
+                "receipt_setl_id": receipt_setl,
+                "seconds": {
+                    "load": round(t_loaded - t0, 1),
+                    "submit": round(t_sub, 1),
+                    "close": round(t_closed - t_close, 1),
+                    "total": round(total, 1),
+                },
+                "problems": problems,
+            },
+        )
+        self.say(
+            f"\nDone in {total:.1f} s (load {t_loaded - t0:.1f} s, submit {t_sub:.1f} s, "
+            f"close {t_closed - t_close:.1f} s)."
+        )
         if problems:
             raise CommandError("; ".join(problems))
 
     def _submit(self, api: Api, clients, day, o):  # noqa: ANN001, ANN202
         from tqdm import tqdm
 
-        self.say(f"\n[3] Submitting {len(day.items)} settlements of {day.items[0].body['begntime'][:10]}… "
-                 f"(batches of ≤ {o['batch_size']} per institution, 1 in 50 single; {o['threads']} submitters)")
+        self.say(
+            f"\n[3] Submitting {len(day.items)} settlements of {day.items[0].body['begntime'][:10]}… "
+            f"(batches of ≤ {o['batch_size']} per institution, 1 in 50 single; {o['threads']} submitters)"
+        )
         t = time.monotonic()
         with tqdm(total=len(day.items), unit="setl", disable=o["no_progress"], smoothing=0.1) as bar:
-            outcomes = submit_day(api, clients, day, batch_size=o["batch_size"], threads=o["threads"],
-                                  progress=bar.update)
+            outcomes = submit_day(
+                api, clients, day, batch_size=o["batch_size"], threads=o["threads"], progress=bar.update
+            )
         return outcomes, time.monotonic() - t
 
     def _report_submission(self, day, outcomes, reversals, resettled, seconds: float) -> None:  # noqa: ANN001
@@ -166,24 +206,37 @@ class Command(BaseCommand):
 
         statuses = Counter(o.status for o in outcomes.values())
         codes = Counter(o.code for o in outcomes.values() if not o.accepted)
-        temp = sum(1 for o in outcomes.values() if o.setlinfo and (o.setlinfo.get("filing") or {}).get("created_now"))
-        intra = sum(1 for o in outcomes.values() if o.setlinfo and o.setlinfo["insuplc_admdvs"][:2]
-                    == o.setlinfo["mdtrtarea_admvs"][:2])
-        self.say(f"    {statuses.get(201, 0)} settled ({len(day.items) / seconds:.0f}/s over HTTP), "
-                 f"{intra} of them within a province, {temp} emergencies with a temporary filing 22 recorded")
+        temp = sum(
+            1 for o in outcomes.values() if o.setlinfo and (o.setlinfo.get("filing") or {}).get("created_now")
+        )
+        intra = sum(
+            1
+            for o in outcomes.values()
+            if o.setlinfo and o.setlinfo["insuplc_admdvs"][:2] == o.setlinfo["mdtrtarea_admvs"][:2]
+        )
+        self.say(
+            f"    {statuses.get(201, 0)} settled ({len(day.items) / seconds:.0f}/s over HTTP), "
+            f"{intra} of them within a province, {temp} emergencies with a temporary filing 22 recorded"
+        )
         if codes:
             self.say(f"    refused by business rules: {dict(codes)}")
-        self.say(f"    {sum(r.status == 201 for r in reversals)} reversed, "
-                 f"{sum(r.status == 201 for r in resettled)} settled again for less (partial refunds)")
+        self.say(
+            f"    {sum(r.status == 201 for r in reversals)} reversed, "
+            f"{sum(r.status == 201 for r in resettled)} settled again for less (partial refunds)"
+        )
         cal = job.calibration(day, outcomes)
         public = {"outpatient": "144", "inpatient": "13,400"}
         for group, c in cal.items():
-            self.say(f"    {group:<10} {c['cnt']:>6} ({c['share']}), fund paid per visit {c['fund_per_visit']:>9} "
-                     f"yuan (public figure ≈ {public[group]})")
+            self.say(
+                f"    {group:<10} {c['cnt']:>6} ({c['share']}), fund paid per visit {c['fund_per_visit']:>9} "
+                f"yuan (public figure ≈ {public[group]})"
+            )
 
     def _report_checks(self, checks) -> None:  # noqa: ANN001
         ok = sum(c.ok for c in checks)
         self.say(f"    Bad requests and replays: {ok}/{len(checks)} answered as the spec says")
         for c in checks:
-            self.say(f"      {'ok ' if c.ok else 'BAD'} {c.label:<52} → {c.got}"
-                     + ("" if c.ok else f" (expected {c.expected})"))
+            self.say(
+                f"      {'ok ' if c.ok else 'BAD'} {c.label:<52} → {c.got}"
+                + ("" if c.ok else f" (expected {c.expected})")
+            )
