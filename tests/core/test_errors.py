@@ -119,6 +119,24 @@ def test_database_outage_in_an_api_view_is_503_with_retry_after(signed, monkeypa
     assert int(resp["Retry-After"]) > 0
 
 
+def test_broker_outage_is_503(signed, monkeypatch):
+    import kombu.exceptions
+
+    def down(self, request):
+        raise kombu.exceptions.OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(WhoAmIApi, "_answer", down)
+    resp = signed.get(WHOAMI)
+    assert_problem(resp, 503, "service_unavailable")
+    assert int(resp["Retry-After"]) > 0
+
+
+def test_unacceptable_media_type_is_406_problem(signed):
+    headers = signed.headers("GET", WHOAMI, b"")
+    resp = signed.http.get(WHOAMI, headers={**headers, "Accept": "text/html"})
+    assert_problem(resp, 406, "not_acceptable")
+
+
 def test_cache_outage_refuses_signed_requests_with_503(signed, monkeypatch):
     """Nonces cannot be checked → refused, never accepted unchecked (issue 7)."""
     from django.core.cache import cache

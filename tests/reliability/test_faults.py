@@ -127,6 +127,11 @@ def test_postgres_outage_answers_503_loses_nothing_and_recovers(stack):
         serial, setl_id, lines, items = row.split("|")
         stored[serial] = setl_id
         assert (lines, items) == ("1", "1"), f"half-written settlement {serial}: {lines} lines, {items} items"
+    orphans = pg.psql(
+        "SELECT count(*) FROM clearing_clearingitem c WHERE c.kind = 'settlement' AND NOT EXISTS "
+        "(SELECT 1 FROM settlement_settlement s WHERE s.setl_id = c.setl_id)"
+    )
+    assert orphans == "0", "clearing items without their settlement"
     missing = {s: i for s, i in accepted.items() if stored.get(s) != i}
     assert not missing, f"answered 201/200 but not in the database: {missing}"
     # Anything stored that the client never saw accepted was cut off mid-answer (503 / no answer)
