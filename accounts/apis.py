@@ -7,7 +7,6 @@ from typing import Any
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,6 +24,7 @@ from accounts.services import (
 )
 from core.errors import Invalid, field_error
 from core.money import fmt_money, parse_money
+from core.parsers import StrictJSONParser as JSONParser
 from core.permissions import province_scope, roles
 
 PROBLEM = OpenApiResponse(description="problem+json (RFC 9457) with a stable `code`")

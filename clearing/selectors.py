@@ -20,10 +20,33 @@ from core.errors import Conflict, NotFound
 BLOCKING = (Dispute.Status.OPEN, Dispute.Status.ESCALATED, Dispute.Status.UPHELD)
 
 
+def escalation_cutoff(now: dt.datetime | None = None) -> dt.datetime:
+    """Disputes opened before this instant can no longer be escalated: a payee's rejection becomes
+    final ``DISPUTE_RESOLUTION_DAYS`` (the resolution period, spec/clearing.md §Disputes) after the
+    dispute was opened. Aware datetime."""
+    return (now or timezone.now()) - dt.timedelta(days=settings.DISPUTE_RESOLUTION_DAYS)
+
+
+def blocking_disputes_q(now: dt.datetime | None = None) -> Q:
+    """The disputes that still block a reversal of their settlement (docs/decisions.md §Disputes
+    and reversals): ``open``, ``escalated`` and ``upheld`` ones, and a ``rejected`` one whose
+    rejection is not final yet — rejected by the payee bureau (never escalated) and still inside
+    the escalation period (:func:`escalation_cutoff`). A rejection by clearing staff (the dispute
+    was escalated) or one past the escalation period is final and does not block."""
+    return Q(status__in=BLOCKING) | Q(
+        status=Dispute.Status.REJECTED, escalated_at__isnull=True, opened_at__gte=escalation_cutoff(now)
+    )
+
+
 def settlement_blocking_dispute_exists(settlement_setl_id: str) -> bool:
-    """True when the settlement has an open, escalated or upheld dispute (then a reversal answers
-    ``409 disputed``). Call it while holding the settlement row lock."""
-    return Dispute.objects.filter(setl_id=settlement_setl_id, status__in=BLOCKING).exists()
+    """True when the settlement has a dispute that may still move money (then a reversal answers
+    ``409 disputed``): open, escalated, upheld, or rejected by the payee and still escalatable
+    (:func:`blocking_disputes_q`). Call it while holding the settlement row lock
+    (``select_for_update`` on ``settlement.models.Settlement``): the dispute services take the
+    same lock and refuse ``409 already_reversed`` to uphold or escalate a reversed settlement, so a
+    reversal and a dispute of one settlement never both move money (spec/hospital-api.md
+    §reversal, clearing.md §Disputes)."""
+    return Dispute.objects.filter(blocking_disputes_q(), setl_id=settlement_setl_id).exists()
 
 
 def item_inclusion_proof(setl_id: str) -> dict[str, Any]:

@@ -10,7 +10,13 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 
-from core.errors import RETRY_AFTER_SECONDS, is_outage, problem_http_response
+from core.errors import (
+    PROBLEM_CONTENT_TYPE,
+    RETRY_AFTER_SECONDS,
+    is_outage,
+    problem_body,
+    problem_http_response,
+)
 from core.ids import new_request_id
 
 logger = logging.getLogger("kuasheng.http")
@@ -59,6 +65,28 @@ def _read_at_most(stream, limit: int) -> bytes | None:  # noqa: ANN001
         size += len(piece)
         if size > limit:
             return None
+
+
+class NulGuardMiddleware:
+    """A NUL character in the path answers 404 (no record can have such an id) and in the query
+    string ``400 invalid`` naming the parameter: PostgreSQL text cannot hold U+0000, so such values
+    must never reach a query."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path:
+            return problem_http_response(404, "not_found", "Not found.")
+        for key, values in request.GET.lists():
+            if "\x00" in key or any("\x00" in v for v in values):
+                import json
+
+                body = problem_body(400, "invalid", "The query string is not valid.", errors=[
+                    {"field": key.replace("\x00", "\\u0000"), "code": "invalid_character",
+                     "message": "must not contain control character U+0000"}])
+                return HttpResponse(json.dumps(body), status=400, content_type=PROBLEM_CONTENT_TYPE)
+        return self.get_response(request)
 
 
 class BodySizeLimitMiddleware:

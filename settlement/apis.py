@@ -4,13 +4,13 @@ uploads (spec/bureau-api.md). Thin: parse, call one service or selector, seriali
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.parsers import CsvRowsParser, upload_rows
 from core.errors import Invalid, field_error
+from core.parsers import StrictJSONParser as JSONParser
 from core.permissions import roles
 from settlement import selectors
 from settlement import serializers as s

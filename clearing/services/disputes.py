@@ -6,6 +6,16 @@ reversal takes before calling :func:`clearing.selectors.settlement_blocking_disp
 dispute and a reversal of one settlement can never both succeed. The payee bureau (or clearing
 staff once escalated) resolves it: ``upheld`` records an ``adjustment`` item of minus the resolved
 amount in the open cycle; ``rejected`` moves nothing. Either side may escalate an open dispute.
+
+A reversal and a dispute of one settlement never both move money (docs/decisions.md §Disputes and
+reversals). Both halves of the rule run under the settlement row lock, taken first (before the
+dispute or item rows, in the same order as the reversal, so no deadlock):
+- the reversal refuses ``409 disputed`` while a dispute may still move money
+  (:func:`clearing.selectors.settlement_blocking_dispute_exists`: open, escalated, upheld, or
+  rejected by the payee and still escalatable);
+- :func:`dispute_escalate` and an ``upheld`` :func:`dispute_resolve` refuse ``409 already_reversed``
+  when the settlement has been reversed (a defence in depth: with the first rule it cannot happen
+  for disputes opened by this code, but it holds whatever the history of the rows).
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clearing.models import ClearingItem, Cycle, Dispute
+from clearing.selectors import escalation_cutoff
 from clearing.services.cycles import clearing_item_record
 from core.audit import audit_principal
 from core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, field_error
@@ -31,7 +42,8 @@ _MOVES = {
     (Dispute.Status.OPEN, Dispute.Status.REJECTED),
     (Dispute.Status.ESCALATED, Dispute.Status.UPHELD),
     (Dispute.Status.ESCALATED, Dispute.Status.REJECTED),
-    # clearing.md: "a rejected dispute can be escalated, not filed again" — once: staff decide last.
+    # clearing.md: "a rejected dispute can be escalated, not filed again" — once: staff decide last,
+    # and only within the escalation period (clearing.selectors.escalation_cutoff).
     (Dispute.Status.REJECTED, Dispute.Status.ESCALATED),
 }
 
@@ -39,10 +51,17 @@ _MOVES = {
 def dispute_transition(dispute: Dispute, to_status: str, *, actor: str, at: dt.datetime) -> Dispute:
     """The one function that moves a dispute's status; records who and when. Raises
     ``409 dispute_closed`` for a move the table does not allow (a dispute already escalated once
-    cannot be escalated again: clearing staff's decision is final)."""
+    cannot be escalated again: clearing staff's decision is final; a payee's rejection cannot be
+    escalated once the escalation period, ``DISPUTE_RESOLUTION_DAYS`` from ``opened_at``, is over)."""
     again = to_status == Dispute.Status.ESCALATED and dispute.escalated_at is not None
     if (dispute.status, to_status) not in _MOVES or again:
         raise Conflict("dispute_closed", f"a {dispute.status} dispute cannot become {to_status}")
+    if (
+        dispute.status == Dispute.Status.REJECTED
+        and to_status == Dispute.Status.ESCALATED
+        and dispute.opened_at < escalation_cutoff(at)
+    ):
+        raise Conflict("dispute_closed", "the rejection is final: the escalation period is over")
     dispute.status = to_status
     if to_status == Dispute.Status.ESCALATED:
         dispute.escalated_by, dispute.escalated_at = actor[:150], at
@@ -135,21 +154,34 @@ def dispute_open(
     return dispute
 
 
-def _locked(dispute_id: int, principal: Any) -> Dispute:
+def _locked(dispute_id: int, principal: Any) -> tuple[Dispute, Any]:
+    """Lock the dispute's settlement row, then the dispute row (the reversal's lock order: settlement
+    first). Returns (dispute, settlement or ``None``). ``404`` when unknown or out of scope."""
+    setl_id = Dispute.objects.filter(pk=dispute_id).values_list("setl_id", flat=True).first()
+    settlement = _lock_settlement(setl_id) if setl_id is not None else None
     dispute = Dispute.objects.select_for_update().filter(pk=dispute_id).first()
     scope = principal.admdvs if principal.role == "bureau" else None
     if dispute is None or (scope is not None and scope not in (dispute.payer, dispute.payee)):
         raise NotFound("No such dispute.")
-    return dispute
+    return dispute, settlement
+
+
+def _refuse_if_reversed(settlement: Any) -> None:
+    """``409 already_reversed`` when the (locked) settlement is no longer ``settled``."""
+    if settlement is not None and settlement.status != "settled":
+        raise Conflict("already_reversed", "the settlement was reversed", field="setl_id")
 
 
 def dispute_escalate(*, principal: Any, dispute_id: int) -> Dispute:
     """Hand an open (or payee-rejected) dispute to clearing-house staff; payer or payee bureau.
-    ``409 dispute_closed`` when upheld, already escalated, or decided by staff."""
+    ``409 dispute_closed`` when upheld, already escalated, decided by staff, or a payee rejection
+    past the escalation period; ``409 already_reversed`` when the settlement was reversed (checked
+    under the settlement row lock)."""
     if principal.role != "bureau":
         raise Forbidden("Only the payer or payee bureau may escalate.")
     with transaction.atomic():
-        dispute = _locked(dispute_id, principal)
+        dispute, settlement = _locked(dispute_id, principal)
+        _refuse_if_reversed(settlement)
         dispute_transition(dispute, Dispute.Status.ESCALATED, actor=principal.actor, at=timezone.now())
         dispute.save(update_fields=["status", "escalated_by", "escalated_at"])
         audit_principal(
@@ -164,10 +196,12 @@ def dispute_resolve(
     """Resolve: payee bureau while open, clearing staff once escalated. ``upheld`` records an
     adjustment item (own ``setl_id``, same payer/payee/institution, ``clr_amt`` = −amount, default
     the disputed amount) in the cycle open now; ``rejected`` moves nothing. Errors: ``403`` for the
-    wrong side, ``422 amount_exceeds_disputed``, ``409 dispute_closed``."""
+    wrong side, ``422 amount_exceeds_disputed``, ``409 dispute_closed``, ``409 already_reversed``
+    (``upheld`` on a reversed settlement, checked under the settlement row lock: the reversal
+    already gave the money back)."""
     _positive(amount)
     with transaction.atomic():
-        dispute = _locked(dispute_id, principal)
+        dispute, settlement = _locked(dispute_id, principal)
         if principal.role == "clearing_staff":
             if dispute.status != Dispute.Status.ESCALATED:
                 raise Forbidden("Clearing staff resolve escalated disputes only.")
@@ -180,6 +214,8 @@ def dispute_resolve(
             raise DomainError(
                 "amount_exceeds_disputed", "amount must not exceed the disputed amount", field="amount"
             )
+        if outcome == Dispute.Status.UPHELD:
+            _refuse_if_reversed(settlement)
         dispute_transition(dispute, outcome, actor=principal.actor, at=timezone.now())
         dispute.resolution_note = note
         if outcome == Dispute.Status.UPHELD:

@@ -127,7 +127,13 @@ def test_rejected_moves_nothing_and_cannot_be_filed_again(day_closed):
     r = payee.post(f"/api/v1/disputes/{d['id']}/resolve", {"outcome": "rejected", "note": "eligible"})
     assert r.json()["status"] == "rejected" and r.json()["adjustment_setl_id"] == ""
     assert ClearingItem.objects.count() == before
+    # a payee rejection may still be escalated: it blocks a reversal until it is final
+    assert settlement_blocking_dispute_exists(items["E1"].setl_id) is True
+    Dispute.objects.filter(pk=d["id"]).update(
+        opened_at=Dispute.objects.get(pk=d["id"]).opened_at - dt.timedelta(days=61)
+    )
     assert settlement_blocking_dispute_exists(items["E1"].setl_id) is False
+    assert payer.post(f"/api/v1/disputes/{d['id']}/escalate").json()["code"] == "dispute_closed"
     again = payer.post("/api/v1/disputes", {"setl_id": items["E1"].setl_id, "reason_code": "other"})
     assert again.json()["code"] == "already_disputed"
 
@@ -178,6 +184,7 @@ def test_payee_rejection_can_be_escalated_once_and_staff_decide(day_closed):
     assert settlement_blocking_dispute_exists(items["E3"].setl_id) is True
     r = staff.post(f"/api/v1/disputes/{d['id']}/resolve", {"outcome": "rejected", "note": "covered"})
     assert r.json()["status"] == "rejected"
+    assert settlement_blocking_dispute_exists(items["E3"].setl_id) is False  # staff decided: final
     assert payer.post(f"/api/v1/disputes/{d['id']}/escalate").json()["code"] == "dispute_closed"
     assert staff.post(f"/api/v1/disputes/{d['id']}/resolve", {"outcome": "upheld"}).status_code == 403
 

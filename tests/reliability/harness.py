@@ -123,9 +123,12 @@ class ThrowawayPostgres:
         )
 
     def start(self) -> None:
+        # fsync off is safe here: the tests kill the server process, never the machine, and the OS
+        # keeps what was written. synchronous_commit stays ON: an acknowledged commit must survive
+        # an immediate stop, which is exactly what the outage test checks.
         opts = (
             f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=50"
+            "-c full_page_writes=off -c max_connections=50"
         )
         self._as_postgres(
             [

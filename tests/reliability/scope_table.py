@@ -349,3 +349,42 @@ def table(w: Any) -> dict[tuple[str, str], tuple[str, Any, dict[str, frozenset[i
     }
     _ = now_iso  # (dates above are business days of Asia/Shanghai)
     return t
+
+
+def extra_calls(w: Any) -> list[tuple[str, dict[str, frozenset[int]]]]:
+    """GETs with filters, formats and ids a caller might use to reach past its scope: the answers
+    must stay within it (checked by the personal-data and foreign-record checks of the walk)."""
+    d = w.clr_date
+    staff_read = {BUREAUS: 200, "staff": 200}
+    return [
+        (f"/api/v1/settlements?psn_no={OWNER_PSN}", expect({INST: 200})),
+        (f"/api/v1/settlements?clr_date={d}&page_size=1000", expect({INST: 200})),
+        (
+            f"/api/v1/settlements/{w.setl_b}",
+            expect({"inst_other": (200, 404), "inst_owner": 404, BUREAUS: GONE, "staff": 200}),
+        ),
+        (f"/api/v1/cycles/{d}/items?counterparty=320000", expect(staff_read)),
+        (f"/api/v1/cycles/{d}/items?format=csv", expect(staff_read)),
+        (f"/api/v1/cycles/{d}/items?kind=settlement", expect(staff_read)),
+        (f"/api/v1/cycles/{d}/items/{w.setl_b}/proof", expect({BUREAUS: GONE, "staff": 200})),
+        (
+            f"/api/v1/cycles/{d}/statement?format=csv",
+            expect({("bureau_payer", "bureau_payee"): 200, "bureau_other": (200, 404), "staff": 400}),
+        ),
+        (
+            f"/api/v1/cycles/{d}/statement?admdvs=340000",
+            expect(
+                {
+                    "bureau_payer": 200,
+                    "bureau_payee": (200, 403, 404),
+                    "bureau_other": (200, 403, 404),
+                    "staff": 200,
+                }
+            ),
+        ),
+        ("/api/v1/disputes?status=open", expect(staff_read)),
+        ("/api/v1/filings?psn_no=32010000000000000002", expect({BUREAUS: (200, 403, 404), "staff": 200})),
+        ("/api/v1/persons/32010000000000000002", expect({BUREAUS: GONE, "staff": 200})),
+        (f"/api/v1/me/settlements/{w.setl_b}/receipt", expect({"card_owner": 404, "card_other": (200, 404)})),
+        ("/api/v1/me/settlements?year=2026", expect({CARDS: 200})),
+    ]

@@ -45,39 +45,57 @@ def stack():
 
 
 class Stream:
-    """Threads posting settlements (each with a new serial) until stopped; every answer recorded as
-    ``(t, serial, status | "no-answer", headers, body)``."""
+    """Threads posting settlements (each with a new serial; one thread in batches of five) until
+    stopped; every answer recorded per serial as ``(t, serial, status | "no-answer", headers, body)``."""
 
     def __init__(self, base_url: str, auth: HmacAuth, threads: int = 4) -> None:
         self.base_url, self.auth, self.threads = base_url, auth, threads
         self.results: list[tuple[float, str, object, dict, dict | str]] = []
+        self.bodies: dict[str, dict] = {}
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(threads)
 
-    def _run(self) -> None:
+    def _run(self, batches: bool = False) -> None:
         session = requests.Session()
         while not self._stop.is_set():
-            body = bill()
-            serial = body["medins_setl_id"]
+            bodies = [bill() for _ in range(5 if batches else 1)]
+            for b in bodies:
+                self.bodies[b["medins_setl_id"]] = b
+            path, payload_in = (
+                ("/api/v1/settlements/batch", {"items": bodies})
+                if batches
+                else ("/api/v1/settlements", bodies[0])
+            )
             try:
-                r = session.post(self.base_url + "/api/v1/settlements", json=body, auth=self.auth, timeout=20)
+                r = session.post(self.base_url + path, json=payload_in, auth=self.auth, timeout=20)
                 try:
                     payload: dict | str = r.json()
                 except ValueError:
                     payload = r.text[:500]
-                rec = (time.monotonic(), serial, r.status_code, dict(r.headers), payload)
+                if batches and r.status_code == 200:
+                    # each item answers for itself: {"status": 201|200, "setlinfo"} or a problem
+                    recs = [
+                        (time.monotonic(), b["medins_setl_id"], item["status"], dict(r.headers), item)
+                        for b, item in zip(bodies, payload["results"], strict=True)
+                    ]
+                else:
+                    recs = [
+                        (time.monotonic(), b["medins_setl_id"], r.status_code, dict(r.headers), payload)
+                        for b in bodies
+                    ]
             except requests.RequestException as e:
-                rec = (time.monotonic(), serial, "no-answer", {}, repr(e))
+                recs = [(time.monotonic(), b["medins_setl_id"], "no-answer", {}, repr(e)) for b in bodies]
                 time.sleep(0.1)
             with self._lock:
-                self.results.append(rec)
-            if rec[2] == 503:
+                self.results.extend(recs)
+            if recs[0][2] == 503:
                 time.sleep(0.05)
 
     def start(self) -> Stream:
-        for _ in range(self.threads):
-            self._pool.submit(self._run)
+        """``threads - 1`` threads post single settlements, one posts batches of five."""
+        for n in range(self.threads):
+            self._pool.submit(self._run, n == 0)
         return self
 
     def stop(self) -> None:
@@ -138,6 +156,23 @@ def test_postgres_outage_answers_503_loses_nothing_and_recovers(stack):
     # after its commit: allowed (the client retries and gets 200 Idempotent-Replayed).
     unknown = set(stored) - {r[1] for r in results}
     assert not unknown
+    # Clients retry what was refused or unanswered: each retry is accepted exactly once — 201 if the
+    # first attempt was lost, 200 Idempotent-Replayed (same setl_id) if it had committed.
+    retried = [r[1] for r in results if r[2] in (503, "no-answer")][:40]
+    session = requests.Session()
+    for serial in retried:
+        r = session.post(
+            svc.base_url + "/api/v1/settlements", json=stream.bodies[serial], auth=auth, timeout=20
+        )
+        assert r.status_code in (200, 201), (serial, r.status_code, r.text[:300])
+        if serial in stored:
+            assert r.status_code == 200 and r.headers.get("Idempotent-Replayed") == "true", serial
+            assert r.json()["setlinfo"]["setl_id"] == stored[serial]
+        else:
+            assert r.status_code == 201, serial
+    counts = pg.psql("SELECT count(*) || '|' || count(DISTINCT medins_setl_id) FROM settlement_settlement")
+    total, distinct = counts.split("|")
+    assert total == distinct, "a serial was recorded twice"
 
 
 def test_redis_outage_refuses_signed_requests_with_503(stack):

@@ -7,9 +7,11 @@ wire by :class:`harness.HmacAuth` (a ``requests`` auth hook), bureaus, staff and
 their bearer tokens, sometimes anonymous. Every answer must be:
 
 - never 5xx;
-- problem+json when an error, and, for a status the schema documents, of the documented shape
-  (schemathesis' ``content_type_conformance`` and ``response_schema_conformance``);
-- a refusal (4xx) changes nothing: the row counts of the money and reference tables are unchanged.
+- problem+json (with ``Retry-After`` on 429/503) when an error;
+- a refusal (4xx) changes nothing: the row counts of the money and reference tables are unchanged;
+- and, in ``test_fuzzed_responses_conform_to_the_schema``, as the schema documents it: a documented
+  status, content type and body shape (schemathesis' ``status_code_conformance``,
+  ``content_type_conformance``, ``response_schema_conformance``).
 
 ``RELIABILITY_FUZZ_CASES`` sets the total number of cases (default 300 for the normal suite; the full
 run uses 1200: ``RELIABILITY_FUZZ_CASES=1200 pytest tests/reliability/test_fuzz.py``).
@@ -162,6 +164,8 @@ def _runner(ctx: Ctx, op: Any, cycle: Any, others: list[str], strategy: Any, per
         status_code_conformance,
     )
 
+    schema_checks = [status_code_conformance, content_type_conformance, response_schema_conformance]
+
     @settings(
         max_examples=per_op,
         deadline=None,
@@ -202,7 +206,7 @@ def _runner(ctx: Ctx, op: Any, cycle: Any, others: list[str], strategy: Any, per
         if op.path in SKIP_BODY_SCHEMA:
             return
         try:
-            case.validate_response(resp, checks=[status_code_conformance, content_type_conformance, response_schema_conformance])
+            case.validate_response(resp, checks=schema_checks)
         except (Exception, BaseExceptionGroup) as e:  # noqa: BLE001 - collected, reported together
             ctx.schema.append(f"{op.method.upper()} {op.path} -> {status}: {_brief(e)}")
 

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from tests.reliability.bills import PERSONS
 from tests.reliability.conftest import role_group
-from tests.reliability.scope_table import GROUPS, table
+from tests.reliability.scope_table import GROUPS, extra_calls, table
 
 METHODS = ("get", "post", "put", "patch", "delete")
 # Persons insured in each bureau's province (data/examples/persons.csv): a bureau may read these.
@@ -34,12 +34,42 @@ def test_expectation_table_covers_every_endpoint_of_the_schema(world):
     assert covered - ops == set(), "expectations for endpoints the schema does not list"
 
 
-def _call_rolled_back(world, role: str, method: str, path: str, body):  # noqa: ANN001, ANN202
+def _call_rolled_back(world, role: str, method: str, path: str, body, audits: list | None = None):  # noqa: ANN001, ANN202
+    """One call in a savepoint that is rolled back; the audit records it appended go to ``audits``."""
+    from core.models import AuditRecord
+
     cache.clear()  # nonces, throttles and lockout counters: each call starts clean
     with transaction.atomic():
+        last = AuditRecord.objects.order_by("-id").values_list("id", flat=True).first() or 0
         resp = world.call(role, method, path, body)
+        if audits is not None:
+            audits.extend(AuditRecord.objects.filter(id__gt=last).values("actor", "role", "action", "detail"))
         transaction.set_rollback(True)
     return resp
+
+
+# spec/security.md §Audit: "Every write (settlement, reversal, upload, filing, dispute, resolution,
+# deposit, close, key rotation) and every person lookup appends an audit record".
+AUDITED = {
+    ("POST", "/api/v1/settlements"),
+    ("POST", "/api/v1/settlements/batch"),
+    ("POST", "/api/v1/settlements/{setl_id}/reversal"),
+    ("POST", "/api/v1/persons/lookup"),
+    ("POST", "/api/v1/persons"),
+    ("GET", "/api/v1/persons/{psn_no}"),
+    ("POST", "/api/v1/persons/{psn_no}/account-credits"),
+    ("POST", "/api/v1/filings"),
+    ("DELETE", "/api/v1/filings/{filing_id}"),
+    ("POST", "/api/v1/catalogue"),
+    ("POST", "/api/v1/policies"),
+    ("POST", "/api/v1/accumulators"),
+    ("POST", "/api/v1/disputes"),
+    ("POST", "/api/v1/disputes/{dispute_id}/resolve"),
+    ("POST", "/api/v1/disputes/{dispute_id}/escalate"),
+    ("POST", "/api/v1/prefunds/{admdvs}/deposits"),
+    ("POST", "/api/v1/prefunds/{admdvs}/withdrawals"),
+    ("POST", "/api/v1/cycles/{clr_date}/statement/ack"),
+}
 
 
 def _forbidden_personal_data(group: str, role: str) -> dict[str, str]:
@@ -61,6 +91,21 @@ def _forbidden_personal_data(group: str, role: str) -> dict[str, str]:
     return out
 
 
+def _foreign_records(world, role: str) -> dict[str, str]:
+    """Settlements this caller has no business seeing: label -> setl_id. ``setl_a``/``setl_c`` are
+    甲's at H31010400001 (payer 340000, payee 310000); ``setl_b`` is 乙's at H33010600001 (payer
+    320000, payee 330000)."""
+    group = role_group(role)
+    sees_a = group in ("inst_owner", "bureau_payer", "bureau_payee", "staff", "card_owner")
+    sees_b = role in ("inst:H33010600001", "staff", "card:32010000000000000002")
+    out = {}
+    if not sees_a:
+        out |= {"setl_a": world.setl_a, "setl_c": world.setl_c}
+    if not sees_b:
+        out["setl_b"] = world.setl_b
+    return out
+
+
 def _text(resp) -> str:  # noqa: ANN001
     raw = resp.content.decode("utf-8", "replace") if hasattr(resp, "content") else ""
     try:
@@ -74,13 +119,27 @@ def _text(resp) -> str:  # noqa: ANN001
 def test_every_endpoint_times_every_role(world):
     mismatches: list[str] = []
     leaks: list[str] = []
+    unaudited: list[str] = []
     calls = 0
     for (method, template), (path, body, expected) in sorted(table(world).items()):
         assert set(expected) == set(GROUPS)
         for role in world.roles:
             group = role_group(role)
-            resp = _call_rolled_back(world, role, method, path, body)
+            audits: list[dict] = []
+            resp = _call_rolled_back(world, role, method, path, body, audits)
             calls += 1
+            wrote = 200 <= resp.status_code < 300
+            if template == "/api/v1/settlements/batch" and wrote:  # only items answered 201 wrote
+                wrote = any(r["status"] == 201 for r in resp.json()["results"])
+            if (method, template) in AUDITED and wrote:
+                if not audits:
+                    unaudited.append(
+                        f"{method} {template} as {role}: {resp.status_code} without an audit record"
+                    )
+                audit_text = json.dumps(audits, ensure_ascii=False, default=str)
+                for label, value in _forbidden_personal_data("anon", "anon").items():
+                    if not label.startswith("psn_no") and value in audit_text:
+                        leaks.append(f"{method} {template} as {role}: {label} in the audit record")
             if resp.status_code not in expected[group]:
                 mismatches.append(
                     f"{method} {template} as {role} ({group}): {resp.status_code} "
@@ -90,6 +149,27 @@ def test_every_endpoint_times_every_role(world):
             for label, value in _forbidden_personal_data(group, role).items():
                 if value in text:
                     leaks.append(f"{method} {template} as {role}: {label} in the answer")
+            asked = path + json.dumps(body)
+            for label, setl_id in _foreign_records(world, role).items():
+                if setl_id in text and setl_id not in asked:
+                    leaks.append(f"{method} {template} as {role}: {label} in the answer")
+    for path, expected in extra_calls(world):
+        for role in world.roles:
+            group = role_group(role)
+            resp = _call_rolled_back(world, role, "GET", path, None)
+            calls += 1
+            if resp.status_code not in expected[group]:
+                mismatches.append(
+                    f"GET {path} as {role}: {resp.status_code} not in {sorted(expected[group])}"
+                )
+            text = _text(resp)
+            for label, value in _forbidden_personal_data(group, role).items():
+                if value in text:
+                    leaks.append(f"GET {path} as {role}: {label} in the answer")
+            for label, setl_id in _foreign_records(world, role).items():
+                if setl_id in text and setl_id not in path:
+                    leaks.append(f"GET {path} as {role}: {label} in the answer")
     assert calls >= 17 * 50
     assert not mismatches, "\n".join(mismatches)
     assert not leaks, "\n".join(leaks)
+    assert not unaudited, "\n".join(unaudited)

@@ -93,7 +93,7 @@ class Command(BaseCommand):
 
         from clearing.models import ClearingItem, Cycle
 
-        before = ClearingItem.objects.filter(cycle__status=Cycle.Status.OPEN).count()
+        before = ClearingItem.objects.exclude(cycle__status=Cycle.Status.CLOSED).count()
         with Service(workers=o["workers"], threads=2, celery=celery, log_dir=out / "logs") as svc:
             api = Api(svc.base_url)
             self.say(
@@ -126,7 +126,7 @@ class Command(BaseCommand):
             self.say(report.render(c, names) + "\n")
         tree = sum(c.head["tree_size"] for c in closed)
         problems = (
-            [f"tree_size {tree} ≠ {before} items already open + {len(ours)} accepted now"]
+            [f"tree_size {tree} ≠ {before} items not yet closed before the run + {len(ours)} accepted now"]
             if tree != before + len(ours)
             else []
         )
@@ -191,7 +191,7 @@ class Command(BaseCommand):
         from tqdm import tqdm
 
         self.say(
-            f"\n[3] Submitting {len(day.items)} settlements of {day.items[0].body['begntime'][:10]}… "
+            f"\n[3] Submitting one business day: {len(day.items)} settlements "
             f"(batches of ≤ {o['batch_size']} per institution, 1 in 50 single; {o['threads']} submitters)"
         )
         t = time.monotonic()
