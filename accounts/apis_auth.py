@@ -22,12 +22,23 @@ class LoginRateThrottle(SimpleRateThrottle):
         return f"throttle:login:{self.get_ident(request)}"
 
 
+class StrictCharField(serializers.CharField):
+    """A JSON string only: numbers, booleans, lists and objects are refused (``400 invalid``) instead
+    of being turned into text."""
+
+    def to_internal_value(self, data: object) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class StaffTokenApi(APIView):
     """``POST /api/v1/auth/token``: ``{"username", "password"}`` → ``{"token", "expires_at"}``.
 
     The token is sent as ``Authorization: Bearer …`` and expires after 12 h. Wrong credentials →
     ``401 invalid_credentials``; 5 failures for a username within 15 min → ``429 too_many_attempts``;
-    more than 30 requests a minute from one address → ``429 throttled``.
+    more than 30 requests a minute from one address → ``429 throttled``; a missing or non-string
+    ``username``/``password`` → ``400 invalid`` naming the field.
     """
 
     authentication_classes: list = []
@@ -35,8 +46,8 @@ class StaffTokenApi(APIView):
     throttle_classes = [LoginRateThrottle]
 
     class InputSerializer(serializers.Serializer):
-        username = serializers.CharField(max_length=150)
-        password = serializers.CharField(max_length=256, trim_whitespace=False)
+        username = StrictCharField(max_length=150)
+        password = StrictCharField(max_length=256, trim_whitespace=False)
 
     class OutputSerializer(serializers.Serializer):
         token = serializers.CharField()

@@ -5,7 +5,9 @@
 - :class:`StreamingRoot` folds leaf hashes one at a time keeping only one hash per set bit of the
   count (≤ 64), so memory does not grow with the tree size;
 - :func:`inclusion_ranges` names the subtrees whose hashes form the audit path PATH(m, D[n])
-  (§2.1.3.1), so a proof is computed in one streaming pass (:func:`inclusion_proof`);
+  (§2.1.3.1), so a proof is computed in one streaming pass (:func:`inclusion_proof`), or from
+  the hashes of aligned leaf blocks stored at close plus one block's leaves
+  (:func:`inclusion_proof_from_blocks`);
 - :func:`verify_inclusion` is the verifier of §2.1.3.2.
 """
 
@@ -31,19 +33,44 @@ class StreamingRoot:
     The stack holds the roots of the complete subtrees given by the binary digits of the count,
     largest first; the final root folds them right to left, which is exactly MTH's split at the
     largest power of two below n.
+
+    With ``block`` (a power of two) it also keeps, at no extra hashing, the MTH of every aligned
+    ``block``-leaf block as it completes (``blocks``; one hash per ``block`` leaves), for
+    :func:`block_hashes` and proofs by :func:`range_hash`.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, block: int = 0) -> None:
+        if block and block & (block - 1):
+            raise ValueError("block must be a power of two")
         self.size = 0
+        self.block = block
+        self.blocks: list[bytes] = []
         self._stack: list[tuple[int, bytes]] = []  # (subtree size, hash)
 
     def add(self, leaf_hash: bytes) -> None:
         node, width = leaf_hash, 1
+        if width == self.block:
+            self.blocks.append(node)
         while self._stack and self._stack[-1][0] == width:
             _, left = self._stack.pop()
             node, width = hash_node(left, node), width * 2
+            if width == self.block:
+                self.blocks.append(node)
         self._stack.append((width, node))
         self.size += 1
+
+    def block_hashes(self) -> list[bytes]:
+        """MTH of each aligned block of ``block`` leaves in order, the last one possibly partial
+        (the MTH of its fewer leaves). Empty for an empty tree or without ``block``."""
+        if not self.block:
+            return []
+        tail = [h for w, h in self._stack if w < self.block]
+        if not tail:
+            return list(self.blocks)
+        node = tail[-1]
+        for left in reversed(tail[:-1]):
+            node = hash_node(left, node)
+        return [*self.blocks, node]
 
     def root(self) -> bytes:
         if not self._stack:
@@ -86,6 +113,41 @@ def inclusion_ranges(index: int, size: int) -> list[tuple[int, int]]:
             start, m = start + k, m - k
     ranges.reverse()
     return ranges
+
+
+def range_hash(
+    start: int, end: int, *, size: int, block: int, blocks: list[bytes], leaves: list[bytes], base: int
+) -> bytes:
+    """MTH(D[start:end]) of a subtree of the RFC 9162 tree of ``size`` leaves (a range PATH or MTH
+    recursion produces), from ``blocks`` (:meth:`StreamingRoot.block_hashes` with ``block``) and
+    the leaf hashes ``leaves`` = D[base : base + len(leaves)] of one block. Every subtree wider
+    than ``block`` splits at block boundaries, so an audit path needs only the stored block hashes
+    and the leaves of the proved leaf's own block: O(size / block + block) work. Raises
+    ``ValueError`` when a range needs leaves of another block."""
+    width = end - start
+    if start % block == 0 and (width == block or (end == size and width < block)):
+        return blocks[start // block]
+    if width <= block:
+        if not (base <= start and end <= base + len(leaves)):
+            raise ValueError("the range needs leaves of another block")
+        return root_of(leaves[start - base : end - base])
+    k = _largest_power_of_two_below(width)
+    kw = {"size": size, "block": block, "blocks": blocks, "leaves": leaves, "base": base}
+    return hash_node(range_hash(start, start + k, **kw), range_hash(start + k, end, **kw))
+
+
+def inclusion_proof_from_blocks(
+    index: int, size: int, *, block: int, blocks: list[bytes], leaves: list[bytes]
+) -> list[bytes]:
+    """Audit path PATH(index, D[size]) from the stored block hashes and the leaf hashes of the
+    leaf's own block (``leaves`` = D[b·block : min((b+1)·block, size)], b = index // block)."""
+    base = index // block * block
+    if len(leaves) != min(base + block, size) - base:
+        raise ValueError("leaves must be the whole block of the leaf")
+    return [
+        range_hash(a, b, size=size, block=block, blocks=blocks, leaves=leaves, base=base)
+        for a, b in inclusion_ranges(index, size)
+    ]
 
 
 def inclusion_proof(leaf_hashes: Iterable[bytes], index: int, size: int) -> list[bytes]:

@@ -109,6 +109,11 @@ class CycleHead(models.Model):
     net_funding = models.DecimalField(**MONEY)
     netting_efficiency = models.DecimalField(max_digits=6, decimal_places=4)
     merkle_root = models.CharField(max_length=64)
+    # Proof index (not signed): the MTH of each aligned block of ``block_size`` leaves, 32 bytes
+    # each, concatenated in order (the last block may be partial); see clearing.merkle.range_hash.
+    # Null for cycles closed before it existed: their proofs stream all leaves.
+    block_size = models.PositiveIntegerField(null=True, blank=True)
+    block_hashes = models.BinaryField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"head {self.cycle_id} {self.sha256[:12]}"

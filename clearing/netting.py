@@ -46,6 +46,23 @@ class Netting:
     netting_efficiency: Decimal = Decimal("0.0000")
 
 
+MONEY_MAX = Decimal("99999999999999.99")  # the money format ^-?\d{1,14}\.\d{2}$ (spec/README.md §Units)
+
+
+def money_in_range(amount: Decimal) -> bool:
+    """True when ``amount`` (yuan) fits the 14-digit money format (and the numeric(16,2) columns)."""
+    return abs(amount) <= MONEY_MAX
+
+
+def netting_amounts(n: Netting) -> list[Decimal]:
+    """Every amount a close writes from ``n``: gross, net_funding, bilateral sums, each province's
+    receivable, payable and net."""
+    out = [n.gross, n.net_funding, *(b.amount for b in n.bilateral)]
+    for p in n.nets.values():
+        out += [p.receivable, p.payable, p.net]
+    return out
+
+
 def efficiency(gross: Decimal, net_funding: Decimal) -> Decimal:
     """1 − net_funding / gross, ROUND_HALF_UP to 4 places as the last step; 0.0000 when gross is 0."""
     if gross == 0:

@@ -14,6 +14,7 @@ from core.parsers import StrictJSONParser as JSONParser
 from core.permissions import roles
 from settlement import selectors
 from settlement import serializers as s
+from settlement.parsers import BatchJSONParser
 from settlement.presenters import fee_line, setlinfo, settlement_body, with_disputes
 from settlement.services import reference
 from settlement.services.batch import settlements_batch
@@ -24,6 +25,7 @@ from settlement.services.settle import SettleOutcome, settlement_create, settlem
 
 REPLAYED = {"Idempotent-Replayed": "true"}
 MAX_PAGE_SIZE = 1000
+MAX_PAGE = 1_000_000  # keeps OFFSET = (page − 1) × page_size far inside bigint
 DEFAULT_PAGE_SIZE = 100
 
 
@@ -92,10 +94,10 @@ def _page_params(request: Request) -> tuple[int, int]:
     errs = []
     try:
         page = int(request.query_params.get("page", "1"))
-        if page < 1:
+        if not 1 <= page <= MAX_PAGE:
             raise ValueError
     except ValueError:
-        errs.append(field_error("page", "invalid", "page must be a positive integer."))
+        errs.append(field_error("page", "invalid", f"page must be an integer from 1 to {MAX_PAGE}."))
         page = 1
     try:
         size = int(request.query_params.get("page_size", str(DEFAULT_PAGE_SIZE)))
@@ -135,6 +137,7 @@ class SettlementBatchApi(APIView):
     """``POST /api/v1/settlements/batch``: 1–1000 settle requests, each atomic on its own."""
 
     permission_classes = [roles("institution")]
+    parser_classes = [BatchJSONParser]
     InputSerializer = s.BatchIn
     OutputSerializer = s.BatchOut
 

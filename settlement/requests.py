@@ -3,13 +3,16 @@
 Everything malformed is collected and raised at once as ``400 invalid`` naming each field
 (``feedetail[2].pric``): JSON numbers where strings are due, amounts without exactly 2 places,
 ``cnt``/``pric`` with more than 4, unknown ``med_type``, empty or > 1000 lines, duplicate
-``feedetl_sn``, a ``begntime``/``fee_ocur_time`` in the future, a ``certno`` failing its check digit.
+``feedetl_sn``, a ``begntime``/``fee_ocur_time`` in the future, a ``certno`` failing its check digit,
+control characters in strings (``invalid_character``), times with an offset beyond ±14:00 or out of
+range, and lines whose total would not fit the 14-digit money format (``feedetail total_too_large``).
 Nothing here touches the database.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -23,6 +26,8 @@ from core.money import parse_money, parse_quantity
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_LINES = 1000
+MAX_MONEY = Decimal("99999999999999.99")  # the 14-digit money format (spec/README.md §Units)
+MAX_OFFSET = dt.timedelta(hours=14)  # the widest real UTC offset; PostgreSQL refuses ±16:00 and beyond
 CERT_TYPES = ("01", "02", "03")
 INSUTYPES = ("310", "390")
 MED_TYPE_GROUPS = {
@@ -144,18 +149,38 @@ def _string(
     if len(value) > max_len:
         errs.add(name, "max_length", f"At most {max_len} characters.")
         return None
+    if has_control_character(value):
+        errs.add(name, "invalid_character", "Must not contain control characters (such as U+0000).")
+        return None
     if choices is not None and value not in choices:
         errs.add(name, "invalid_choice", f"Must be one of {', '.join(choices)}.")
         return None
     return value
 
 
+def has_control_character(value: str) -> bool:
+    """True when ``value`` holds a control character (Unicode category Cc: U+0000–U+001F, U+007F–U+009F).
+    PostgreSQL text cannot store U+0000; none of them belongs in an identifier or code."""
+    return any(unicodedata.category(c) == "Cc" for c in value)
+
+
 def parse_time(value: Any) -> dt.datetime:
-    """ISO 8601 date-time; without an offset it is read as Asia/Shanghai. Raises ``ValueError``."""
+    """ISO 8601 date-time; without an offset it is read as Asia/Shanghai. Raises ``ValueError``, also
+    for an offset beyond ±14:00 (PostgreSQL refuses e.g. +23:59) and for instants that cannot be
+    expressed in UTC or Asia/Shanghai (year 1, year 9999)."""
     if not isinstance(value, str) or len(value) < 16 or "T" not in value.upper():
         raise ValueError("must be an ISO 8601 date-time string")
     t = dt.datetime.fromisoformat(value)
-    return t if t.tzinfo is not None else t.replace(tzinfo=SHANGHAI)
+    t = t if t.tzinfo is not None else t.replace(tzinfo=SHANGHAI)
+    offset = t.utcoffset()
+    if offset is None or abs(offset) > MAX_OFFSET:
+        raise ValueError("the UTC offset must lie within ±14:00")
+    try:
+        t.astimezone(dt.UTC)
+        t.astimezone(SHANGHAI)
+    except OverflowError:
+        raise ValueError("the date-time is out of range") from None
+    return t
 
 
 def _time(
@@ -170,7 +195,8 @@ def _time(
     try:
         t = parse_time(value)
     except ValueError:
-        errs.add(name, "invalid_datetime", "Must be an ISO 8601 date-time string with offset.")
+        errs.add(name, "invalid_datetime",
+                 "Must be an ISO 8601 date-time with an offset within ±14:00, in a representable year.")
         return None
     if t > now:
         errs.add(name, "in_future", "Must not be in the future.")
@@ -240,6 +266,9 @@ def _lines(data: dict, errs: Errors, now: dt.datetime) -> list[FeeLine]:
         amount = _money_field(item, "det_item_fee_sumamt", errs, f"{p}.det_item_fee_sumamt")
         if None not in (sn, code, at, cnt, pric, amount):
             lines.append(FeeLine(sn, code, at, cnt, pric, amount))  # type: ignore[arg-type]
+    if len(lines) == len(raw) and sum((ln.amount for ln in lines), Decimal(0)) > MAX_MONEY:
+        errs.add("feedetail", "total_too_large",
+                 f"The sum of det_item_fee_sumamt (medfee_sumamt) must not exceed {MAX_MONEY}.")
     return lines
 
 

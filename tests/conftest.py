@@ -45,6 +45,18 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ANN0
                                         "(no DATABASE_URL); .ci/run runs them", yellow=True, bold=True)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _celery_eager():
+    """Tasks run in the test process also when ``CELERY_BROKER_URL`` is set (CI): with no worker
+    consuming the broker, ``.delay().get()`` would wait forever. A test that wants a real worker
+    starts one with its own settings and sends through its own Celery app."""
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Nonces, throttles and lockouts must not leak between tests."""

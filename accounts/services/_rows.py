@@ -19,9 +19,19 @@ class RowError(Exception):
         self.field, self.code = field, code
 
 
+def has_control_character(value: str) -> bool:
+    """True when ``value`` holds a control character (Unicode category Cc, e.g. U+0000, which
+    PostgreSQL text cannot store)."""
+    return any(unicodedata.category(c) == "Cc" for c in value)
+
+
 def text(row: dict[str, str], field: str, *, required: bool = True, max_length: int | None = None) -> str:
-    """NFKC-normalised, trimmed text; ``required`` → ``RowError(field, "required")`` when empty."""
+    """NFKC-normalised, trimmed text; ``required`` → ``RowError(field, "required")`` when empty;
+    a control character inside (NUL, tab, newline …) → ``RowError(field, "invalid_character")``.
+    Every row field is read through here, so this is the one place that keeps such text out."""
     value = unicodedata.normalize("NFKC", row.get(field) or "").strip()
+    if has_control_character(value):
+        raise RowError(field, "invalid_character")
     if required and not value:
         raise RowError(field, "required")
     if max_length is not None and len(value) > max_length:

@@ -10,7 +10,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Filing, Person
-from accounts.services._rows import RowError, admdvs, choice, date, known_provinces, text
+from accounts.services._rows import (
+    RowError,
+    admdvs,
+    choice,
+    date,
+    has_control_character,
+    known_provinces,
+    text,
+)
 from core.audit import audit_principal
 from core.errors import Conflict, DomainError, Invalid, NotFound, field_error
 from core.imports import ImportResult
@@ -56,7 +64,7 @@ def filings_import(*, rows: list[dict[str, str]], province: str | None, principa
     result = ImportResult(received=len(rows))
     provinces = known_provinces()
     with transaction.atomic():
-        psn_nos = [r.get("psn_no", "").strip() for r in rows]
+        psn_nos = [p for r in rows if not has_control_character(p := (r.get("psn_no") or "").strip())]
         persons = {p.psn_no: p for p in Person.objects.filter(psn_no__in=psn_nos)}
         current = {(f.person_id, f.filing_type, f.mdtrtarea_admvs, f.begndate): f
                    for f in Filing.objects.filter(person__in=persons.values(), revoked_at__isnull=True)}

@@ -8,7 +8,15 @@ from django.db import transaction
 
 from accounts.models import Institution, Region
 from accounts.regions import regions_changed
-from accounts.services._rows import ADMDVS_RE, RowError, admdvs, choice, known_provinces, text
+from accounts.services._rows import (
+    ADMDVS_RE,
+    RowError,
+    admdvs,
+    choice,
+    has_control_character,
+    known_provinces,
+    text,
+)
 from core.audit import audit_principal
 from core.imports import ImportResult
 
@@ -58,7 +66,7 @@ def institutions_import(*, rows: list[dict[str, str]], province: str | None, pri
     result = ImportResult(received=len(rows))
     provinces = known_provinces()
     with transaction.atomic():
-        codes = [r.get("fixmedins_code", "").strip() for r in rows]
+        codes = [c for r in rows if not has_control_character(c := (r.get("fixmedins_code") or "").strip())]
         existing = {i.fixmedins_code: i for i in Institution.objects.filter(fixmedins_code__in=codes)}
         for n, row in enumerate(rows, start=1):
             try:

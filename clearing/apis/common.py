@@ -4,6 +4,7 @@ CSV passthrough, the problem+json schema component."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field, inline_serializer
@@ -100,26 +101,42 @@ def scope_of(request: Request) -> str | None:
     return province_scope(principal)
 
 
+ADMDVS = re.compile(r"[0-9]{6}")
+MAX_PAGE_NUMBER = 1_000_000  # × MAX_PAGE rows: far beyond any list, far inside a bigint OFFSET
+
+
+def query_param(request: Request, name: str, pattern: re.Pattern[str], message: str) -> str | None:
+    """The query parameter ``name`` (``None`` when absent or empty) when it matches ``pattern`` in
+    full; anything else (a NUL, other scripts' digits, garbage) → ``400 invalid`` naming it."""
+    value = request.query_params.get(name) or None
+    if value is not None and not pattern.fullmatch(value):
+        raise Invalid([field_error(name, "invalid", message)])
+    return value
+
+
 def staff_province(request: Request) -> str:
-    """The province a statement request is about: the bureau's own, or staff's ``?admdvs=``."""
+    """The province a statement request is about: the bureau's own, or staff's ``?admdvs=``
+    (6 ASCII digits; its province is used). ``400`` ``admdvs`` required/invalid."""
     scope = scope_of(request)
     if scope is not None:
         return scope
-    admdvs = request.query_params.get("admdvs", "")
-    if not (len(admdvs) == 6 and admdvs.isdigit()):
+    admdvs = query_param(request, "admdvs", ADMDVS, "6 digits (GB/T 2260)")
+    if admdvs is None:
         raise Invalid([field_error("admdvs", "required", "clearing staff must name the province (?admdvs=)")])
     return admdvs[:2] + "0000"
 
 
 def page_params(request: Request) -> tuple[int, int]:
-    try:
-        page = int(request.query_params.get("page", "1"))
-        size = int(request.query_params.get("page_size", "100"))
-    except ValueError:
-        raise Invalid([field_error("page", "invalid", "page and page_size must be integers")]) from None
-    if page < 1 or not 1 <= size <= MAX_PAGE:
-        raise Invalid([field_error("page_size", "invalid", f"page ≥ 1 and 1 ≤ page_size ≤ {MAX_PAGE}")])
-    return page, size
+    """``(page, page_size)`` from ``?page=`` (1 to ``MAX_PAGE_NUMBER``, default 1) and
+    ``?page_size=`` (1 to ``MAX_PAGE``, default 100); anything else → ``400 invalid`` naming the
+    parameter (a huge page would overflow the database's OFFSET)."""
+    values = {}
+    for name, default, top in (("page", "1", MAX_PAGE_NUMBER), ("page_size", "100", MAX_PAGE)):
+        raw = request.query_params.get(name, default)
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 7 and 1 <= int(raw) <= top):
+            raise Invalid([field_error(name, "invalid", f"an integer from 1 to {top}")])
+        values[name] = int(raw)
+    return values["page"], values["page_size"]
 
 
 def paginate(request: Request, qs: Any, serialize: Any) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import binascii
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 
 from django.http import HttpResponse, StreamingHttpResponse
@@ -20,7 +21,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clearing import selectors
-from clearing.apis.common import ERRORS, PROBLEM, CSVRenderer, MoneyField, paged, parse_date, scope_of
+from clearing.apis.common import (
+    ADMDVS,
+    ERRORS,
+    PROBLEM,
+    CSVRenderer,
+    MoneyField,
+    paged,
+    parse_date,
+    query_param,
+    scope_of,
+)
 from clearing.models import ClearingItem
 from core.crypto import signing_keys
 from core.errors import Invalid, NotFound, field_error
@@ -40,15 +51,30 @@ class ItemSerializer(serializers.Serializer):
     clr_date = serializers.DateField()
 
 
+SETL_ID = re.compile(r"[A-Za-z0-9_-]{1,30}")  # as in the proof URL (clearing/urls.py)
+KINDS = re.compile("|".join(ClearingItem.Kind.values))
+FORMATS = re.compile(r"csv|json")
+MAX_CURSOR = 120  # an issued cursor is ~70 characters
+
+
 def _cursor(direction: str, setl_id: str) -> str:
+    """The opaque cursor: URL-safe base64 of ``{"after"|"before": setl_id}`` (``json.dumps``)."""
     return base64.urlsafe_b64encode(json.dumps({direction: setl_id}).encode()).decode()
 
 
 def _read_cursor(value: str) -> tuple[str, str]:
+    """``(direction, setl_id)`` of a cursor this endpoint issued. Strict: bounded length, valid
+    base64 and JSON of exactly one ``after``/``before`` key whose value is a ``setl_id`` of the
+    issued alphabet (so no NUL or other garbage reaches the database), and re-encoding gives the
+    same cursor. Anything else → ``400 invalid`` naming ``cursor``."""
     try:
+        if len(value) > MAX_CURSOR or not value.isascii():
+            raise ValueError
         data = json.loads(base64.urlsafe_b64decode(value.encode()))
         ((direction, setl_id),) = data.items()
         if direction not in ("after", "before") or not isinstance(setl_id, str):
+            raise ValueError
+        if not SETL_ID.fullmatch(setl_id) or _cursor(direction, setl_id) != value:
             raise ValueError
         return direction, setl_id
     except (ValueError, binascii.Error, TypeError, AttributeError):
@@ -81,20 +107,16 @@ class ItemListApi(APIView):
     def get(self, request: Request, clr_date: str) -> HttpResponse:
         day = parse_date(clr_date)
         selectors.cycle_get(day)
-        kind = request.query_params.get("kind") or None
-        if kind and kind not in ClearingItem.Kind.values:
-            raise Invalid([field_error("kind", "invalid_choice", "settlement, reversal or adjustment")])
-        qs = selectors.items_visible(
-            day, scope_of(request), counterparty=request.query_params.get("counterparty"), kind=kind
-        )
-        if request.query_params.get("format") == "csv":
+        kind = query_param(request, "kind", KINDS, "settlement, reversal or adjustment")
+        counterparty = query_param(request, "counterparty", ADMDVS, "a province code (6 digits)")
+        fmt = query_param(request, "format", FORMATS, "csv or json")
+        qs = selectors.items_visible(day, scope_of(request), counterparty=counterparty, kind=kind)
+        if fmt == "csv":
             resp = StreamingHttpResponse(_csv_rows(qs), content_type="text/csv; charset=utf-8")
             resp["Content-Disposition"] = f'attachment; filename="items-{clr_date}.csv"'
             return resp
-        try:
-            size = int(request.query_params.get("page_size", "100"))
-        except ValueError:
-            size = 0
+        raw = request.query_params.get("page_size", "100")
+        size = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 4 else 0
         if not 1 <= size <= 1000:
             raise Invalid([field_error("page_size", "invalid", "1 ≤ page_size ≤ 1000")])
         cursor = request.query_params.get("cursor")

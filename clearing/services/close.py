@@ -37,6 +37,7 @@ from clearing.models import (
     Remittance,
     Statement,
 )
+from clearing.netting import money_in_range, netting_amounts
 from clearing.services import cycles as cyc
 from clearing.services.documents import (
     GENESIS,
@@ -175,8 +176,25 @@ def _post_prefunds(
     return blocks
 
 
+def _refuse_out_of_range(clr_date: dt.date, figures: Figures) -> None:
+    """``422 amount_out_of_range`` (logged at CRITICAL) when a figure the close would write leaves
+    the 14-digit money format: the close rolls back and the cycle stays ``cut`` for an operator,
+    rather than failing later on a numeric overflow (docs/decisions.md §Money beyond 14 digits).
+    Prefund balances are checked by :func:`prefund_posting_write` the same way."""
+    amounts = netting_amounts(figures.netting)
+    amounts += [amount for _, amount in figures.intra.values()]
+    amounts += [r.amount for r in (*figures.remittance, *figures.intra_remittance)]
+    if all(money_in_range(a) for a in amounts):
+        return
+    logger.critical("close of %s refused: a figure exceeds the 14-digit money format", clr_date)
+    raise DomainError(
+        "amount_out_of_range", f"a figure of the cycle {clr_date} exceeds the 14-digit money format"
+    )
+
+
 def _write_close(cycle: Cycle, actor: str) -> None:
     figures = cycle_figures(cycle.clr_date)
+    _refuse_out_of_range(cycle.clr_date, figures)
     prev = (
         CycleHead.objects.filter(cycle__clr_date__lt=cycle.clr_date)
         .order_by("-cycle__clr_date")
@@ -202,6 +220,8 @@ def _write_close(cycle: Cycle, actor: str) -> None:
         net_funding=n.net_funding,
         netting_efficiency=n.netting_efficiency,
         merkle_root=figures.merkle_root.hex(),
+        block_size=figures.block_size,
+        block_hashes=b"".join(figures.block_hashes),
     )
     _test_pause()
     BilateralPosition.objects.bulk_create(
@@ -284,7 +304,9 @@ def cycle_close(*, clr_date: dt.date, actor: str) -> Cycle:
 
     Returns the closed :class:`Cycle` (its ``head`` holds the signed bytes). An already closed
     date is a no-op answering the existing head. Raises ``409 previous_cycle_open`` when an earlier
-    day is not closed, ``422 cycle_not_open`` for a date after the open cycle's (clearing.md §Cycles).
+    day is not closed, ``422 cycle_not_open`` for a date after the open cycle's (clearing.md §Cycles),
+    ``422 amount_out_of_range`` when a figure or a resulting prefund balance would leave the
+    14-digit money format (nothing of the close is written; the cycle stays ``cut``).
     """
     cycle = _cut(clr_date, actor)
     if cycle.status == Cycle.Status.CLOSED:

@@ -22,6 +22,7 @@ from clearing.netting import Bilateral, Netting, net_positions
 from core.money import ZERO, round2
 
 CHUNK = 5000
+PROOF_BLOCK = 1024  # leaves per stored block hash (clearing.merkle.range_hash): a power of two
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,8 @@ class RemittanceLine:
 @dataclass
 class Figures:
     """Everything a close needs: netting (bilateral, nets, gross, …), intra-province totals per
-    province ``{admdvs: (cnt, amount)}``, remittance lines, tree size and Merkle root (32 bytes)."""
+    province ``{admdvs: (cnt, amount)}``, remittance lines, tree size and Merkle root (32 bytes),
+    and the MTH of each aligned ``block_size``-leaf block (the proof index, kept on the head)."""
 
     netting: Netting
     intra: dict[str, tuple[int, Decimal]] = field(default_factory=dict)
@@ -43,6 +45,8 @@ class Figures:
     intra_remittance: list[RemittanceLine] = field(default_factory=list)
     tree_size: int = 0
     merkle_root: bytes = merkle.EMPTY_ROOT
+    block_size: int = PROOF_BLOCK
+    block_hashes: list[bytes] = field(default_factory=list)
 
 
 def setl_id_order():  # noqa: ANN201 - an ORM expression
@@ -92,7 +96,7 @@ def cycle_figures(clr_date: dt.date) -> Figures:
         r["payer"]: (r["cnt"], _sum(r["amount"]))
         for r in intra.values("payer").annotate(cnt=Count("id"), amount=Sum("clr_amt")).order_by("payer")
     }
-    acc = merkle.StreamingRoot()
+    acc = merkle.StreamingRoot(block=PROOF_BLOCK)
     for h in leaf_hashes(clr_date):
         acc.add(h)
     return Figures(
@@ -102,4 +106,6 @@ def cycle_figures(clr_date: dt.date) -> Figures:
         intra_remittance=_lines(intra, "payee"),
         tree_size=acc.size,
         merkle_root=acc.root(),
+        block_size=PROOF_BLOCK,
+        block_hashes=acc.block_hashes(),
     )

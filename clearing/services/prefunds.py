@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clearing.models import PrefundAccount, PrefundPosting
+from clearing.netting import money_in_range
 from clearing.services.ledger import BANK, journal_entry_post, prefund_ledger_account
 from core.audit import audit_principal
 from core.errors import Conflict, DomainError, Invalid, field_error
@@ -48,7 +49,9 @@ def prefund_posting_write(
     """Post a signed ``amount`` (yuan) to an account locked by :func:`prefund_account_lock`, inside
     the caller's transaction; deposits and withdrawals also write their journal entry (a close
     writes one entry for all provinces itself). Returns (posting, created); the same reference
-    again returns the recorded posting, with other values → ``409 reference_conflict``."""
+    again returns the recorded posting, with other values → ``409 reference_conflict``; a balance
+    that would leave the 14-digit money format → ``422 amount_out_of_range`` before anything is
+    written (the caller's transaction is then rolled back: nothing changes)."""
     existing = PrefundPosting.objects.filter(account=account, reference=reference).first()
     if existing is not None:
         if existing.kind != kind or existing.amount != amount:
@@ -59,6 +62,12 @@ def prefund_posting_write(
             )
         return existing, False
     new_balance = account.balance + amount
+    if not money_in_range(new_balance):
+        raise DomainError(
+            "amount_out_of_range",
+            f"the balance of {account.admdvs} would become {new_balance}, beyond the 14-digit money format",
+            field="amount",
+        )
     legs = [(prefund_ledger_account(account.admdvs), -amount), (BANK, amount)]
     if kind != PrefundPosting.Kind.NET:
         journal_entry_post(
@@ -89,6 +98,7 @@ def prefund_post(
     """A deposit (``amount`` > 0 added) or withdrawal (``amount`` > 0 taken) by clearing-house
     staff; idempotent on ``reference``. Returns (posting, created). Raises ``404`` for a province
     without an account, ``422 insufficient_prefund`` when a withdrawal exceeds the balance,
+    ``422 amount_out_of_range`` when the balance would leave the 14-digit money format,
     ``409 reference_conflict``."""
     if kind not in (PrefundPosting.Kind.DEPOSIT, PrefundPosting.Kind.WITHDRAWAL):
         raise ValueError(kind)

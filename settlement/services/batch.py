@@ -4,6 +4,13 @@ Each item is atomic on its own (a savepoint of one transaction). Every person na
 is locked up front in primary-key order, so two batches never deadlock each other; a deadlock or
 serialization failure (e.g. against a concurrent reversal) rolls the whole attempt back and it is
 retried, so results are still exactly once.
+
+One item's failure is that item's result, never the batch's: a refusal (``DomainError``) is its
+problem; a value the database cannot store (``DataError``, e.g. a numeric overflow) is ``400
+invalid``; any other unexpected error of one item is ``422 item_failed`` (logged; its savepoint is
+rolled back). Only an outage (``core.errors.is_outage``: ``OperationalError``/``InterfaceError``,
+broker or cache connection failures) fails the whole call, so the client gets ``503`` and may retry;
+deadlocks and serialization failures are operational errors too and are retried first.
 """
 
 from __future__ import annotations
@@ -11,13 +18,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Institution, Person
 from clearing.services.cycles import cycle_for_write
-from core.errors import DomainError, field_error, problem_body
-from settlement.presenters import settlement_body
+from core.errors import DomainError, field_error, is_outage, problem_body
+from settlement.presenters import setlinfo
 from settlement.services.settle import existing_by_serial, prepare, replay_or_conflict, settle_locked
 
 logger = logging.getLogger("kuasheng.settlement")
@@ -34,6 +41,22 @@ def problem_of(e: DomainError) -> dict[str, Any]:
     elif e.field:
         extra["errors"] = [field_error(e.field, e.code, e.detail)]
     return problem_body(e.status, e.code, e.detail, **extra)
+
+
+def _failure(e: Exception) -> dict[str, Any]:
+    """The result of an item that failed unexpectedly (not a refusal). Outages are never passed here."""
+    if isinstance(e, DataError):
+        problem = problem_body(400, "invalid", "The request is not valid.", errors=[
+            field_error("body", "unstorable_value", "A value of this request cannot be stored.")])
+        return {"status": 400, "problem": problem}
+    logger.exception("batch item failed")
+    return {"status": 422, "problem": problem_body(
+        422, "item_failed", "This item could not be settled; nothing was recorded for it. Retry it alone.")}
+
+
+def _setlinfo(s: Any) -> dict[str, Any]:
+    """The item's ``setlinfo`` (no query: person and institution are already loaded)."""
+    return setlinfo(s, person=s.person, institution=s.institution)
 
 
 def _retryable(e: DatabaseError) -> bool:
@@ -66,8 +89,13 @@ def settlements_batch(*, institution: Institution, data: Any, principal: Any) ->
         except DomainError as e:
             results[i] = {"status": e.status, "problem": problem_of(e)}
             continue
+        except Exception as e:  # noqa: BLE001 — one item's failure is its own result
+            if is_outage(e):
+                raise
+            results[i] = _failure(e)
+            continue
         if replay is not None:
-            results[i] = {"status": 200, "setlinfo": settlement_body(replay.settlement)["setlinfo"]}
+            results[i] = {"status": 200, "setlinfo": _setlinfo(replay.settlement)}
         else:
             pending.append((i, req, fingerprint, person.pk))
     if pending:
@@ -100,8 +128,26 @@ def _settle_pending(
 def _one(
     institution: Institution, req: Any, fingerprint: str, person_id: int, principal: Any, cycle: Any
 ) -> dict[str, Any]:
+    """One item; its writes are one savepoint (:func:`settle_locked`'s own), as is the replay read
+    after a duplicate serial (nothing else here queries, so a failure never poisons the batch).
+    Outages (and retryable deadlocks, which are operational errors) propagate to
+    :func:`_settle_pending`; everything else is this item's result."""
     try:
-        outcome = settle_locked(
+        outcome = _settle_or_replay(institution, req, fingerprint, person_id, principal, cycle)
+        return {"status": 201 if outcome.created else 200, "setlinfo": _setlinfo(outcome.settlement)}
+    except DomainError as e:
+        return {"status": e.status, "problem": problem_of(e)}
+    except Exception as e:  # noqa: BLE001 — one item's failure is its own result
+        if is_outage(e):
+            raise
+        return _failure(e)
+
+
+def _settle_or_replay(
+    institution: Institution, req: Any, fingerprint: str, person_id: int, principal: Any, cycle: Any
+) -> Any:
+    try:
+        return settle_locked(
             institution=institution,
             req=req,
             fingerprint=fingerprint,
@@ -109,15 +155,9 @@ def _one(
             principal=principal,
             cycle=cycle,
         )
-    except DomainError as e:
-        return {"status": e.status, "problem": problem_of(e)}
     except IntegrityError:
-        existing = existing_by_serial(institution, req.medins_setl_id)
+        with transaction.atomic():
+            existing = existing_by_serial(institution, req.medins_setl_id)
         if existing is None:
             raise
-        try:
-            outcome = replay_or_conflict(existing, fingerprint)
-        except DomainError as e:
-            return {"status": e.status, "problem": problem_of(e)}
-    status = 201 if outcome.created else 200
-    return {"status": status, "setlinfo": settlement_body(outcome.settlement)["setlinfo"]}
+        return replay_or_conflict(existing, fingerprint)

@@ -16,7 +16,7 @@ from accounts.models import Institution
 from core.errors import Invalid, field_error
 from core.money import fmt_money, parse_money
 from settlement.models import Settlement
-from settlement.requests import CLR_TYPES, INSUTYPES
+from settlement.requests import CLR_TYPES, INSUTYPES, MAX_MONEY
 
 ZERO = Decimal("0.00")
 MAX_DETAIL_ITEMS = 10_000
@@ -77,7 +77,12 @@ def reconciliation_totals(*, institution: Institution, data: Any) -> dict[str, A
     agg = qs.aggregate(n=Count("id"), **{k: Sum(k) for k in FIGURES})
     ours_amounts = {k: agg[k] or ZERO for k in FIGURES}
     ours = {k: fmt_money(v) for k, v in ours_amounts.items()} | {"fixmedins_setl_cnt": agg["n"]}
-    diff = {k: fmt_money(theirs[k] - ours_amounts[k]) for k in FIGURES}  # type: ignore[operator]
+    raw_diff = {k: theirs[k] - ours_amounts[k] for k in FIGURES}  # type: ignore[operator]
+    too_large = [k for k, v in raw_diff.items() if abs(v) > MAX_MONEY]
+    if too_large:  # the answer would leave the money format (spec/README.md §Units)
+        raise Invalid([field_error(k, "out_of_range", f"theirs − ours must lie within ±{MAX_MONEY}.")
+                       for k in too_large])
+    diff = {k: fmt_money(v) for k, v in raw_diff.items()}
     diff["fixmedins_setl_cnt"] = count - agg["n"]
     balanced = all(theirs[k] == ours_amounts[k] for k in FIGURES) and count == agg["n"]
     return {"stmt_rslt": "0" if balanced else "1", "ours": ours, "diff": diff}

@@ -24,6 +24,7 @@ from typing import Any
 from django.db import transaction
 
 from accounts.models import Person
+from accounts.services._rows import has_control_character, known_provinces
 from core.audit import audit_principal
 from core.imports import ImportResult
 from core.money import parse_money, parse_quantity, parse_ratio
@@ -37,8 +38,17 @@ class RowError(Exception):
         self.field, self.code = field, code
 
 
-def _req(row: dict[str, str], key: str) -> str:
+def _raw(row: dict[str, str], key: str) -> str:
+    """The trimmed text of a cell ("" when absent). Every cell is read through here: a control
+    character inside (NUL, tab, newline …) rejects the row with ``invalid_character``."""
     value = (row.get(key) or "").strip()
+    if has_control_character(value):
+        raise RowError(key, "invalid_character")
+    return value
+
+
+def _req(row: dict[str, str], key: str) -> str:
+    value = _raw(row, key)
     if not value:
         raise RowError(key, "required")
     return value
@@ -66,7 +76,7 @@ def _money(row: dict[str, str], key: str) -> Decimal:
 
 
 def _ratio(row: dict[str, str], key: str, default: str | None = None) -> Decimal:
-    raw = (row.get(key) or "").strip() or default
+    raw = _raw(row, key) or default
     if raw is None:
         raise RowError(key, "required")
     try:
@@ -75,17 +85,23 @@ def _ratio(row: dict[str, str], key: str, default: str | None = None) -> Decimal
         raise RowError(key, "invalid_ratio") from None
 
 
-def _admdvs(row: dict[str, str], key: str, province: str | None) -> str:
+def _admdvs(
+    row: dict[str, str], key: str, province: str | None, provinces: frozenset[str] | None = None
+) -> str:
+    """A 6-digit code of ``province`` (when given); with ``provinces`` (the listed ones), a code of an
+    unlisted province → ``unknown_region`` (as in the persons upload)."""
     value = _req(row, key)
-    if len(value) != 6 or not value.isdigit():
+    if len(value) != 6 or not value.isascii() or not value.isdigit():
         raise RowError(key, "invalid_admdvs")
+    if provinces is not None and value[:2] + "0000" not in provinces:
+        raise RowError(key, "unknown_region")
     if province is not None and value[:2] + "0000" != province:
         raise RowError(key, "wrong_province")
     return value
 
 
 def _choice(row: dict[str, str], key: str, choices: tuple[str, ...], *, allow_blank: bool = False) -> str:
-    value = (row.get(key) or "").strip()
+    value = _raw(row, key)
     if value == "" and allow_blank:
         return ""
     if value not in choices:
@@ -100,7 +116,7 @@ def _catalogue_row(row: dict[str, str], province: str | None) -> dict[str, Any]:
     code = _req(row, "med_list_codg")
     if len(code) > 50:
         raise RowError("med_list_codg", "max_length")
-    ceiling = (row.get("pric_uplmt_amt") or "").strip()
+    ceiling = _raw(row, "pric_uplmt_amt")
     try:
         ceiling_d = parse_quantity(ceiling) if ceiling else None
     except ValueError:
@@ -109,8 +125,8 @@ def _catalogue_row(row: dict[str, str], province: str | None) -> dict[str, Any]:
     return {
         "admdvs": admdvs,
         "med_list_codg": code,
-        "med_list_name": (row.get("med_list_name") or "").strip()[:200],
-        "list_type": (row.get("list_type") or "").strip()[:10],
+        "med_list_name": _raw(row, "med_list_name")[:200],
+        "list_type": _raw(row, "list_type")[:10],
         "chrgitm_lv": _choice(row, "chrgitm_lv", ("01", "02", "03")),
         "selfpay_prop": _ratio(row, "selfpay_prop", "0"),
         "pric_uplmt_amt": ceiling_d,
@@ -119,10 +135,10 @@ def _catalogue_row(row: dict[str, str], province: str | None) -> dict[str, Any]:
     }
 
 
-def _policy_row(row: dict[str, str], province: str | None) -> dict[str, Any]:
+def _policy_row(row: dict[str, str], province: str | None, provinces: frozenset[str]) -> dict[str, Any]:
     begin, end = _dates(row)
     return {
-        "insuplc_admdvs": _admdvs(row, "insuplc_admdvs", province),
+        "insuplc_admdvs": _admdvs(row, "insuplc_admdvs", province, provinces),
         "insutype": _choice(row, "insutype", INSUTYPES),
         "med_type_group": _choice(row, "med_type_group", tuple(MedTypeGroup.values)),
         "hosp_lv": _choice(row, "hosp_lv", ("1", "2", "3"), allow_blank=True),
@@ -214,11 +230,13 @@ def catalogue_import(*, rows: list[dict[str, str]], province: str | None, princi
 
 def policies_import(*, rows: list[dict[str, str]], province: str | None, principal: Any) -> ImportResult:
     """Policies (``policies.csv``) keyed by ``(insuplc_admdvs, insutype, med_type_group, hosp_lv)``.
-    Overlapping validity → whole upload refused, rows ``overlapping_policy``."""
+    Overlapping validity → whole upload refused, rows ``overlapping_policy``; an ``insuplc_admdvs``
+    of a province not listed in the regions → that row ``unknown_region``."""
+    provinces = known_provinces()
     return _versioned_import(
         model=Policy,
         key_fields=("insuplc_admdvs", "insutype", "med_type_group", "hosp_lv"),
-        parse=_policy_row,
+        parse=lambda row, province: _policy_row(row, province, provinces),
         overlap_code="overlapping_policy",
         rows=rows,
         province=province,

@@ -21,11 +21,11 @@ from django.utils import timezone
 from accounts.models import Institution, Person
 from clearing.services.cycles import business_day, clearing_item_record, cycle_for_write, open_cycle_date
 from core.audit import audit_principal
-from core.errors import Conflict
+from core.errors import Conflict, DomainError, Invalid, field_error
 from core.ids import new_setl_id
 from settlement import eligibility as elig
 from settlement.models import Accumulator, FeeDetail, Settlement
-from settlement.requests import SettleRequest, parse_settle_request
+from settlement.requests import MAX_MONEY, SettleRequest, parse_settle_request
 from settlement.split import LineIn, SplitResult, Standing, split_bill
 
 ALLOWED_MOVES = {Settlement.Status.SETTLED: {Settlement.Status.REVERSED}}
@@ -94,14 +94,29 @@ def _split(
         LineIn(cnt=ln.cnt, pric=ln.pric, amount=ln.amount, terms=t)
         for ln, t in zip(req.lines, terms, strict=True)
     ]
+    standing = _standing(person, day.year, req)
     result = split_bill(
         lines,
         elig.policy_terms(policy),
-        _standing(person, day.year, req),
+        standing,
         temporary_filing=bool(use and use.temporary),
         use_account=req.acct_used_flag == "1" and person.insutype == "310",
     )
+    _check_bounds(result)
+    if max(standing.deductible_used + result.act_pay_dedc, standing.fund_paid + result.hifp_pay) > MAX_MONEY:
+        raise DomainError("accumulator_overflow", f"The year's accumulators would exceed {MAX_MONEY}.")
     return use, result
+
+
+def _check_bounds(r: SplitResult) -> None:
+    """Every computed amount must fit the money format ``^-?\\d{1,14}\\.\\d{2}$`` (spec/README.md §Units),
+    else ``400 invalid`` naming ``feedetail``: never a database overflow, never an out-of-format answer."""
+    amounts = [v for k, v in vars(r).items() if k not in ("lines", "pool_prop_selfpay")]
+    amounts += [v for o in r.lines for v in (o.fulamt_ownpay_amt, o.overlmt_amt, o.preselfpay_amt,
+                                               o.inscp_scp_amt)]
+    if any(abs(v) > MAX_MONEY for v in amounts):
+        raise Invalid([field_error("feedetail", "total_too_large",
+                                   f"The bill's amounts must not exceed {MAX_MONEY}.")])
 
 
 def _row(
@@ -271,7 +286,8 @@ def settlement_create(*, institution: Institution, data: Any, principal: Any) ->
 
     Returns the settlement and ``created`` (False for a replay). Raises ``400 invalid``,
     ``422`` (``amount_mismatch``, ``unknown_person``, ``unsupported_cert_type``, ``name_mismatch``,
-    ``insutype_mismatch``, ``not_insured``, ``not_out_of_area``, ``no_filing``, ``no_policy``) or
+    ``insutype_mismatch``, ``not_insured``, ``not_out_of_area``, ``no_filing``, ``no_policy``,
+    ``accumulator_overflow``) or
     ``409 medins_setl_id_conflict``; an error moves nothing.
     """
     req, fingerprint, replay, person = prepare(institution=institution, data=data, now=timezone.now())

@@ -19,10 +19,6 @@ def _two_big_lines() -> dict:
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(strict=True, reason=(
-    "settlement/requests.py / settlement/services/settle.py: no bound on the bill total; two valid "
-    "14-digit lines make medfee_sumamt 199999980000000.00, which overflows numeric(16,2) at insert "
-    "(DataError) → 500 instead of 400/422"))
 def test_settle_total_over_14_digits_is_refused_not_500(examples, institution_client):
     from settlement.models import Settlement
 
@@ -31,9 +27,6 @@ def test_settle_total_over_14_digits_is_refused_not_500(examples, institution_cl
     assert not Settlement.objects.exists()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "settlement/services/settle.py settlement_preview: the same bill previews 200 with "
-    "medfee_sumamt \"199999980000000.00\" (15 integer digits), outside the money format"))
 def test_preview_never_answers_amounts_outside_the_money_format(examples, institution_client):
     r = institution_client("H31010400001").post("/api/v1/settlements/preview", _two_big_lines())
     if r.status_code == 200:

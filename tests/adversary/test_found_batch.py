@@ -11,10 +11,6 @@ pytestmark = pytest.mark.django_db
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("bad", ["nul", "overflow"])
-@pytest.mark.xfail(strict=True, reason=(
-    "settlement/services/batch.py _one/_settle_pending: only IntegrityError is caught per item; any "
-    "other DatabaseError of one item (a NUL in dise_codg, a numeric overflow of medfee_sumamt) aborts "
-    "the whole batch with 500 and the good items are not recorded"))
 def test_batch_with_one_bad_item_settles_the_good_one(examples, institution_client, bad):
     from settlement.models import Settlement
 

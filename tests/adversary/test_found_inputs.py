@@ -63,9 +63,7 @@ NUL_CURSOR = base64.urlsafe_b64encode(b'{"after": "\\u0000"}').decode()
 @pytest.mark.postgres
 @pytest.mark.parametrize("query", [
     "counterparty=%00",
-    pytest.param(f"cursor={NUL_CURSOR}", marks=pytest.mark.xfail(strict=True, reason=(
-        "clearing/apis/items.py _read_cursor: a well-formed cursor whose setl_id holds a NUL reaches "
-        "PostgreSQL (DataError) → 500 instead of 400"))),
+    f"cursor={NUL_CURSOR}",
 ])
 def test_items_list_with_nul_is_400(examples, staff_client, query):
     from clearing.services.close import cycle_close
@@ -78,9 +76,6 @@ def test_items_list_with_nul_is_400(examples, staff_client, query):
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(strict=True, reason=(
-    "settlement/requests.py parse_time: an offset such as +23:59 is valid ISO 8601 for Python but "
-    "out of PostgreSQL's range (DataError: time zone displacement out of range) → 500"))
 def test_fee_time_with_offset_23_59_is_not_500(examples, institution_client):
     from settlement.models import Settlement
 
@@ -90,9 +85,6 @@ def test_fee_time_with_offset_23_59_is_not_500(examples, institution_client):
     assert Settlement.objects.count() == (1 if r.status_code == 201 else 0)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "settlement/requests.py SettleRequest.fingerprint: fee_ocur_time 0001-01-01T00:00:00+08:00 parses, "
-    "then astimezone(UTC) overflows (OverflowError: date value out of range) → 500"))
 def test_fee_time_in_year_one_is_400(examples, institution_client):
     body = bill(lines=[line(at="0001-01-01T00:00:00+08:00")], begntime="0001-01-01T00:00:00+08:00",
                 endtime=None)
@@ -112,9 +104,6 @@ def test_deeply_nested_json_is_400(examples, institution_client):
     ("staff", "/api/v1/prefunds?page=99999999999999999999"),
     ("staff", "/api/v1/cycles?page=99999999999999999999"),
 ])
-@pytest.mark.xfail(strict=True, reason=(
-    "settlement/apis.py _page_params and clearing/apis/common.py page_params: page has no upper bound, "
-    "the OFFSET overflows bigint in the database → 500 instead of 400 (or an empty page)"))
 def test_huge_page_number_is_not_500(examples, institution_client, staff_client, who, target):
     client = institution_client("H31010400001") if who == "institution" else staff_client("clearing_staff")
     r = client.get(target)

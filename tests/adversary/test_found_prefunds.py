@@ -7,9 +7,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(strict=True, reason=(
-    "clearing/services/prefunds.py deposit: a valid 14-digit amount on an account that already holds "
-    "money overflows the balance column (DataError: numeric field overflow) → 500 instead of 422"))
 def test_deposit_that_overflows_the_balance_is_refused_not_500(examples, staff_client):
     from clearing.models import PrefundAccount
 

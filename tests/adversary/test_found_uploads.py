@@ -13,9 +13,6 @@ CATALOGUE_HEADER = ("admdvs,med_list_codg,med_list_name,list_type,chrgitm_lv,sel
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(strict=True, reason=(
-    "accounts/services/persons.py persons_import/_import_chunk: a psn_no containing NUL passes row "
-    "validation and reaches PostgreSQL (DataError) → 500 instead of a rejected row"))
 def test_persons_upload_with_nul_in_psn_no_rejects_the_row(examples, staff_client):
     row = "3401000000000000009\x00,01,340104199001010113,名字,1,1990-01-01,310,340100,1,A3400092,sn92,10.00\n"
     r = staff_client("bureau", "340000").post("/api/v1/persons", raw=(PERSONS_HEADER + row).encode(),
@@ -26,9 +23,6 @@ def test_persons_upload_with_nul_in_psn_no_rejects_the_row(examples, staff_clien
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(strict=True, reason=(
-    "settlement/services/reference.py catalogue import: a med_list_codg containing NUL passes row "
-    "validation and reaches PostgreSQL (DataError) → 500 instead of a rejected row"))
 def test_catalogue_upload_with_nul_in_code_rejects_the_row(examples, staff_client):
     row = "340000,X\x00Y,name,101,01,0,,2020-01-01,2099-12-31\n"
     r = staff_client("bureau", "340000").post("/api/v1/catalogue", raw=(CATALOGUE_HEADER + row).encode(),

@@ -59,7 +59,8 @@ def test_reversal_waits_for_a_final_rejection(examples, institution_client, staf
 def test_rejection_final_after_the_escalation_period(examples, institution_client, staff_client):
     hospital, payer, payee, staff, setl_id, did = _settled_closed_disputed(institution_client, staff_client)
     assert payee.post(f"/api/v1/disputes/{did}/resolve", {"outcome": "rejected"}).status_code == 200
-    Dispute.objects.filter(pk=did).update(opened_at=Dispute.objects.get(pk=did).opened_at - dt.timedelta(days=61))
+    opened = Dispute.objects.get(pk=did).opened_at
+    Dispute.objects.filter(pk=did).update(opened_at=opened - dt.timedelta(days=61))
     assert _reverse(hospital, setl_id, "REV-1").status_code == 201
     esc = payer.post(f"/api/v1/disputes/{did}/escalate", {})
     assert (esc.status_code, esc.json()["code"]) == (409, "already_reversed")
@@ -75,7 +76,8 @@ def test_uphold_first_then_reversal_is_refused(examples, institution_client, sta
     assert _moved() == Decimal("0.00")
 
 
-def test_dispute_services_refuse_a_reversed_settlement(examples, institution_client, staff_client, monkeypatch):
+def test_dispute_services_refuse_a_reversed_settlement(
+        examples, institution_client, staff_client, monkeypatch):
     """Defence in depth: even if a reversal got past the blocking check, uphold and escalate refuse."""
     hospital, payer, payee, staff, setl_id, did = _settled_closed_disputed(institution_client, staff_client)
     assert payer.post(f"/api/v1/disputes/{did}/escalate", {}).status_code == 200
@@ -88,7 +90,8 @@ def test_dispute_services_refuse_a_reversed_settlement(examples, institution_cli
     assert _moved() == Decimal("0.00")
 
 
-def test_escalation_of_a_reversed_settlement_is_refused(examples, institution_client, staff_client, monkeypatch):
+def test_escalation_of_a_reversed_settlement_is_refused(
+        examples, institution_client, staff_client, monkeypatch):
     hospital, payer, payee, staff, setl_id, did = _settled_closed_disputed(institution_client, staff_client)
     assert payee.post(f"/api/v1/disputes/{did}/resolve", {"outcome": "rejected"}).status_code == 200
     monkeypatch.setattr("clearing.selectors.settlement_blocking_dispute_exists", lambda _setl_id: False)
@@ -101,7 +104,8 @@ def test_escalation_of_a_reversed_settlement_is_refused(examples, institution_cl
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("escalated", [True, False])
-def test_reversal_and_uphold_at_once_exactly_one_succeeds(examples, institution_client, staff_client, escalated):
+def test_reversal_and_uphold_at_once_exactly_one_succeeds(
+        examples, institution_client, staff_client, escalated):
     hospital, payer, payee, staff, setl_id, did = _settled_closed_disputed(institution_client, staff_client)
     if escalated:
         assert payer.post(f"/api/v1/disputes/{did}/escalate", {}).status_code == 200

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 import requests
@@ -112,6 +113,8 @@ def test_postgres_outage_answers_503_loses_nothing_and_recovers(stack):
     stream = Stream(svc.base_url, auth).start()
     try:
         assert _wait(lambda: stream.statuses().count(201) >= 5, 20), stream.statuses()
+        workers = _children(svc.proc.pid)
+        assert len(workers) == 2
         pg.stop("immediate")  # crash-stop: in-flight transactions are cut off
         down_at = time.monotonic()
         assert _wait(lambda: stream.statuses(down_at).count(503) >= 5, 20), stream.statuses(down_at)
@@ -132,6 +135,7 @@ def test_postgres_outage_answers_503_loses_nothing_and_recovers(stack):
             assert headers.get("Content-Type", "").startswith("application/problem+json"), headers
             assert payload["status"] == 503 and payload["code"], payload
     assert svc.proc.poll() is None, "gunicorn died"
+    assert _children(svc.proc.pid) == workers, "gunicorn workers were restarted"
 
     accepted = {r[1]: r[4]["setlinfo"]["setl_id"] for r in results if r[2] in (200, 201)}
     rows = pg.psql(
@@ -191,6 +195,13 @@ def test_redis_outage_refuses_signed_requests_with_503(stack):
         assert a.headers["Retry-After"].isdigit()
         assert a.headers["Content-Type"].startswith("application/problem+json")
     assert _count(_pg) == before, "a request was accepted while its nonce could not be checked"
+    # Other traffic during the outage: never a 500.
+    assert requests.get(svc.base_url + "/healthz", timeout=10).status_code == 200
+    ready = requests.get(svc.base_url + "/readyz", timeout=10)
+    assert ready.status_code == 503 and ready.headers["Retry-After"].isdigit()
+    for path in ("/api/v1/keys", "/api/v1/whoami", "/api/v1/settlements"):
+        r = session.get(svc.base_url + path, auth=auth, timeout=20)
+        assert r.status_code in (200, 401, 503), (path, r.status_code, r.text[:200])
     # Redis back on the same port: the same service accepts signed requests again.
     rd.start()
     assert _wait(
@@ -279,3 +290,16 @@ def _wait(pred, timeout: float) -> bool:  # noqa: ANN001
             return True
         time.sleep(0.2)
     return False
+
+
+def _children(pid: int) -> set[int]:
+    """Process ids whose parent is ``pid`` (gunicorn's workers)."""
+    out = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.add(int(stat.parent.name))
+    return out

@@ -173,3 +173,30 @@ def test_every_endpoint_times_every_role(world):
     assert not mismatches, "\n".join(mismatches)
     assert not leaks, "\n".join(leaks)
     assert not unaudited, "\n".join(unaudited)
+
+
+@pytest.mark.django_db
+def test_django_admin_is_for_clearing_staff_only(world, settings):
+    """spec/README.md §Roles, spec/bureau-api.md §Operations: the admin is clearing-house staff's."""
+    from django.test import Client
+
+    from accounts.services import staff_create
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    password = "Admin-walk-password-0123"
+    staff_create(username="g-admin-staff", password=password, admdvs="000000", role="clearing_staff")
+    staff_create(username="g-admin-bureau", password=password, admdvs="340000", role="bureau")
+    anonymous = Client()
+    assert anonymous.get("/admin/").status_code == 302
+    bureau = Client()
+    bureau.login(username="g-admin-bureau", password=password)
+    resp = bureau.get("/admin/")
+    assert resp.status_code == 302 and "/admin/login/" in resp["Location"]
+    assert bureau.get("/admin/accounts/person/").status_code == 302
+    # A bearer token (bureau, cardholder) or a signed request opens no admin session either.
+    for role in ("bureau:payer", "staff", "card:34010000000000000001", "inst:H31010400001"):
+        resp = world.call(role, "GET", "/admin/")
+        assert resp.status_code == 302, role
+    staff = Client()
+    staff.login(username="g-admin-staff", password=password)
+    assert staff.get("/admin/").status_code == 200

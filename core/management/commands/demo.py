@@ -53,8 +53,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--persons", type=int, default=0, help="insured persons (default 0.8 × settlements)"
         )
-        parser.add_argument("--batch-size", type=int, default=250, help="items per batch request (≤ 1000)")
-        parser.add_argument("--threads", type=int, default=3, help="concurrent HTTP submitters")
+        parser.add_argument("--batch-size", type=int, default=500, help="items per batch request (≤ 1000)")
+        parser.add_argument("--threads", type=int, default=2, help="concurrent HTTP submitters")
         parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
