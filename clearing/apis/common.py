@@ -4,6 +4,7 @@ CSV passthrough, the problem+json schema component."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from typing import Any
 
@@ -75,7 +76,9 @@ class RatioField(serializers.Field):
 
 
 class CSVRenderer(BaseRenderer):
-    """Lets ``?format=csv`` through DRF's content negotiation; the views return the CSV themselves."""
+    """Lets ``?format=csv`` through DRF's content negotiation; the views return the CSV themselves.
+    Anything else it is handed (an error's problem document) is rendered as JSON, so errors stay
+    application/problem+json under ``?format=csv`` too (spec/README.md §Errors)."""
 
     media_type = "text/csv"
     format = "csv"
@@ -84,7 +87,11 @@ class CSVRenderer(BaseRenderer):
     def render(
         self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
     ) -> bytes:
-        return data if isinstance(data, bytes) else str(data).encode()
+        if isinstance(data, bytes):
+            return data
+        if isinstance(data, str):
+            return data.encode()
+        return json.dumps(data, ensure_ascii=False, default=str).encode()
 
 
 def parse_date(value: str) -> dt.date:

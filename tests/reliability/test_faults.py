@@ -303,3 +303,32 @@ def _children(pid: int) -> set[int]:
         if int(fields[1]) == pid:
             out.add(int(stat.parent.name))
     return out
+
+
+def test_identical_requests_at_the_same_moment_over_http(stack):
+    """spec/hospital-api.md: "Any number of identical requests at the same moment → exactly one 201,
+    the rest 200, never 500, one row" — through gunicorn (2 workers × 4 threads), each request
+    signed with its own nonce."""
+    pg, _rd, svc, auth = stack
+    body = bill()
+    barrier = threading.Barrier(16)
+
+    def send(_: int) -> requests.Response:
+        barrier.wait(timeout=30)
+        return requests.post(svc.base_url + "/api/v1/settlements", json=body, auth=auth, timeout=60)
+
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(send, range(16)))
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [200] * 15 + [201], [(a.status_code, a.text[:200]) for a in answers]
+    assert {a.json()["setlinfo"]["setl_id"] for a in answers} == {answers[0].json()["setlinfo"]["setl_id"]}
+    assert all(a.headers.get("Idempotent-Replayed") == "true" for a in answers if a.status_code == 200)
+    serial = body["medins_setl_id"]
+    assert pg.psql(f"SELECT count(*) FROM settlement_settlement WHERE medins_setl_id = '{serial}'") == "1"
+    assert (
+        pg.psql(
+            "SELECT count(*) FROM clearing_clearingitem c JOIN settlement_settlement s ON s.setl_id = c.setl_id "
+            f"WHERE s.medins_setl_id = '{serial}'"
+        )
+        == "1"
+    )

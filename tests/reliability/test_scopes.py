@@ -78,11 +78,12 @@ def _forbidden_personal_data(group: str, role: str) -> dict[str, str]:
     for psn, (certno, name, card_no, _sn) in PERSONS.items():
         own = group.startswith("card") and role == f"card:{psn}"
         province_bureau = group.startswith("bureau") and BUREAU_ADMDVS[group] == PROVINCE_OF_PERSON[psn]
+        # Nobody, not even the person or the home bureau, gets a certno or card number in clear:
+        # every answer masks them (hospital-api.md, bureau-api.md "masked", cardholder-api.md).
+        out[f"certno of {psn}"] = certno
+        out[f"card_no of {psn}"] = card_no
         if own:
             continue
-        if not province_bureau:
-            out[f"certno of {psn}"] = certno
-            out[f"card_no of {psn}"] = card_no
         names_allowed = group.startswith("inst") or group == "staff" or province_bureau
         if not names_allowed:
             out[f"name of {psn}"] = name
