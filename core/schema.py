@@ -6,16 +6,78 @@ The extensions register on import (:class:`core.apps.CoreConfig` imports this mo
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.utils import extend_schema_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+
+from core.errors import PROBLEM_CONTENT_TYPE, TITLES
+from core.permissions import AllowAnyone
+
+
+class ProblemErrorSerializer(serializers.Serializer):
+    """One bad field of a ``400 invalid``: ``{"field": "feedetail[2].pric", "code", "message"}``."""
+
+    field = serializers.CharField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+@extend_schema_serializer(component_name="ProblemDetails")
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details with the stable ``code`` (spec/README.md §Errors); refusals may add
+    members (e.g. ``setl_id`` of a ``409 medins_setl_id_conflict``)."""
+
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    errors = ProblemErrorSerializer(many=True, required=False)  # type: ignore[assignment]
 
 
 class AutoSchema(SpectacularAutoSchema):
-    """Names components after the API class for nested serializers (STYLE.md: every API has its own
-    ``InputSerializer``/``OutputSerializer``): ``WhoAmIApi.OutputSerializer`` → ``WhoAmIOutput``,
-    instead of dozens of clashing ``Output`` components."""
+    """The project's schema generator.
+
+    - Names components after the API class for nested serializers (STYLE.md: every API has its own
+      ``InputSerializer``/``OutputSerializer``): ``WhoAmIApi.OutputSerializer`` → ``WhoAmIOutput``,
+      instead of dozens of clashing ``Output`` components.
+    - Documents the errors the platform itself can answer on an operation, as problem+json, unless
+      the view documents that status already: 400 (bad query or body), 401 (missing or wrong
+      credentials, also on open endpoints when wrong ones are sent; not where no authentication
+      runs), 403 (role; not on endpoints open to anyone), 404 (path
+      parameters), 406, 413 and 415 (bodies), 429 (throttling) and 503 (outage).
+    """
+
+    def _platform_error_statuses(self) -> list[int]:
+        statuses = [400, 406, 429, 503]
+        try:
+            open_to_all = any(isinstance(p, (AllowAny, AllowAnyone)) for p in self.view.get_permissions())
+        except Exception:  # noqa: BLE001 - a view whose permissions need a real request
+            open_to_all = False
+        if not open_to_all:
+            statuses.append(403)
+        if getattr(self.view, "authentication_classes", None) != []:
+            statuses.append(401)
+        if "{" in self.path:
+            statuses.append(404)
+        if self.method in ("POST", "PUT", "PATCH"):
+            statuses += [413, 415]
+        return sorted(statuses)
+
+    def _get_response_bodies(self, direction: Literal["request", "response"] = "response") -> dict[str, Any]:
+        bodies = super()._get_response_bodies(direction)
+        for status in self._platform_error_statuses():
+            if str(status) not in bodies:
+                response = self._get_response_for_code(
+                    ProblemSerializer, str(status), media_types=[PROBLEM_CONTENT_TYPE], direction=direction
+                )
+                response["description"] = TITLES.get(status, "")
+                bodies[str(status)] = response
+        return bodies
 
     def get_serializer_name(self, serializer: Any, direction: str) -> str:
         parts = type(serializer).__qualname__.split(".")

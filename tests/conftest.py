@@ -32,7 +32,9 @@ def pytest_collection_modifyitems(config, items):  # noqa: ANN001, ANN201
         return
     if REQUIRE_PG:
         raise pytest.UsageError("KUASHENG_REQUIRE_POSTGRES=1 but DATABASE_URL is not PostgreSQL")
-    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL); skipped on the embedded SQLite default")
+    skip = pytest.mark.skip(
+        reason="needs PostgreSQL (set DATABASE_URL); skipped on the embedded SQLite default"
+    )
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)

@@ -28,7 +28,10 @@ class SignedClient:
 
     def request(self, method: str, target: str, body: Any = None, *, raw: bytes | None = None,
                 content_type: str = "application/json", **sign_kw: Any):
-        data = raw if raw is not None else (b"" if body is None else json.dumps(body, ensure_ascii=False).encode())
+        if raw is not None:
+            data = raw
+        else:
+            data = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
         h = self.headers(method, target, data, **sign_kw)
         path, _, query = target.partition("?")
         kwargs: dict[str, Any] = {"headers": h}
@@ -59,7 +62,8 @@ class BearerClient:
     def get(self, path: str, **kw: Any):
         return self.http.get(path, headers=self._h(), **kw)
 
-    def post(self, path: str, body: Any = None, *, content_type: str = "application/json", raw: bytes | None = None):
+    def post(self, path: str, body: Any = None, *, content_type: str = "application/json",
+             raw: bytes | None = None):
         data = raw if raw is not None else json.dumps(body if body is not None else {}, ensure_ascii=False)
         return self.http.post(path, data=data, content_type=content_type, headers=self._h())
 

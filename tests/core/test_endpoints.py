@@ -104,3 +104,17 @@ def test_docs_assets_are_served_by_the_application(client):
     assert resp.status_code == 200
     assert resp["Content-Type"].startswith(("text/javascript", "application/javascript"))
     assert client.get("/static/no-such-file.js").status_code == 404
+
+
+def test_schema_documents_the_platform_errors_as_problem_json(client):
+    schema = _schema(client)
+    post = schema["paths"]["/api/v1/whoami"]["post"]["responses"]
+    get = schema["paths"]["/api/v1/whoami"]["get"]["responses"]
+    assert set(post) == {"200", "400", "401", "403", "406", "413", "415", "429", "503"}
+    assert set(get) == {"200", "400", "401", "403", "406", "429", "503"}
+    problem = post["503"]["content"]["application/problem+json"]["schema"]["$ref"]
+    assert problem == "#/components/schemas/ProblemDetails"
+    props = schema["components"]["schemas"]["ProblemDetails"]["properties"]
+    assert set(props) == {"type", "title", "status", "detail", "code", "errors"}
+    keys = schema["paths"]["/api/v1/keys"]["get"]["responses"]
+    assert "403" not in keys and "401" not in keys  # open to anyone, no authentication runs

@@ -327,6 +327,8 @@ class LiveService:
                 self.proc.wait(5)
         if not self._log.closed:
             self._log.close()
+        if not os.environ.get("KS_KEEP_SERVICE_LOGS"):  # set it to keep them for a post-mortem
+            self.log_path.unlink(missing_ok=True)
 
 
 def target_of(url: str) -> str:

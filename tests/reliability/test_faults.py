@@ -327,8 +327,8 @@ def test_identical_requests_at_the_same_moment_over_http(stack):
     assert pg.psql(f"SELECT count(*) FROM settlement_settlement WHERE medins_setl_id = '{serial}'") == "1"
     assert (
         pg.psql(
-            "SELECT count(*) FROM clearing_clearingitem c JOIN settlement_settlement s ON s.setl_id = c.setl_id "
-            f"WHERE s.medins_setl_id = '{serial}'"
+            "SELECT count(*) FROM clearing_clearingitem c JOIN settlement_settlement s "
+            f"ON s.setl_id = c.setl_id WHERE s.medins_setl_id = '{serial}'"
         )
         == "1"
     )
