@@ -274,7 +274,7 @@ class AccumulatorsApi(APIView):
 
     @extend_schema(operation_id="me_accumulators",
                    parameters=[OpenApiParameter("year", int, description="calendar year (default: now)")],
-                   responses={200: OutputSerializer(many=True), 400: PROBLEM, 401: PROBLEM})
+                   responses={200: OutputSerializer, 400: PROBLEM, 401: PROBLEM})
     def get(self, request: Request) -> Response:
         year = year_param(request, required=True)
         views = selectors.person_accumulator_views(person=request.user.person, year=year)

@@ -49,7 +49,8 @@ class AutoSchema(SpectacularAutoSchema):
       the view documents that status already: 400 (bad query or body), 401 (missing or wrong
       credentials, also on open endpoints when wrong ones are sent; not where no authentication
       runs), 403 (role; not on endpoints open to anyone), 404 (path
-      parameters), 406, 413 and 415 (bodies), 429 (throttling) and 503 (outage).
+      parameters), 406, 413 and 415 (bodies), 409 and 422 (writes refused by a recorded conflict or a
+      business rule), 429 (throttling) and 503 (outage).
     """
 
     def _platform_error_statuses(self) -> list[int]:
@@ -66,6 +67,8 @@ class AutoSchema(SpectacularAutoSchema):
             statuses.append(404)
         if self.method in ("POST", "PUT", "PATCH"):
             statuses += [413, 415]
+        if self.method in ("POST", "PUT", "PATCH", "DELETE"):
+            statuses += [409, 422]  # every write can be refused by a business rule or a recorded conflict
         return sorted(statuses)
 
     def _get_response_bodies(self, direction: Literal["request", "response"] = "response") -> dict[str, Any]:
