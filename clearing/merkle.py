@@ -17,6 +17,8 @@ import hashlib
 from collections.abc import Iterable
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
+RUN = 1 << 16  # leaves folded level by level at a time by StreamingRoot.extend (2 MB of hashes)
+_sha256 = hashlib.sha256
 
 
 def hash_leaf(data: bytes) -> bytes:
@@ -48,16 +50,49 @@ class StreamingRoot:
         self._stack: list[tuple[int, bytes]] = []  # (subtree size, hash)
 
     def add(self, leaf_hash: bytes) -> None:
-        node, width = leaf_hash, 1
-        if width == self.block:
+        self._push(leaf_hash, 1)
+
+    def _push(self, node: bytes, width: int) -> None:
+        """Push the MTH ``node`` of the next ``width`` leaves (a power of two dividing ``size``, so
+        the subtree is aligned and every subtree on the stack is at least as wide)."""
+        block, stack = self.block, self._stack
+        self.size += width
+        if width == block:
             self.blocks.append(node)
-        while self._stack and self._stack[-1][0] == width:
-            _, left = self._stack.pop()
-            node, width = hash_node(left, node), width * 2
-            if width == self.block:
+        while stack and stack[-1][0] == width:
+            _, left = stack.pop()
+            node, width = _sha256(b"\x01" + left + node).digest(), width * 2
+            if width == block:
                 self.blocks.append(node)
-        self._stack.append((width, node))
-        self.size += 1
+        stack.append((width, node))
+
+    def extend(self, hashes: bytes) -> None:
+        """Add the leaf hashes concatenated in ``hashes`` (32 bytes each, in order): the same
+        state as :meth:`add` of each, faster. Aligned runs of up to ``RUN`` leaves are folded level
+        by level (one slice and one SHA-256 per node); each run's MTH is pushed as one subtree, and
+        the block hashes met on the way are kept. Raises ``ValueError`` unless ``len(hashes)`` is a
+        multiple of 32."""
+        if len(hashes) % 32:
+            raise ValueError("leaf hashes are 32 bytes each")
+        if not isinstance(hashes, bytes):
+            hashes = bytes(hashes)
+        block, sha = self.block, _sha256
+        pos, end = 0, len(hashes)
+        while pos < end:
+            size = self.size
+            width = size & -size if size else RUN  # the widest aligned run that may start here
+            width = min(width, RUN)
+            while width * 32 > end - pos:
+                width >>= 1
+            level = hashes[pos : pos + width * 32]
+            pos += width * 32
+            w = 1
+            while w < width:
+                if w == block:
+                    self.blocks += [level[o : o + 32] for o in range(0, len(level), 32)]
+                level = b"".join([sha(b"\x01" + level[o : o + 64]).digest() for o in range(0, len(level), 64)])
+                w *= 2
+            self._push(level, width)
 
     def block_hashes(self) -> list[bytes]:
         """MTH of each aligned block of ``block`` leaves in order, the last one possibly partial

@@ -118,8 +118,16 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
+    # Nonces, lockouts and throttles must never be evicted before they expire (a culled nonce is an
+    # accepted replay). Django's database cache culls *live* entries once it holds MAX_ENTRIES (300
+    # by default); with this bound it first deletes expired rows, and live ones would only be culled
+    # past 5 million (≈ 8,000 signed requests/s sustained for the 600 s nonce window).
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "kuasheng_cache"}
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "kuasheng_cache",
+            "OPTIONS": {"MAX_ENTRIES": 5_000_000},
+        }
     }
 
 # --- celery ---------------------------------------------------------------------------------------

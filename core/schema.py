@@ -67,8 +67,11 @@ class AutoSchema(SpectacularAutoSchema):
             statuses.append(404)
         if self.method in ("POST", "PUT", "PATCH"):
             statuses += [413, 415]
-        if self.method in ("POST", "PUT", "PATCH", "DELETE"):
-            statuses += [409, 422]  # every write can be refused by a business rule or a recorded conflict
+        writes = self.method in ("POST", "PUT", "PATCH", "DELETE")
+        if writes and getattr(self.view, "business_refusals", True):
+            # A write can be refused by a business rule or a recorded conflict; a view with no such
+            # rule (``business_refusals = False``) says so.
+            statuses += [409, 422]
         return sorted(statuses)
 
     def _get_response_bodies(self, direction: Literal["request", "response"] = "response") -> dict[str, Any]:

@@ -132,9 +132,31 @@ def record_temporary_filing(person: Person, use: FilingUse, day: dt.date) -> Fil
     )
 
 
-def policy_for(person: Person, institution: Institution, med_type_group: str, day: dt.date) -> Policy:
+def policy_for(
+    person: Person,
+    institution: Institution,
+    med_type_group: str,
+    day: dt.date,
+    cache: dict[tuple, Policy | None] | None = None,
+) -> Policy:
     """The insured region's policy: ``insuplc_admdvs`` first, then its province code; the
-    institution's ``hosp_lv`` ('' for pharmacies); valid on ``day``. Else ``422 no_policy``."""
+    institution's ``hosp_lv`` ('' for pharmacies); valid on ``day``. Else ``422 no_policy``.
+    ``cache`` (optional, e.g. one per batch) remembers the answer per region, insutype, group,
+    grade and day, so a batch asks the database once per distinct key."""
+    key = (person.insutype, med_type_group, institution.hosp_lv or "", person.insuplc_admdvs,
+           person.province, day)
+    if cache is not None and key in cache:
+        policy = cache[key]
+    else:
+        policy = _policy_query(person, institution, med_type_group, day)
+        if cache is not None:
+            cache[key] = policy
+    if policy is None:
+        raise DomainError("no_policy", "No policy of the insured region applies to this settlement.")
+    return policy
+
+
+def _policy_query(person: Person, institution: Institution, med_type_group: str, day: dt.date) -> Policy | None:
     base = Policy.objects.filter(
         insutype=person.insutype,
         med_type_group=med_type_group,
@@ -146,7 +168,7 @@ def policy_for(person: Person, institution: Institution, med_type_group: str, da
         policy = base.filter(insuplc_admdvs=admdvs).order_by("-begndate").first()
         if policy is not None:
             return policy
-    raise DomainError("no_policy", "No policy of the insured region applies to this settlement.")
+    return None
 
 
 def policy_terms(policy: Policy) -> PolicyTerms:
@@ -159,19 +181,36 @@ def policy_terms(policy: Policy) -> PolicyTerms:
     )
 
 
-def catalogue_terms(province: str, req: SettleRequest) -> list[CatalogueTerms | None]:
-    """Per line, the treatment province's catalogue row valid on the fee's Asia/Shanghai date
-    (one query for the whole bill)."""
+def _days(req: SettleRequest) -> list[dt.date]:
     from settlement.requests import SHANGHAI
 
-    days = [ln.fee_ocur_time.astimezone(SHANGHAI).date() for ln in req.lines]
-    codes = {ln.med_list_codg for ln in req.lines}
+    return [ln.fee_ocur_time.astimezone(SHANGHAI).date() for ln in req.lines]
+
+
+def catalogue_rows(province: str, reqs: list[SettleRequest]) -> dict[str, list[CatalogueItem]]:
+    """The treatment province's catalogue rows of every code of ``reqs`` whose validity meets the
+    span of their fee dates, by code in catalogue order (one query, e.g. for a whole batch)."""
+    days = [d for req in reqs for d in _days(req)]
+    codes = {ln.med_list_codg for req in reqs for ln in req.lines}
+    by_code: dict[str, list[CatalogueItem]] = {}
+    if not days:
+        return by_code
     rows = CatalogueItem.objects.filter(
         Q(admdvs=province, med_list_codg__in=codes, begndate__lte=max(days), enddate__gte=min(days))
     )
-    by_code: dict[str, list[CatalogueItem]] = {}
     for row in rows:
         by_code.setdefault(row.med_list_codg, []).append(row)
+    return by_code
+
+
+def catalogue_terms(
+    province: str, req: SettleRequest, rows: dict[str, list[CatalogueItem]] | None = None
+) -> list[CatalogueTerms | None]:
+    """Per line, the treatment province's catalogue row valid on the fee's Asia/Shanghai date
+    (one query for the whole bill, none when ``rows`` of :func:`catalogue_rows` covering this
+    bill are given)."""
+    days = _days(req)
+    by_code = rows if rows is not None else catalogue_rows(province, [req])
     out: list[CatalogueTerms | None] = []
     for ln, day in zip(req.lines, days, strict=True):
         match = next((r for r in by_code.get(ln.med_list_codg, ()) if r.begndate <= day <= r.enddate), None)

@@ -110,7 +110,7 @@ def test_schema_documents_the_platform_errors_as_problem_json(client):
     schema = _schema(client)
     post = schema["paths"]["/api/v1/whoami"]["post"]["responses"]
     get = schema["paths"]["/api/v1/whoami"]["get"]["responses"]
-    assert set(post) == {"200", "400", "401", "403", "406", "409", "413", "415", "422", "429", "503"}
+    assert set(post) == {"200", "400", "401", "403", "406", "413", "415", "429", "503"}  # no business rule
     assert set(get) == {"200", "400", "401", "403", "406", "429", "503"}
     problem = post["503"]["content"]["application/problem+json"]["schema"]["$ref"]
     assert problem == "#/components/schemas/ProblemDetails"
