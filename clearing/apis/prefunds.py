@@ -102,7 +102,8 @@ class AlertListApi(APIView):
     permission_classes = [STAFF]
 
     @extend_schema(
-        operation_id="alerts_list", responses={200: paged("AlertPage", serializers.ListField(child=serializers.DictField())), **ERRORS}
+        operation_id="alerts_list",
+        responses={200: paged("AlertPage", serializers.ListField(child=serializers.DictField())), **ERRORS},
     )
     def get(self, request: Request) -> Response:
         scope = scope_of(request)

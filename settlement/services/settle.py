@@ -11,7 +11,7 @@ give the result of some serial order.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -57,6 +57,63 @@ def existing_by_serial(institution: Institution, serial: str | None) -> Settleme
     )
 
 
+def existing_by_serials(institution: Institution, serials: list[str]) -> dict[str, Settlement]:
+    """The recorded settlements/reversals of ``institution`` under any of ``serials``, by serial (one
+    query; ``person``, ``institution`` and ``orig`` loaded, as :func:`existing_by_serial` does)."""
+    wanted = {x for x in serials if x}
+    if not wanted:
+        return {}
+    rows = (
+        Settlement.objects.select_related("person", "orig")
+        .filter(institution=institution, medins_setl_id__in=wanted)
+        .order_by()
+    )
+    out: dict[str, Settlement] = {}
+    for row in rows:
+        row.institution = institution
+        out[row.medins_setl_id] = row
+    return out
+
+
+@dataclass
+class BatchState:
+    """What one batch transaction already holds, so that its items need no query for it
+    (:func:`batch_state_load`; used by ``settlement.services.batch``).
+
+    ``persons``: the batch's persons, locked ``FOR UPDATE`` for the transaction (their balances kept
+    current by :func:`settle_locked`); ``known``: settlements of the batch's serials recorded before
+    the lock was taken or by earlier items; ``accumulators`` by (person id, year, insutype, group)
+    (only the locked persons' rows, which nobody else can change); ``catalogue`` rows of every code
+    of the batch; ``policies``: a :func:`settlement.eligibility.policy_for` cache."""
+
+    persons: dict[int, Person]
+    known: dict[str, Settlement]
+    accumulators: dict[tuple[int, int, str, str], Accumulator]
+    catalogue: dict[str, list[Any]]
+    policies: dict[tuple, Any] = field(default_factory=dict)
+
+
+def batch_lock_persons(person_ids: list[int]) -> dict[int, Person]:
+    """Lock the persons ``FOR UPDATE`` in primary-key order (so batches never deadlock each other);
+    returns them by id. Inside the caller's transaction."""
+    ids = sorted(set(person_ids))
+    return {p.pk: p for p in Person.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+
+
+def batch_state_load(institution: Institution, persons: dict[int, Person], reqs: list[SettleRequest]) -> BatchState:
+    """Read, once for the batch, under the persons' locks: known serials, accumulators, catalogue."""
+    accumulators = {
+        (a.person_id, a.year, a.insutype, a.med_type_group): a
+        for a in Accumulator.objects.filter(person_id__in=list(persons)).order_by()
+    }
+    return BatchState(
+        persons=persons,
+        known=existing_by_serials(institution, [r.medins_setl_id or "" for r in reqs]),
+        accumulators=accumulators,
+        catalogue=elig.catalogue_rows(institution.province, reqs),
+    )
+
+
 def replay_or_conflict(existing: Settlement, fingerprint: str) -> SettleOutcome:
     """Same business content → replay; anything else under that serial → ``409``."""
     if existing.fingerprint == fingerprint:
@@ -69,10 +126,7 @@ def replay_or_conflict(existing: Settlement, fingerprint: str) -> SettleOutcome:
     )
 
 
-def _standing(person: Person, year: int, req: SettleRequest) -> Standing:
-    acc = Accumulator.objects.filter(
-        person=person, year=year, insutype=req.insutype, med_type_group=req.med_type_group
-    ).first()
+def _standing(person: Person, acc: Accumulator | None) -> Standing:
     return Standing(
         deductible_used=acc.deductible_used if acc else Decimal("0.00"),
         fund_paid=acc.fund_paid if acc else Decimal("0.00"),
@@ -80,21 +134,37 @@ def _standing(person: Person, year: int, req: SettleRequest) -> Standing:
     )
 
 
+def _accumulator_of(person: Person, year: int, req: SettleRequest, state: BatchState | None) -> Accumulator | None:
+    """The accumulator row a bill of ``req`` in ``year`` moves (None when it has none yet)."""
+    if state is not None:
+        return state.accumulators.get((person.pk, year, req.insutype, req.med_type_group))
+    return Accumulator.objects.filter(
+        person=person, year=year, insutype=req.insutype, med_type_group=req.med_type_group
+    ).first()
+
+
 def _split(
     institution: Institution,
     person: Person,
     req: SettleRequest,
     day: dt.date,
+    state: BatchState | None = None,
+    acc: Accumulator | None | bool = False,
 ) -> tuple[elig.FilingUse | None, SplitResult]:
-    """Filing, policy, catalogue and the split for the settlement ``day`` (checks in spec order)."""
+    """Filing, policy, catalogue and the split for the settlement ``day`` (checks in spec order).
+    ``acc``: the accumulator row already read (``False``: read it here)."""
     use = elig.filing_for(person, institution, req.med_type, day)
-    policy = elig.policy_for(person, institution, req.med_type_group, day)
-    terms = elig.catalogue_terms(institution.province, req)
+    policy = elig.policy_for(
+        person, institution, req.med_type_group, day, cache=state.policies if state is not None else None
+    )
+    terms = elig.catalogue_terms(institution.province, req, state.catalogue if state is not None else None)
     lines = [
         LineIn(cnt=ln.cnt, pric=ln.pric, amount=ln.amount, terms=t)
         for ln, t in zip(req.lines, terms, strict=True)
     ]
-    standing = _standing(person, day.year, req)
+    if acc is False:
+        acc = _accumulator_of(person, day.year, req, state)
+    standing = _standing(person, acc)
     result = split_bill(
         lines,
         elig.policy_terms(policy),
@@ -213,6 +283,33 @@ def move_accumulator(person: Person, s: Settlement) -> None:
     acc.save(update_fields=["deductible_used", "fund_paid"])
 
 
+def _accumulator_moved(acc: Accumulator | None, person: Person, s: Settlement) -> Accumulator:
+    """Add what ``s`` moved to its accumulator row (created when ``acc`` is None) and return the row
+    as stored; ``acc`` itself is not changed (a rolled-back savepoint leaves the caller's copy true).
+    The caller holds the person's row lock (every accumulator writer takes it), so read-modify-write
+    is safe; sums in ``Decimal``, as :func:`move_accumulator`."""
+    if acc is None:
+        return Accumulator.objects.create(
+            person=person,
+            year=s.accum_year,
+            insutype=s.insutype,
+            med_type_group=s.med_type_group,
+            deductible_used=Decimal("0.00") + s.dedc_moved,
+            fund_paid=Decimal("0.00") + s.fund_moved,
+        )
+    moved = Accumulator(
+        pk=acc.pk,
+        person_id=acc.person_id,
+        year=acc.year,
+        insutype=acc.insutype,
+        med_type_group=acc.med_type_group,
+        deductible_used=acc.deductible_used + s.dedc_moved,
+        fund_paid=acc.fund_paid + s.fund_moved,
+    )
+    Accumulator.objects.filter(pk=acc.pk).update(deductible_used=moved.deductible_used, fund_paid=moved.fund_paid)
+    return moved
+
+
 def settle_locked(
     *,
     institution: Institution,
@@ -221,29 +318,40 @@ def settle_locked(
     person_id: int,
     principal: Any,
     cycle: Any = None,
+    state: BatchState | None = None,
 ) -> SettleOutcome:
     """Record one settlement inside the caller's transaction (a savepoint of its own).
 
     Locks the person row, re-checks the serial under the lock (a concurrent twin that committed
-    first is replayed), then checks filing and policy for today and writes everything.
+    first is replayed), then checks filing and policy for today and writes everything. With a
+    ``state`` (:func:`batch_state_load`, the batch's persons already locked), the lock, the serial
+    re-check, accumulators, catalogue and policies come from it, and it is kept current once the
+    savepoint is released.
     """
     with transaction.atomic():
-        person = Person.objects.select_for_update().get(pk=person_id)
-        existing = existing_by_serial(institution, req.medins_setl_id)
+        if state is None:
+            person = Person.objects.select_for_update().get(pk=person_id)
+            existing = existing_by_serial(institution, req.medins_setl_id)
+        else:
+            person = state.persons[person_id]
+            existing = state.known.get(req.medins_setl_id or "")
         if existing is not None:
             return replay_or_conflict(existing, fingerprint)
         cycle = cycle or cycle_for_write()
         setl_time = timezone.now()
-        use, result = _split(institution, person, req, business_day(setl_time))
+        day = business_day(setl_time)
+        acc = _accumulator_of(person, day.year, req, state)
+        use, result = _split(institution, person, req, day, state, acc)
         s = _row(institution, person, req, use, result, setl_time=setl_time, clr_date=cycle.clr_date)
         if use is not None and use.create:
             s.filing = elig.record_temporary_filing(person, use, s.setl_date)
         s.setl_id, s.mdtrt_id, s.fingerprint = new_setl_id("S"), new_setl_id("M"), fingerprint
         s.save(force_insert=True)
         FeeDetail.objects.bulk_create(_lines(s, req, result))
-        move_accumulator(person, s)
+        acc = _accumulator_moved(acc, person, s)
+        balance = person.acct_balance - result.acct_pay
         if result.acct_pay:
-            Person.objects.filter(pk=person.pk).update(acct_balance=person.acct_balance - result.acct_pay)
+            Person.objects.filter(pk=person.pk).update(acct_balance=balance)
         clearing_item_record(
             setl_id=s.setl_id,
             kind="settlement",
@@ -264,6 +372,10 @@ def settle_locked(
                 "filing_created": s.filing_created_now,
             },
         )
+    if state is not None:  # the savepoint is released: what it wrote is now this batch's truth
+        person.acct_balance = balance
+        state.accumulators[(person.pk, acc.year, acc.insutype, acc.med_type_group)] = acc
+        state.known[s.medins_setl_id] = s
     s.person, s.institution = person, institution
     return SettleOutcome(s, created=True)
 

@@ -23,9 +23,10 @@ class Command(BaseCommand):
     help = "Verify a signed statement or cycle head (canonical JSON bytes + raw Ed25519 signature)."
 
     def add_arguments(self, parser):  # noqa: ANN001, ANN201
-        parser.add_argument("file")
-        parser.add_argument("--sig", required=True)
-        parser.add_argument("--key")
+        parser.add_argument("file", help="canonical bytes of a statement or head (statement.json, head.json)")
+        parser.add_argument("--sig", required=True, help="the raw 64-byte Ed25519 signature (statement.sig)")
+        parser.add_argument("--key", help="the public key PEM (GET /api/v1/keys/{key_id}.pem); default: "
+                                          "this service's key named by the document's key_id")
 
     def handle(self, *args, **opts):  # noqa: ANN002, ANN003, ANN201
         try:

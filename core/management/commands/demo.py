@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -195,7 +196,10 @@ class Command(BaseCommand):
             f"(batches of ≤ {o['batch_size']} per institution, 1 in 50 single; {o['threads']} submitters)"
         )
         t = time.monotonic()
-        with tqdm(total=len(day.items), unit="setl", disable=o["no_progress"], smoothing=0.1) as bar:
+        # On a terminal the bar redraws in place; in a log (CI, a pipe) one line every 10 s is enough.
+        interval = 0.5 if sys.stderr.isatty() else 10.0
+        with tqdm(total=len(day.items), unit="setl", disable=o["no_progress"], smoothing=0.1,
+                  mininterval=interval) as bar:
             outcomes = submit_day(
                 api, clients, day, batch_size=o["batch_size"], threads=o["threads"], progress=bar.update
             )
