@@ -73,14 +73,16 @@ def main() -> None:
         for unit in units:
             inst = institutions[unit[0].institution.code]
             principal = Principal(role="institution", actor=f"bench:{inst.fixmedins_code}", institution=inst)
-            for r in settlements_batch(institution=inst, data={"items": [p.body for p in unit]}, principal=principal):
+            body = {"items": [p.body for p in unit]}
+            for r in settlements_batch(institution=inst, data=body, principal=principal):
                 statuses[r["status"]] = statuses.get(r["status"], 0) + 1
         if prof:
             prof.disable()
     seconds = time.perf_counter() - t0
     n = sum(statuses.values())
     print(
-        f"batch service in process: {n} items in {len(units)} requests, {seconds:.2f} s → {n / seconds:,.0f}/s "
+        f"batch service in process: {n} items in {len(units)} requests, {seconds:.2f} s "
+        f"→ {n / seconds:,.0f}/s "
         f"({seconds * 1000 / n:.2f} ms per item, {queries[0] / n:.1f} SQL statements per item); "
         f"statuses {dict(sorted(statuses.items()))}; load average {os.getloadavg()[0]:.2f}"
     )

@@ -17,7 +17,7 @@ import hashlib
 from collections.abc import Iterable
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
-RUN = 1 << 16  # leaves folded level by level at a time by StreamingRoot.extend (2 MB of hashes)
+RUN = 1 << 10  # leaves folded level by level at a time by StreamingRoot.extend (32 KB of hashes)
 _sha256 = hashlib.sha256
 
 
@@ -90,7 +90,9 @@ class StreamingRoot:
             while w < width:
                 if w == block:
                     self.blocks += [level[o : o + 32] for o in range(0, len(level), 32)]
-                level = b"".join([sha(b"\x01" + level[o : o + 64]).digest() for o in range(0, len(level), 64)])
+                level = b"".join(
+                    [sha(b"\x01" + level[o : o + 64]).digest() for o in range(0, len(level), 64)]
+                )
                 w *= 2
             self._push(level, width)
 

@@ -82,30 +82,59 @@ def is_out_of_area(person: Person, institution: Institution) -> bool:
     return pooling_region(institution.admdvs) != pooling_region(person.insuplc_admdvs)
 
 
-def filings_covering(person: Person, institution: Institution, day: dt.date) -> list[Filing]:
+def _areas(institution: Institution) -> set[str]:
+    return {province_of(institution.admdvs), pooling_region(institution.admdvs)}
+
+
+def filing_rows(person_ids: list[int], institution: Institution) -> dict[int, list[Filing]]:
+    """Every unrevoked filing of the persons for the institution's province or pooling region,
+    whatever its dates, by person id, newest first (``-begndate``, ``-id``): one query, e.g. for a
+    batch (:func:`filings_covering` then only filters by day)."""
+    out: dict[int, list[Filing]] = {}
+    rows = Filing.objects.filter(
+        person_id__in=person_ids, mdtrtarea_admvs__in=_areas(institution), revoked_at__isnull=True
+    ).order_by("-begndate", "-id")
+    for f in rows:
+        out.setdefault(f.person_id, []).append(f)
+    return out
+
+
+def filings_covering(
+    person: Person, institution: Institution, day: dt.date, rows: list[Filing] | None = None
+) -> list[Filing]:
     """Unrevoked filings of ``person`` for the institution's province or pooling region covering
-    ``day``; long-term ones first, then the newest."""
-    areas = {province_of(institution.admdvs), pooling_region(institution.admdvs)}
-    rows = list(
-        Filing.objects.filter(
-            person=person,
-            mdtrtarea_admvs__in=areas,
-            begndate__lte=day,
-            enddate__gte=day,
-            revoked_at__isnull=True,
-        ).order_by("-begndate", "-id")
-    )
-    rows.sort(key=lambda f: f.temporary)
-    return rows
+    ``day``; long-term ones first, then the newest. ``rows``: the person's rows of
+    :func:`filing_rows` (no query then)."""
+    if rows is not None:
+        found = [f for f in rows if f.begndate <= day <= f.enddate]
+    else:
+        found = list(
+            Filing.objects.filter(
+                person=person,
+                mdtrtarea_admvs__in=_areas(institution),
+                begndate__lte=day,
+                enddate__gte=day,
+                revoked_at__isnull=True,
+            ).order_by("-begndate", "-id")
+        )
+    found.sort(key=lambda f: f.temporary)
+    return found
 
 
-def filing_for(person: Person, institution: Institution, med_type: str, day: dt.date) -> FilingUse | None:
-    """Out-of-area and filing checks. Returns None within a province (no filing needed)."""
+def filing_for(
+    person: Person,
+    institution: Institution,
+    med_type: str,
+    day: dt.date,
+    rows: list[Filing] | None = None,
+) -> FilingUse | None:
+    """Out-of-area and filing checks. Returns None within a province (no filing needed).
+    ``rows``: the person's rows of :func:`filing_rows`, when the caller read them already."""
     if not is_out_of_area(person, institution):
         raise DomainError("not_out_of_area", "The institution is in the person's own pooling region.")
     if province_of(institution.admdvs) == person.province:
         return None
-    found = filings_covering(person, institution, day)
+    found = filings_covering(person, institution, day, rows)
     if found:
         f = found[0]
         return FilingUse(filing=f, filing_type=f.filing_type, temporary=f.temporary, create=False)
@@ -156,7 +185,9 @@ def policy_for(
     return policy
 
 
-def _policy_query(person: Person, institution: Institution, med_type_group: str, day: dt.date) -> Policy | None:
+def _policy_query(
+    person: Person, institution: Institution, med_type_group: str, day: dt.date
+) -> Policy | None:
     base = Policy.objects.filter(
         insutype=person.insutype,
         med_type_group=med_type_group,

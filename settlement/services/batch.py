@@ -21,11 +21,23 @@ from typing import Any
 from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import Institution, Person
+from accounts.models import Institution
 from clearing.services.cycles import cycle_for_write
 from core.errors import DomainError, field_error, is_outage, problem_body
 from settlement.presenters import setlinfo
-from settlement.services.settle import existing_by_serial, prepare, replay_or_conflict, settle_locked
+from settlement.requests import parse_settle_request
+from settlement.services.batch_state import (
+    BatchState,
+    batch_lock_persons,
+    batch_state_load,
+)
+from settlement.services.settle import (
+    existing_by_serial,
+    existing_by_serials,
+    prepare_parsed,
+    replay_or_conflict,
+    settle_locked,
+)
 
 logger = logging.getLogger("kuasheng.settlement")
 MAX_ITEMS = 1000
@@ -78,21 +90,32 @@ def _validate_items(data: Any) -> list[Any]:
 def settlements_batch(*, institution: Institution, data: Any, principal: Any) -> list[dict[str, Any]]:
     """Settle ``data["items"]`` (1–1000 settle requests) in order. Returns one result per item:
     ``{"status": 201|200, "setlinfo": {...}}`` or ``{"status": 400|409|422, "problem": {...}}``.
-    Raises ``400 invalid`` only when ``items`` itself is malformed."""
+    Raises ``400 invalid`` only when ``items`` itself is malformed.
+
+    Each item gets the checks of the single endpoint in the same order (format, known serial, line
+    amounts, person); the serials already recorded are read in one query for the whole batch."""
     items = _validate_items(data)
     now = timezone.now()
     results: list[dict[str, Any] | None] = [None] * len(items)
-    pending: list[tuple[int, Any, str, int]] = []
+    parsed: list[tuple[int, Any, str]] = []
     for i, item in enumerate(items):
         try:
-            req, fingerprint, replay, person = prepare(institution=institution, data=item, now=now)
-        except DomainError as e:
-            results[i] = {"status": e.status, "problem": problem_of(e)}
-            continue
+            req = parse_settle_request(item, now=now)
+            parsed.append((i, req, req.fingerprint()))
         except Exception as e:  # noqa: BLE001 — one item's failure is its own result
-            if is_outage(e):
-                raise
-            results[i] = _failure(e)
+            results[i] = _item_error(e)
+    known = _known_serials(institution, [req for _, req, _ in parsed])
+    pending: list[tuple[int, Any, str, int]] = []
+    for i, req, fingerprint in parsed:
+        try:
+            existing = (
+                known.get(req.medins_setl_id or "")
+                if known is not None
+                else existing_by_serial(institution, req.medins_setl_id)
+            )
+            replay, person = prepare_parsed(req, fingerprint, existing)
+        except Exception as e:  # noqa: BLE001 — one item's failure is its own result
+            results[i] = _item_error(e)
             continue
         if replay is not None:
             results[i] = {"status": 200, "setlinfo": _setlinfo(replay.settlement)}
@@ -105,6 +128,26 @@ def settlements_batch(*, institution: Institution, data: Any, principal: Any) ->
     return [r for r in results if r is not None]
 
 
+def _item_error(e: Exception) -> dict[str, Any]:
+    """The result of an item refused or failed before the writing transaction (outages re-raised)."""
+    if isinstance(e, DomainError):
+        return {"status": e.status, "problem": problem_of(e)}
+    if is_outage(e):
+        raise e
+    return _failure(e)
+
+
+def _known_serials(institution: Institution, reqs: list[Any]) -> dict[str, Any] | None:
+    """The batch's serials already recorded (one query); None when that query fails other than by
+    an outage, so each item looks its serial up alone and only that item fails."""
+    try:
+        return existing_by_serials(institution, [r.medins_setl_id or "" for r in reqs])
+    except Exception as e:  # noqa: BLE001
+        if is_outage(e):
+            raise
+        return None
+
+
 def _settle_pending(
     institution: Institution, pending: list[tuple[int, Any, str, int]], principal: Any
 ) -> dict[int, dict[str, Any]]:
@@ -112,11 +155,11 @@ def _settle_pending(
         done: dict[int, dict[str, Any]] = {}
         try:
             with transaction.atomic():
-                ids = sorted({p for *_, p in pending})
-                list(Person.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))
+                persons = batch_lock_persons([p for *_, p in pending])
                 cycle = cycle_for_write()
+                state = batch_state_load(institution, persons, [req for _, req, _, _ in pending])
                 for i, req, fingerprint, person_id in pending:
-                    done[i] = _one(institution, req, fingerprint, person_id, principal, cycle)
+                    done[i] = _one(institution, req, fingerprint, person_id, principal, cycle, state)
             return done
         except DatabaseError as e:
             if not _retryable(e) or attempt == RETRIES - 1:
@@ -126,14 +169,20 @@ def _settle_pending(
 
 
 def _one(
-    institution: Institution, req: Any, fingerprint: str, person_id: int, principal: Any, cycle: Any
+    institution: Institution,
+    req: Any,
+    fingerprint: str,
+    person_id: int,
+    principal: Any,
+    cycle: Any,
+    state: BatchState,
 ) -> dict[str, Any]:
     """One item; its writes are one savepoint (:func:`settle_locked`'s own), as is the replay read
     after a duplicate serial (nothing else here queries, so a failure never poisons the batch).
     Outages (and retryable deadlocks, which are operational errors) propagate to
     :func:`_settle_pending`; everything else is this item's result."""
     try:
-        outcome = _settle_or_replay(institution, req, fingerprint, person_id, principal, cycle)
+        outcome = _settle_or_replay(institution, req, fingerprint, person_id, principal, cycle, state)
         return {"status": 201 if outcome.created else 200, "setlinfo": _setlinfo(outcome.settlement)}
     except DomainError as e:
         return {"status": e.status, "problem": problem_of(e)}
@@ -144,7 +193,13 @@ def _one(
 
 
 def _settle_or_replay(
-    institution: Institution, req: Any, fingerprint: str, person_id: int, principal: Any, cycle: Any
+    institution: Institution,
+    req: Any,
+    fingerprint: str,
+    person_id: int,
+    principal: Any,
+    cycle: Any,
+    state: BatchState,
 ) -> Any:
     try:
         return settle_locked(
@@ -154,6 +209,7 @@ def _settle_or_replay(
             person_id=person_id,
             principal=principal,
             cycle=cycle,
+            state=state,
         )
     except IntegrityError:
         with transaction.atomic():

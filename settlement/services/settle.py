@@ -11,9 +11,9 @@ give the result of some serial order.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -27,6 +27,9 @@ from settlement import eligibility as elig
 from settlement.models import Accumulator, FeeDetail, Settlement
 from settlement.requests import MAX_MONEY, SettleRequest, parse_settle_request
 from settlement.split import LineIn, SplitResult, Standing, split_bill
+
+if TYPE_CHECKING:
+    from settlement.services.batch_state import BatchState
 
 ALLOWED_MOVES = {Settlement.Status.SETTLED: {Settlement.Status.REVERSED}}
 
@@ -48,70 +51,30 @@ def settlement_status_move(settlement: Settlement, to: str) -> None:
 
 
 def existing_by_serial(institution: Institution, serial: str | None) -> Settlement | None:
+    """The settlement or reversal recorded under ``serial`` by ``institution`` (unique), with
+    ``person``, ``institution`` and ``orig`` loaded; None when there is none (or no serial)."""
     if not serial:
         return None
-    return (
-        Settlement.objects.select_related("person", "institution", "orig")
-        .filter(institution=institution, medins_setl_id=serial)
-        .first()
-    )
+    return existing_by_serials(institution, [serial]).get(serial)
 
 
 def existing_by_serials(institution: Institution, serials: list[str]) -> dict[str, Settlement]:
-    """The recorded settlements/reversals of ``institution`` under any of ``serials``, by serial (one
-    query; ``person``, ``institution`` and ``orig`` loaded, as :func:`existing_by_serial` does)."""
+    """The recorded settlements/reversals of ``institution`` under any of ``serials``, by serial, with
+    ``person``, ``institution`` and ``orig`` loaded. One narrow query when none is recorded (the
+    usual case); the persons and originals of those found take one more query each."""
     wanted = {x for x in serials if x}
     if not wanted:
         return {}
-    rows = (
-        Settlement.objects.select_related("person", "orig")
-        .filter(institution=institution, medins_setl_id__in=wanted)
-        .order_by()
-    )
-    out: dict[str, Settlement] = {}
+    rows = list(Settlement.objects.filter(institution=institution, medins_setl_id__in=wanted).order_by())
+    if not rows:
+        return {}
+    persons = Person.objects.in_bulk({r.person_id for r in rows})
+    origs = Settlement.objects.in_bulk({r.orig_id for r in rows if r.orig_id})
     for row in rows:
-        row.institution = institution
-        out[row.medins_setl_id] = row
-    return out
-
-
-@dataclass
-class BatchState:
-    """What one batch transaction already holds, so that its items need no query for it
-    (:func:`batch_state_load`; used by ``settlement.services.batch``).
-
-    ``persons``: the batch's persons, locked ``FOR UPDATE`` for the transaction (their balances kept
-    current by :func:`settle_locked`); ``known``: settlements of the batch's serials recorded before
-    the lock was taken or by earlier items; ``accumulators`` by (person id, year, insutype, group)
-    (only the locked persons' rows, which nobody else can change); ``catalogue`` rows of every code
-    of the batch; ``policies``: a :func:`settlement.eligibility.policy_for` cache."""
-
-    persons: dict[int, Person]
-    known: dict[str, Settlement]
-    accumulators: dict[tuple[int, int, str, str], Accumulator]
-    catalogue: dict[str, list[Any]]
-    policies: dict[tuple, Any] = field(default_factory=dict)
-
-
-def batch_lock_persons(person_ids: list[int]) -> dict[int, Person]:
-    """Lock the persons ``FOR UPDATE`` in primary-key order (so batches never deadlock each other);
-    returns them by id. Inside the caller's transaction."""
-    ids = sorted(set(person_ids))
-    return {p.pk: p for p in Person.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
-
-
-def batch_state_load(institution: Institution, persons: dict[int, Person], reqs: list[SettleRequest]) -> BatchState:
-    """Read, once for the batch, under the persons' locks: known serials, accumulators, catalogue."""
-    accumulators = {
-        (a.person_id, a.year, a.insutype, a.med_type_group): a
-        for a in Accumulator.objects.filter(person_id__in=list(persons)).order_by()
-    }
-    return BatchState(
-        persons=persons,
-        known=existing_by_serials(institution, [r.medins_setl_id or "" for r in reqs]),
-        accumulators=accumulators,
-        catalogue=elig.catalogue_rows(institution.province, reqs),
-    )
+        row.institution, row.person = institution, persons[row.person_id]
+        if row.orig_id:
+            row.orig = origs[row.orig_id]
+    return {row.medins_setl_id: row for row in rows}
 
 
 def replay_or_conflict(existing: Settlement, fingerprint: str) -> SettleOutcome:
@@ -134,7 +97,9 @@ def _standing(person: Person, acc: Accumulator | None) -> Standing:
     )
 
 
-def _accumulator_of(person: Person, year: int, req: SettleRequest, state: BatchState | None) -> Accumulator | None:
+def _accumulator_of(
+    person: Person, year: int, req: SettleRequest, state: BatchState | None
+) -> Accumulator | None:
     """The accumulator row a bill of ``req`` in ``year`` moves (None when it has none yet)."""
     if state is not None:
         return state.accumulators.get((person.pk, year, req.insutype, req.med_type_group))
@@ -153,7 +118,8 @@ def _split(
 ) -> tuple[elig.FilingUse | None, SplitResult]:
     """Filing, policy, catalogue and the split for the settlement ``day`` (checks in spec order).
     ``acc``: the accumulator row already read (``False``: read it here)."""
-    use = elig.filing_for(person, institution, req.med_type, day)
+    filings = state.filings.get(person.pk, []) if state is not None else None
+    use = elig.filing_for(person, institution, req.med_type, day, filings)
     policy = elig.policy_for(
         person, institution, req.med_type_group, day, cache=state.policies if state is not None else None
     )
@@ -306,7 +272,9 @@ def _accumulator_moved(acc: Accumulator | None, person: Person, s: Settlement) -
         deductible_used=acc.deductible_used + s.dedc_moved,
         fund_paid=acc.fund_paid + s.fund_moved,
     )
-    Accumulator.objects.filter(pk=acc.pk).update(deductible_used=moved.deductible_used, fund_paid=moved.fund_paid)
+    Accumulator.objects.filter(pk=acc.pk).update(
+        deductible_used=moved.deductible_used, fund_paid=moved.fund_paid
+    )
     return moved
 
 
@@ -376,6 +344,8 @@ def settle_locked(
         person.acct_balance = balance
         state.accumulators[(person.pk, acc.year, acc.insutype, acc.med_type_group)] = acc
         state.known[s.medins_setl_id] = s
+        if s.filing_created_now:
+            state.filing_recorded(s.filing)
     s.person, s.institution = person, institution
     return SettleOutcome(s, created=True)
 
@@ -386,11 +356,20 @@ def prepare(
     """Format (400), replay/conflict of a known serial, line amounts (422), then the person checks."""
     req = parse_settle_request(data, now=now)
     fingerprint = req.fingerprint()
-    existing = existing_by_serial(institution, req.medins_setl_id)
+    replay, person = prepare_parsed(req, fingerprint, existing_by_serial(institution, req.medins_setl_id))
+    return req, fingerprint, replay, person
+
+
+def prepare_parsed(
+    req: SettleRequest, fingerprint: str, existing: Settlement | None
+) -> tuple[SettleOutcome | None, Person | None]:
+    """:func:`prepare` after the format check, given the settlement already recorded under the
+    request's serial (or None): replay/conflict, else line amounts (422), then the person checks.
+    Returns ``(replay, None)`` or ``(None, person)``."""
     if existing is not None:
-        return req, fingerprint, replay_or_conflict(existing, fingerprint), None
+        return replay_or_conflict(existing, fingerprint), None
     elig.check_line_amounts(req)
-    return req, fingerprint, None, elig.person_for_request(req)
+    return None, elig.person_for_request(req)
 
 
 def settlement_create(*, institution: Institution, data: Any, principal: Any) -> SettleOutcome:
@@ -405,15 +384,14 @@ def settlement_create(*, institution: Institution, data: Any, principal: Any) ->
     req, fingerprint, replay, person = prepare(institution=institution, data=data, now=timezone.now())
     if replay is not None:
         return replay
-    try:
-        with transaction.atomic():
-            return settle_locked(
-                institution=institution,
-                req=req,
-                fingerprint=fingerprint,
-                person_id=person.pk,
-                principal=principal,
-            )
+    try:  # settle_locked's own atomic block is the transaction (a savepoint when nested)
+        return settle_locked(
+            institution=institution,
+            req=req,
+            fingerprint=fingerprint,
+            person_id=person.pk,
+            principal=principal,
+        )
     except IntegrityError:
         # A concurrent twin with the same serial committed between our check and our insert.
         existing = existing_by_serial(institution, req.medins_setl_id)
