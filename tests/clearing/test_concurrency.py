@@ -148,9 +148,12 @@ def _wait(predicate, timeout: float) -> bool:  # noqa: ANN001
     return False
 
 
-def test_worker_killed_mid_close_then_redelivered(tmp_path):
+def test_worker_killed_mid_close_then_redelivered(tmp_path, monkeypatch):
     from celery import Celery
 
+    # Celery prefers CELERY_BROKER_URL from the environment over ``broker=`` (CI exports it): pin
+    # the sender to the same private Redis db the test's workers listen on.
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:6379/4")
     load_prefunds()
     record_example_day()
     day = open_cycle_date()
