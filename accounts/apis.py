@@ -2,10 +2,8 @@
 spec/security.md §Scopes). Thin views: parse, call one service or selector, serialize."""
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,39 +21,13 @@ from accounts.services import (
     persons_import,
 )
 from core.errors import Invalid, field_error
-from core.money import fmt_money, parse_money
+from core.fields import ImportResultSerializer, MoneyField
 from core.parsers import StrictJSONParser as JSONParser
 from core.permissions import province_scope, roles
 
 PROBLEM = OpenApiResponse(description="problem+json (RFC 9457) with a stable `code`")
 MAX_UPLOAD_ROWS = 100_000
 
-
-@extend_schema_field(OpenApiTypes.STR)
-class MoneyField(serializers.Field):
-    """``"125.00"`` in and out: 2 places, no sign, no JSON numbers (spec/README.md §Units)."""
-
-    def to_internal_value(self, data: Any) -> Any:
-        try:
-            return parse_money(data)
-        except ValueError as e:
-            raise serializers.ValidationError(str(e), code="invalid_money") from None
-
-    def to_representation(self, value: Any) -> str | None:
-        return fmt_money(value)
-
-
-class ImportResultSerializer(serializers.Serializer):
-    class RejectedSerializer(serializers.Serializer):
-        row = serializers.IntegerField(help_text="1-based data row (CSV header not counted)")
-        field = serializers.CharField()
-        code = serializers.CharField()
-
-    received = serializers.IntegerField()
-    created = serializers.IntegerField()
-    updated = serializers.IntegerField()
-    unchanged = serializers.IntegerField()
-    rejected = RejectedSerializer(many=True)
 
 
 class PersonRowSerializer(serializers.Serializer):

@@ -1,7 +1,8 @@
-"""Profile of the batch settle service, in process, without HTTP (docs/performance.md §Ingest).
+"""Profile of the batch (or single) settle service, in process, without HTTP
+(docs/performance.md §Ingest).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ks_b .venv/bin/python bench/profile_batch.py \\
-        [--items 1000] [--profile cprofile|none] [--top 40]
+        [--items 1000] [--profile cprofile|none] [--top 40] [--single]
 
 On a scratch database ``<db>_bench_profile`` loaded with the main job's synthetic network (as
 ``bench/ingest.py`` does), calls ``settlement.services.batch.settlements_batch`` directly with the
@@ -34,6 +35,9 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1000)
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--profile", choices=("cprofile", "none"), default="cprofile")
+    parser.add_argument(
+        "--single", action="store_true", help="call settlement_create once per item instead of the batch"
+    )
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--seed", type=int, default=8)
     parser.add_argument("--keep", action="store_true")
@@ -52,6 +56,7 @@ def main() -> None:
     from accounts.models import Institution
     from core.principals import Principal
     from settlement.services.batch import settlements_batch
+    from settlement.services.settle import settlement_create
 
     by_inst: dict[str, list] = {}
     for p in day.items[: args.items]:
@@ -73,6 +78,11 @@ def main() -> None:
         for unit in units:
             inst = institutions[unit[0].institution.code]
             principal = Principal(role="institution", actor=f"bench:{inst.fixmedins_code}", institution=inst)
+            if args.single:
+                for p in unit:
+                    created = settlement_create(institution=inst, data=p.body, principal=principal).created
+                    statuses[201 if created else 200] = statuses.get(201 if created else 200, 0) + 1
+                continue
             body = {"items": [p.body for p in unit]}
             for r in settlements_batch(institution=inst, data=body, principal=principal):
                 statuses[r["status"]] = statuses.get(r["status"], 0) + 1
@@ -81,7 +91,8 @@ def main() -> None:
     seconds = time.perf_counter() - t0
     n = sum(statuses.values())
     print(
-        f"batch service in process: {n} items in {len(units)} requests, {seconds:.2f} s "
+        f"{'single' if args.single else 'batch'} service in process: {n} items in {len(units)} requests, "
+        f"{seconds:.2f} s "
         f"→ {n / seconds:,.0f}/s "
         f"({seconds * 1000 / n:.2f} ms per item, {queries[0] / n:.1f} SQL statements per item); "
         f"statuses {dict(sorted(statuses.items()))}; load average {os.getloadavg()[0]:.2f}"

@@ -2,10 +2,7 @@
 selector, serialize. Errors are raised by the services and answered as problem+json."""
 from __future__ import annotations
 
-from typing import Any
-
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,28 +10,12 @@ from rest_framework.views import APIView
 
 from cardholder import selectors, services
 from core.errors import Invalid, field_error
-from core.money import fmt_money, fmt_ratio
+from core.fields import MoneyField, RatioField
 from core.permissions import AllowAnyone, roles
 
 PROBLEM = OpenApiResponse(description="problem+json (RFC 9457) with a stable `code`")
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
-
-
-@extend_schema_field(OpenApiTypes.STR)
-class MoneyField(serializers.Field):
-    """Decimal yuan → ``"125.00"`` (never ``"-0.00"``); ``None`` → null."""
-
-    def to_representation(self, value: Any) -> str | None:
-        return fmt_money(value)
-
-
-@extend_schema_field(OpenApiTypes.STR)
-class RatioField(serializers.Field):
-    """Decimal ratio → ``"0.8500"``."""
-
-    def to_representation(self, value: Any) -> str | None:
-        return fmt_ratio(value)
 
 
 def client_address(request: Request) -> str:

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from accounts.parsers import CsvRowsParser, upload_rows
 from core.errors import Invalid, field_error
+from core.fields import ImportResultSerializer
 from core.parsers import StrictJSONParser as JSONParser
 from core.permissions import roles
 from settlement import selectors
@@ -234,7 +235,7 @@ class _UploadApi(APIView):
 
     permission_classes = [roles("bureau")]
     parser_classes = [JSONParser, CsvRowsParser]
-    OutputSerializer = s.ImportResultOut
+    OutputSerializer = ImportResultSerializer
     overlap_code = ""
 
     def importer(self, **kw):  # noqa: ANN003, ANN201
@@ -264,7 +265,7 @@ class CatalogueUploadApi(_UploadApi):
     @extend_schema(
         operation_id="catalogue_upload",
         request={"application/json": {"type": "array"}, "text/csv": {}},
-        responses={200: s.ImportResultOut},
+        responses={200: ImportResultSerializer},
     )
     def post(self, request: Request) -> Response:
         return super().post(request)
@@ -281,7 +282,7 @@ class PoliciesUploadApi(_UploadApi):
     @extend_schema(
         operation_id="policies_upload",
         request={"application/json": {"type": "array"}, "text/csv": {}},
-        responses={200: s.ImportResultOut},
+        responses={200: ImportResultSerializer},
     )
     def post(self, request: Request) -> Response:
         return super().post(request)
@@ -296,7 +297,7 @@ class AccumulatorsUploadApi(_UploadApi):
     @extend_schema(
         operation_id="accumulators_upload",
         request={"application/json": {"type": "array"}, "text/csv": {}},
-        responses={200: s.ImportResultOut},
+        responses={200: ImportResultSerializer},
     )
     def post(self, request: Request) -> Response:
         return super().post(request)

@@ -205,11 +205,3 @@ class DetailRowOut(serializers.Serializer):
 class DetailsOut(serializers.Serializer):
     stmt_rslt = serializers.ChoiceField(choices=["0", "1"])
     rows = DetailRowOut(many=True)
-
-
-class ImportResultOut(serializers.Serializer):
-    received = serializers.IntegerField()
-    created = serializers.IntegerField()
-    updated = serializers.IntegerField()
-    unchanged = serializers.IntegerField()
-    rejected = serializers.ListField(child=serializers.DictField())

@@ -8,13 +8,13 @@ import json
 import re
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 
 from core.errors import Invalid, NotFound, field_error
-from core.money import fmt_money, fmt_ratio, parse_money
+from core.fields import MoneyField, RatioField  # noqa: F401 - re-exported to clearing.apis
 from core.permissions import province_scope
 from core.principals import Principal
 
@@ -49,30 +49,6 @@ def paged(name: str, item: Any, *, cursor: bool = False) -> Any:
 
 DATE_PARAM = OpenApiParameter("clr_date", str, OpenApiParameter.PATH, description="business day YYYY-MM-DD")
 MAX_PAGE = 1000
-
-
-@extend_schema_field({"type": "string", "pattern": r"^-?\d{1,14}\.\d{2}$"})
-class MoneyField(serializers.Field):
-    """Money as a 2-place string; input refuses numbers, other precisions, signs (400 invalid)."""
-
-    def __init__(self, *, allow_negative: bool = False, **kw: Any) -> None:
-        self.allow_negative = allow_negative
-        super().__init__(**kw)
-
-    def to_internal_value(self, data: Any):  # noqa: ANN201 - Decimal
-        try:
-            return parse_money(data, allow_negative=self.allow_negative)
-        except ValueError as exc:
-            raise serializers.ValidationError(str(exc), code="invalid_money") from None
-
-    def to_representation(self, value: Any) -> str | None:
-        return fmt_money(value)
-
-
-@extend_schema_field({"type": "string", "pattern": r"^\d\.\d{4}$"})
-class RatioField(serializers.Field):
-    def to_representation(self, value: Any) -> str | None:
-        return fmt_ratio(value)
 
 
 class CSVRenderer(BaseRenderer):

@@ -24,7 +24,8 @@ from clearing.netting import Bilateral, Netting, net_positions
 from core.money import ZERO, round2
 
 CHUNK = 5000  # rows per fetch of leaf_hashes (the one-at-a-time stream proofs use)
-READ_AHEAD = 2  # chunks fetched ahead of the Merkle fold (PostgreSQL)
+READ_AHEAD = 2  # chunks fetched ahead of the Merkle fold by a thread (PostgreSQL) ...
+READ_AHEAD_AFTER = 8  # ... once this many chunks (65,536 leaves) came directly
 LEAF_CHUNK = 8192  # leaf hashes per chunk of leaf_hash_chunks (256 KB; the close's stream)
 # planner settings for item_groups' one query (PostgreSQL; ~10 k groups hash in a few MB)
 GROUP_SETTINGS = {"work_mem": "32MB", "parallel_tuple_cost": "0"}
@@ -159,11 +160,19 @@ def _read_ahead(chunks: Iterator[bytes], depth: int) -> Iterator[bytes]:
 def leaf_hash_chunks(clr_date: dt.date, *, read_ahead: int = 0) -> Iterator[bytes]:
     """Stored leaf hashes in tree (``setl_id`` byte) order, concatenated 32 bytes each, at most
     ``LEAF_CHUNK`` per chunk (what :meth:`clearing.merkle.StreamingRoot.extend` takes); with
-    ``read_ahead`` on PostgreSQL, up to that many chunks are fetched ahead by a thread. Raises
+    ``read_ahead`` on PostgreSQL, after the first ``READ_AHEAD_AFTER`` chunks, up to that many
+    chunks are fetched ahead by a thread (memory: ``read_ahead`` + 2 chunks of 256 KB). Raises
     ``ValueError`` when a stored leaf hash is not 32 bytes."""
     if connection.vendor == "postgresql":
         chunks = _leaf_chunks_pg(clr_date)
-        yield from _read_ahead(chunks, read_ahead) if read_ahead else chunks
+        if read_ahead:  # a small cycle does not need the thread: the first chunks come directly
+            for _ in range(READ_AHEAD_AFTER):
+                chunk = next(chunks, None)
+                if chunk is None:
+                    return
+                yield chunk
+            chunks = _read_ahead(chunks, read_ahead)
+        yield from chunks
         return
     buf: list[bytes] = []
     for h in leaf_hashes(clr_date):
