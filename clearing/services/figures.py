@@ -227,7 +227,9 @@ def item_groups(clr_date: dt.date) -> dict[tuple[str, str, str], tuple[int, Deci
             cur.execute("SELECT current_setting(%s)", [name])
             previous[name] = cur.fetchone()[0]
             cur.execute("SELECT set_config(%s, %s, true)", [name, value])
-        groups = {(payer, payee, code): (cnt, _sum(amount)) for payer, payee, code, cnt, amount in rows}
+        # the ORM's SQL, run without its per-row converters: psycopg reads numeric as exact Decimal
+        cur.execute(*rows.query.sql_with_params())
+        groups = {(payer, payee, code): (cnt, _sum(amount)) for payer, payee, code, cnt, amount in cur}
         for name, value in previous.items():
             cur.execute("SELECT set_config(%s, %s, true)", [name, value])
     return groups

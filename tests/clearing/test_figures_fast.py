@@ -106,6 +106,7 @@ def _load(clr_date: dt.date, n: int, seed: int) -> None:
 @pytest.mark.parametrize("n", [0, 1, 1023, 1024, 2600])
 def test_fast_figures_equal_the_reference(n, monkeypatch):
     monkeypatch.setattr(fig, "LEAF_CHUNK", 1000)  # chunk boundaries off the 1024-leaf blocks
+    monkeypatch.setattr(fig, "READ_AHEAD_AFTER", 1)  # the read-ahead thread from the 2nd chunk
     monkeypatch.setattr(merkle, "RUN", 64)
     clr_date = open_cycle_date()
     _load(clr_date, n, seed=n)
@@ -132,3 +133,15 @@ def test_closed_head_signs_the_reference_figures():
     assert bytes(cycle.head.canonical) == canonical_bytes(expected)
     assert bytes(cycle.head.block_hashes) == b"".join(ref.block_hashes)
     assert cycle.head.merkle_root == ref.merkle_root.hex()
+
+
+@pytest.mark.parametrize("bad_at", [0, 2500])
+def test_a_stored_leaf_hash_not_32_bytes_is_refused(bad_at, monkeypatch):
+    monkeypatch.setattr(fig, "LEAF_CHUNK", 1000)
+    monkeypatch.setattr(fig, "READ_AHEAD_AFTER", 1)
+    clr_date = open_cycle_date()
+    _load(clr_date, 2600, seed=3)
+    item = ClearingItem.objects.filter(cycle_id=clr_date).order_by(fig.setl_id_order())[bad_at]
+    ClearingItem.objects.filter(pk=item.pk).update(leaf_hash=bytes(item.leaf_hash)[:31])
+    with pytest.raises(ValueError, match="not 32 bytes"):
+        fig.cycle_figures(clr_date)
