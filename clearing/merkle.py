@@ -2,7 +2,8 @@
 
 - leaf hash = SHA-256(0x00 ‖ leaf bytes), node hash = SHA-256(0x01 ‖ left ‖ right), the empty
   tree's root = SHA-256("") (§2.1.1);
-- :class:`StreamingRoot` folds leaf hashes one at a time keeping only one hash per set bit of the
+- :class:`StreamingRoot` folds leaf hashes one at a time (``add``) or in concatenated runs
+  (``extend``, level by level: the close's fast path) keeping only one hash per set bit of the
   count (≤ 64), so memory does not grow with the tree size;
 - :func:`inclusion_ranges` names the subtrees whose hashes form the audit path PATH(m, D[n])
   (§2.1.3.1), so a proof is computed in one streaming pass (:func:`inclusion_proof`), or from

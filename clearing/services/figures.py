@@ -1,16 +1,22 @@
 """A cycle's figures computed in the database (spec/clearing.md §What a close computes).
 
-Every sum is a ``GROUP BY`` in SQL; Python only sees the aggregated rows (bilateral pairs,
-provinces, institutions). The Merkle root streams the stored leaf hashes in ``setl_id`` byte order
-through a server-side cursor (PostgreSQL) so memory does not grow with the item count.
+Every sum comes from one ``GROUP BY payer, payee, fixmedins_code`` scan (:func:`item_groups`);
+Python only adds up its (≤ 32 × 32 × institutions) rows into bilateral pairs, intra-province
+totals and remittance lines, exactly (Decimal). The Merkle root folds the stored leaf hashes in
+``setl_id`` byte order in chunks the server concatenates (:func:`leaf_hash_chunks`), level by level
+(:meth:`clearing.merkle.StreamingRoot.extend`), so memory does not grow with the item count. On
+PostgreSQL the next chunk is fetched while one is folded, and the aggregate scan runs on a second
+connection meanwhile (:func:`_groups_beside`). docs/performance.md §The close has the figures.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -23,12 +29,16 @@ from clearing.models import ClearingItem
 from clearing.netting import Bilateral, Netting, net_positions
 from core.money import ZERO, round2
 
+logger = logging.getLogger("kuasheng.clearing.figures")
+
+GROUPS_BESIDE = True  # PostgreSQL: item_groups on a second connection during the leaf pass
+BESIDE_LOCK_TIMEOUT = "5s"
 CHUNK = 5000  # rows per fetch of leaf_hashes (the one-at-a-time stream proofs use)
 READ_AHEAD = 2  # chunks fetched ahead of the Merkle fold by a thread (PostgreSQL) ...
 READ_AHEAD_AFTER = 8  # ... once this many chunks (65,536 leaves) came directly
 LEAF_CHUNK = 8192  # leaf hashes per chunk of leaf_hash_chunks (256 KB; the close's stream)
-# planner settings for item_groups' one query (PostgreSQL; ~10 k groups hash in a few MB)
-GROUP_SETTINGS = {"work_mem": "32MB", "parallel_tuple_cost": "0"}
+# planner settings for item_groups' one query (PostgreSQL): hash the groups in memory, never sort
+GROUP_SETTINGS = {"work_mem": "32MB", "enable_sort": "off"}
 PROOF_BLOCK = 1024  # leaves per stored block hash (clearing.merkle.range_hash): a power of two
 
 
@@ -192,8 +202,9 @@ def _sum(value: Decimal | None) -> Decimal:
     return round2(value) if value is not None else ZERO
 
 
-def _lines(groups: dict[tuple[str, str], list], intra: bool) -> list[RemittanceLine]:
-    """Remittance lines ``(payee, fixmedins_code)`` ordered by both, cross-province or intra."""
+def _lines(groups: dict[tuple[str, str, str], tuple[int, Decimal]], intra: bool) -> list[RemittanceLine]:
+    """Remittance lines per ``(payee, fixmedins_code)`` from :func:`item_groups`, ordered by both
+    (code-point order, which is the ``C`` collation's and SQLite's), cross-province or intra."""
     lines: dict[tuple[str, str], list] = {}
     for (payer, payee, code), (cnt, amount) in groups.items():
         if (payer == payee) == intra:
@@ -210,9 +221,9 @@ def item_groups(clr_date: dt.date) -> dict[tuple[str, str, str], tuple[int, Deci
     from which every figure of the close is derived (at most 32 × 32 × institutions rows).
 
     On PostgreSQL the planner cannot know how few triples there are (its estimate is capped at a
-    tenth of the rows): with the defaults it sorts the whole day on disk, or hashes it in one
-    process. ``GROUP_SETTINGS`` (transaction-local, restored after the query) let it hash in
-    memory in parallel workers, as it does for the bare ``GROUP BY payer, payee``."""
+    tenth of the rows), so with the default 4 MB ``work_mem`` it may sort the whole day on disk
+    (≈ 3× slower than hashing it). ``GROUP_SETTINGS`` (transaction-local, restored after the
+    query) make it hash in memory (~10 k groups need ≈ 10 MB)."""
     rows = (
         ClearingItem.objects.filter(cycle_id=clr_date)
         .values_list("payer", "payee", "fixmedins_code")
@@ -235,27 +246,68 @@ def item_groups(clr_date: dt.date) -> dict[tuple[str, str, str], tuple[int, Deci
     return groups
 
 
+def _item_groups_own_connection(clr_date: dt.date) -> dict[tuple[str, str, str], tuple[int, Decimal]]:
+    """:func:`item_groups` on this thread's own connection, closed afterwards. It gives up after
+    ``BESIDE_LOCK_TIMEOUT`` waiting for a lock (a caller's transaction holding a table lock would
+    otherwise block it while that transaction waits for it)."""
+    try:
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute("SELECT set_config('lock_timeout', %s, true)", [BESIDE_LOCK_TIMEOUT])
+            return item_groups(clr_date)
+    finally:
+        connection.close()
+
+
+def _groups_beside(clr_date: dt.date, fold: Callable[[], int]) -> dict:
+    """Run ``fold`` (returns the number of leaves) while :func:`item_groups` runs on a second
+    connection (PostgreSQL: the aggregate scan and the leaf stream proceed at once). The second
+    connection sees committed items only; a cut cycle's items are all committed and never change,
+    so its counts add up to the leaf count — if they do not (items written by the closing
+    transaction itself, as in tests), the groups are computed again on this connection."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="item-groups") as pool:
+        future = pool.submit(_item_groups_own_connection, clr_date)
+        size = fold()
+        try:
+            groups = future.result()
+        except Exception:  # noqa: BLE001 - computed again below on the close's own connection
+            logger.warning("item groups on a second connection failed", exc_info=True)
+            groups = None
+    if groups is None or sum(cnt for cnt, _ in groups.values()) != size:
+        groups = item_groups(clr_date)
+    return groups
+
+
 def cycle_figures(clr_date: dt.date) -> Figures:
     """Compute the figures of the cycle ``clr_date`` from its items (read-only): one aggregate
     scan (:func:`item_groups`; bilateral pairs, intra-province totals and both remittance lists
-    are exact Decimal sums of its rows) and one ordered pass over the leaf hashes."""
-    groups = item_groups(clr_date)
+    are exact Decimal sums of its rows) and one ordered pass over the leaf hashes (on PostgreSQL
+    both at once, :func:`_groups_beside`). Raises ``ValueError`` when a stored leaf hash is not
+    32 bytes."""
+    acc = merkle.StreamingRoot(block=PROOF_BLOCK)
+
+    def fold() -> int:
+        for chunk in leaf_hash_chunks(clr_date, read_ahead=READ_AHEAD):
+            acc.extend(chunk)
+        return acc.size
+
+    if connection.vendor == "postgresql" and GROUPS_BESIDE:
+        groups = _groups_beside(clr_date, fold)
+    else:
+        groups = item_groups(clr_date)
+        fold()
     pairs: dict[tuple[str, str], list] = {}
     intra: dict[str, list] = {}
     for (payer, payee, _code), (cnt, amount) in groups.items():
-        acc = (
+        acc_ = (
             intra.setdefault(payer, [0, ZERO])
             if payer == payee
             else pairs.setdefault((payer, payee), [0, ZERO])
         )
-        acc[0] += cnt
-        acc[1] += amount
+        acc_[0] += cnt
+        acc_[1] += amount
     netting = net_positions(
         Bilateral(payer, payee, cnt, amount) for (payer, payee), (cnt, amount) in pairs.items()
     )
-    acc = merkle.StreamingRoot(block=PROOF_BLOCK)
-    for chunk in leaf_hash_chunks(clr_date, read_ahead=READ_AHEAD):
-        acc.extend(chunk)
     return Figures(
         netting=netting,
         intra={adm: (cnt, amount) for adm, (cnt, amount) in sorted(intra.items())},

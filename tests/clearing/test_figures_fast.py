@@ -145,3 +145,68 @@ def test_a_stored_leaf_hash_not_32_bytes_is_refused(bad_at, monkeypatch):
     ClearingItem.objects.filter(pk=item.pk).update(leaf_hash=bytes(item.leaf_hash)[:31])
     with pytest.raises(ValueError, match="not 32 bytes"):
         fig.cycle_figures(clr_date)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_groups_from_a_second_connection_when_the_items_are_committed(monkeypatch):
+    """Committed items: the aggregate on the second connection is used (no recomputation)."""
+    monkeypatch.setattr(fig, "LEAF_CHUNK", 1000)
+    monkeypatch.setattr(fig, "READ_AHEAD_AFTER", 1)
+    calls = []
+    monkeypatch.setattr(fig, "item_groups", lambda d, f=fig.item_groups: calls.append(d) or f(d))
+    clr_date = open_cycle_date()
+    _load(clr_date, 2600, seed=11)
+    ours = fig.cycle_figures(clr_date)
+    assert len(calls) == 1  # the second connection's, not recomputed here
+    assert repr(ours) == repr(reference_figures(clr_date))
+
+
+@pytest.mark.postgres
+def test_uncommitted_items_are_grouped_on_the_close_connection(monkeypatch):
+    """Items the second connection cannot see: the groups are computed again, right."""
+    calls = []
+    monkeypatch.setattr(fig, "item_groups", lambda d, f=fig.item_groups: calls.append(d) or f(d))
+    clr_date = open_cycle_date()
+    _load(clr_date, 500, seed=12)
+    ours = fig.cycle_figures(clr_date)
+    assert len(calls) == 2
+    assert ours.netting.item_cnt + sum(c for c, _ in ours.intra.values()) == 500
+    assert repr(ours) == repr(reference_figures(clr_date))
+
+
+@pytest.mark.parametrize("block", [0, 1, 4, 64, 1024])
+def test_extend_in_any_chunking_equals_add_one_at_a_time(block, monkeypatch):
+    """``StreamingRoot.extend`` = ``add`` per leaf: size, root and block hashes, for tree sizes
+    around powers of two and chunkings that cross the runs and blocks at odd places."""
+    monkeypatch.setattr(merkle, "RUN", 16)
+    rng = random.Random(block)
+    for n in [0, 1, 2, 3, 15, 16, 17, 63, 64, 65, 1023, 1024, 1025, 2100]:
+        leaves = [merkle.hash_leaf(f"{n}-{i}".encode()) for i in range(n)]
+        one = merkle.StreamingRoot(block=block)
+        for h in leaves:
+            one.add(h)
+        many, pos = merkle.StreamingRoot(block=block), 0
+        while pos < n:
+            k = rng.choice([1, 2, 5, 16, 33, rng.randrange(1, 300)])
+            many.extend(b"".join(leaves[pos : pos + k]))
+            pos += k
+        assert (many.size, many.root(), many.block_hashes()) == (one.size, one.root(), one.block_hashes())
+    with pytest.raises(ValueError, match="32 bytes"):
+        merkle.StreamingRoot().extend(b"\x00" * 33)
+
+
+@pytest.mark.postgres
+def test_a_table_lock_held_by_the_caller_does_not_hang_the_close(monkeypatch):
+    """The second connection gives up on a lock the closing transaction holds; the groups are
+    then computed on the close's own connection."""
+    from django.db import connection
+
+    monkeypatch.setattr(fig, "BESIDE_LOCK_TIMEOUT", "200ms")
+    clr_date = open_cycle_date()
+    _load(clr_date, 300, seed=13)
+    with connection.cursor() as cur:
+        cur.execute("LOCK TABLE clearing_clearingitem IN ACCESS EXCLUSIVE MODE")
+    ours = fig.cycle_figures(clr_date)
+    assert ours.tree_size == 300
+    assert repr(ours) == repr(reference_figures(clr_date))
