@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts.models import ApiToken, Institution, InstitutionClient, Region, StaffProfile
 from core.audit import audit_log, audit_principal
 from core.auth import token_hash
-from core.crypto import encrypt
+from core.crypto import blind_index, encrypt
 from core.errors import Conflict, DomainError, Invalid, Unauthorized, field_error
 
 SECRET_BYTES = 32
@@ -85,7 +85,9 @@ def staff_create(*, username: str, password: str, admdvs: str, role: str, princi
 
 
 def _lock_key(username: str) -> str:
-    return f"login-failures:staff:{username}"
+    """Keyed hash of the username: any string is a valid, bounded cache key, and the cache holds no
+    account names (like the cardholder lockouts)."""
+    return f"login-failures:staff:{blind_index(username, purpose='staff-login')}"
 
 
 def staff_token_issue(*, username: str, password: str) -> tuple[str, dt.datetime]:
