@@ -109,9 +109,9 @@ def _cut(clr_date: dt.date, actor: str) -> Cycle:
 def _test_pause() -> None:
     """Test-only: ``CLEARING_CLOSE_TEST_DELAY`` seconds inside the close transaction, so a test can
     kill a worker mid-close. Never set outside tests."""
-    delay = float(getattr(settings, "CLEARING_CLOSE_TEST_DELAY", 0) or 0)
+    delay = getattr(settings, "CLEARING_CLOSE_TEST_DELAY", 0) or 0  # seconds (a time, not money)
     if delay:
-        logger.warning("close paused %.1fs for a test", delay)
+        logger.warning("close paused %ss for a test", delay)
         time.sleep(delay)
 
 
