@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -18,12 +19,19 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def server():
+def server(tmp_path_factory):
+    # Its own migrated SQLite file: these tests are about the HTTP layer, and the server must not
+    # depend on whatever state (or absence) of the developer's database (the embedded cache table
+    # lives there when Redis is not configured).
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL")}
+    env["SQLITE_PATH"] = str(tmp_path_factory.mktemp("gunicorn") / "db.sqlite3")
+    subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=env,
+                   check=True)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}",
-                             "-w", "1", "--timeout", "30"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                             "-w", "1", "--timeout", "30"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
         for _ in range(100):
