@@ -22,7 +22,7 @@ from accounts.services import (
 )
 from core.errors import Invalid, field_error
 from core.fields import ImportResultSerializer, MoneyField
-from core.parsers import StrictJSONParser as JSONParser
+from core.parsers import StrictJSONParser
 from core.permissions import province_scope, roles
 
 PROBLEM = OpenApiResponse(description="problem+json (RFC 9457) with a stable `code`")
@@ -79,7 +79,7 @@ class PersonsUploadApi(APIView):
     Bureau only; rows of another province → rejected ``wrong_province``."""
 
     permission_classes = [roles("bureau")]
-    parser_classes = [JSONParser, CsvRowsParser]
+    parser_classes = [StrictJSONParser, CsvRowsParser]
 
     @extend_schema(operation_id="persons_upload", **UPLOAD_PARAMS,
                    responses={200: ImportResultSerializer, 400: PROBLEM, 403: PROBLEM, 413: PROBLEM})
@@ -173,7 +173,7 @@ class FilingsApi(APIView):
     (``{"received", "created", "updated", "unchanged", "rejected"}``). Other provinces' persons are
     rejected (``wrong_province``; ``404`` for a single filing)."""
 
-    parser_classes = [JSONParser, CsvRowsParser]
+    parser_classes = [StrictJSONParser, CsvRowsParser]
 
     def get_permissions(self) -> list:
         allowed = ("bureau", "clearing_staff") if self.request.method == "GET" else ("bureau",)

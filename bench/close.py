@@ -236,35 +236,30 @@ print(json.dumps({{"figures_s": total, "leaf_fetch_s": fetch, "merkle_fold_s": f
 """
 
 
-def phases_in_child(url: str, clr_date: dt.date) -> dict:
-    """The close's figures recomputed read-only with timers: SQL aggregates, leaf-hash fetch, fold."""
+def _run_child(script: str, url: str, clr_date: dt.date, what: str) -> dict:
+    """Run a bench script in a fresh Python process against ``url``; its last stdout line is JSON."""
     env = dict(os.environ, DATABASE_URL=url)
     env.pop("CELERY_BROKER_URL", None)
     proc = subprocess.run(
-        [sys.executable, "-c", PHASES.format(root=str(ROOT), day=clr_date.isoformat())],
+        [sys.executable, "-c", script.format(root=str(ROOT), day=clr_date.isoformat())],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
     )
     if proc.returncode != 0:
-        raise SystemExit(f"phases failed:\n{proc.stderr[-3000:]}")
+        raise SystemExit(f"{what} failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def phases_in_child(url: str, clr_date: dt.date) -> dict:
+    """The close's figures recomputed read-only with timers: SQL aggregates, leaf-hash fetch, fold."""
+    return _run_child(PHASES, url, clr_date, "phases")
 
 
 def close_in_child(url: str, clr_date: dt.date) -> dict:
-    env = dict(os.environ, DATABASE_URL=url)
-    env.pop("CELERY_BROKER_URL", None)
-    proc = subprocess.run(
-        [sys.executable, "-c", CHILD.format(root=str(ROOT), day=clr_date.isoformat())],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if proc.returncode != 0:
-        raise SystemExit(f"close failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    """The real close in its own process, so its peak RSS is the close's alone."""
+    return _run_child(CHILD, url, clr_date, "close")
 
 
 def explain(url: str, clr_date: dt.date) -> list[str]:

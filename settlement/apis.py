@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from accounts.parsers import CsvRowsParser, upload_rows
 from core.errors import Invalid, field_error
 from core.fields import ImportResultSerializer
-from core.parsers import StrictJSONParser as JSONParser
+from core.parsers import StrictJSONParser
 from core.permissions import roles
 from settlement import selectors
 from settlement import serializers as s
@@ -234,7 +234,7 @@ class _UploadApi(APIView):
     with the code and the result document (nothing written)."""
 
     permission_classes = [roles("bureau")]
-    parser_classes = [JSONParser, CsvRowsParser]
+    parser_classes = [StrictJSONParser, CsvRowsParser]
     OutputSerializer = ImportResultSerializer
     overlap_code = ""
 
