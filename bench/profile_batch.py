@@ -52,9 +52,12 @@ def main() -> None:
     _net, day, _clients = setup(url, args.items, args.seed)
 
     from django.db import connection
+    from django.utils import timezone
 
     from accounts.models import Institution
     from core.principals import Principal
+    from settlement.presenters import batch_result
+    from settlement.request_parsing import parse_settlement_request
     from settlement.services.batch import settlements_batch
     from settlement.services.settle import settlement_create
 
@@ -80,12 +83,14 @@ def main() -> None:
             principal = Principal(role="institution", actor=f"bench:{inst.fixmedins_code}", institution=inst)
             if args.single:
                 for p in unit:
-                    created = settlement_create(institution=inst, data=p.body, principal=principal).created
+                    req = parse_settlement_request(p.body, now=timezone.now())
+                    created = settlement_create(institution=inst, request=req, principal=principal).created
                     statuses[201 if created else 200] = statuses.get(201 if created else 200, 0) + 1
                 continue
-            body = {"items": [p.body for p in unit]}
-            for r in settlements_batch(institution=inst, data=body, principal=principal):
-                statuses[r["status"]] = statuses.get(r["status"], 0) + 1
+            reqs = [parse_settlement_request(p.body, now=timezone.now()) for p in unit]
+            for r in settlements_batch(institution=inst, requests=reqs, principal=principal):
+                status = batch_result(r)["status"]
+                statuses[status] = statuses.get(status, 0) + 1
         if prof:
             prof.disable()
     seconds = time.perf_counter() - t0

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from core.money import ZERO, round4
+from core.money import MAX_MONEY, ZERO, round4
 
 
 @dataclass(frozen=True)
@@ -46,12 +46,9 @@ class Netting:
     netting_efficiency: Decimal = Decimal("0.0000")
 
 
-MONEY_MAX = Decimal("99999999999999.99")  # the money format ^-?\d{1,14}\.\d{2}$ (spec/README.md §Units)
-
-
 def money_in_range(amount: Decimal) -> bool:
     """True when ``amount`` (yuan) fits the 14-digit money format (and the numeric(16,2) columns)."""
-    return abs(amount) <= MONEY_MAX
+    return abs(amount) <= MAX_MONEY
 
 
 def netting_amounts(n: Netting) -> list[Decimal]:

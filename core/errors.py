@@ -116,6 +116,16 @@ def problem_body(status: int, code: str, detail: str, **extra: Any) -> dict[str,
     return body
 
 
+def problem_of(e: DomainError) -> dict[str, Any]:
+    """The problem+json document of a refusal, as the API answers it (e.g. one batch item's)."""
+    extra = dict(e.extra)
+    if e.errors is not None:
+        extra["errors"] = e.errors
+    elif e.field:
+        extra["errors"] = [field_error(e.field, e.code, e.detail)]
+    return problem_body(e.status, e.code, e.detail, **extra)
+
+
 def problem_response(status: int, code: str, detail: str, headers: dict[str, str] | None = None,
                      **extra: Any) -> Response:
     resp = Response(problem_body(status, code, detail, **extra), status=status, headers=headers)

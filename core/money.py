@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 CENT = Decimal("0.01")
 RATIO_PLACES = Decimal("0.0001")
 ZERO = Decimal("0.00")
+MAX_MONEY = Decimal("99999999999999.99")  # the largest amount of the money format ^-?\d{1,14}\.\d{2}$
 
 # ASCII digits only, and the whole string (``$`` alone would let a trailing newline through, ``\d``
 # alone full-width digits such as "１２５.００").

@@ -3,20 +3,28 @@ uploads (spec/bureau-api.md). Thin: parse, call one service or selector, seriali
 
 from __future__ import annotations
 
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.parsers import CsvRowsParser, upload_rows
-from core.errors import Invalid, field_error
+from core.errors import DomainError, Invalid, field_error
 from core.fields import ImportResultSerializer
 from core.parsers import StrictJSONParser
 from core.permissions import roles
 from settlement import selectors
 from settlement import serializers as s
 from settlement.parsers import BatchJSONParser
-from settlement.presenters import fee_line, setlinfo, settlement_body, with_disputes
+from settlement.presenters import batch_result, fee_line, setlinfo, settlement_body, with_disputes
+from settlement.request_parsing import (
+    parse_batch_items,
+    parse_lookup_request,
+    parse_reversal_request,
+    parse_settlement_request,
+)
+from settlement.requests import SettlementRequest
 from settlement.services import reference
 from settlement.services.batch import settlements_batch
 from settlement.services.lookup import person_lookup
@@ -52,8 +60,9 @@ class SettlementCreateApi(APIView):
         responses={201: OutputSerializer, 200: OutputSerializer},
     )
     def post(self, request: Request) -> Response:
+        parsed = parse_settlement_request(request.data, now=timezone.now())
         outcome = settlement_create(
-            institution=request.user.institution, data=request.data, principal=request.user
+            institution=request.user.institution, request=parsed, principal=request.user
         )
         return _outcome_response(outcome)
 
@@ -129,7 +138,8 @@ class SettlementPreviewApi(APIView):
         operation_id="settlement_preview", request=InputSerializer, responses={200: OutputSerializer}
     )
     def post(self, request: Request) -> Response:
-        row, lines = settlement_preview(institution=request.user.institution, data=request.data)
+        parsed = parse_settlement_request(request.data, now=timezone.now(), require_serial=False)
+        row, lines = settlement_preview(institution=request.user.institution, request=parsed)
         info = setlinfo(row, person=row.person, institution=row.institution, preview=True)
         return Response({"setlinfo": info, "feedetail": [fee_line(ln) for ln in lines]})
 
@@ -146,9 +156,12 @@ class SettlementBatchApi(APIView):
         operation_id="settlement_batch", request=InputSerializer, responses={200: OutputSerializer}
     )
     def post(self, request: Request) -> Response:
-        results = settlements_batch(
-            institution=request.user.institution, data=request.data, principal=request.user
+        items = parse_batch_items(request.data, now=timezone.now())
+        valid = [x for x in items if isinstance(x, SettlementRequest)]
+        settled = iter(
+            settlements_batch(institution=request.user.institution, requests=valid, principal=request.user)
         )
+        results = [batch_result(x if isinstance(x, DomainError) else next(settled)) for x in items]
         return Response({"results": results})
 
 
@@ -165,8 +178,9 @@ class SettlementReversalApi(APIView):
         responses={201: OutputSerializer, 200: OutputSerializer},
     )
     def post(self, request: Request, setl_id: str) -> Response:
+        parsed = parse_reversal_request(request.data, setl_id=setl_id)
         outcome = settlement_reverse(
-            institution=request.user.institution, setl_id=setl_id, data=request.data, principal=request.user
+            institution=request.user.institution, request=parsed, principal=request.user
         )
         return _outcome_response(outcome)
 
@@ -194,8 +208,9 @@ class PersonLookupApi(APIView):
 
     @extend_schema(operation_id="person_lookup", request=InputSerializer, responses={200: OutputSerializer})
     def post(self, request: Request) -> Response:
+        parsed = parse_lookup_request(request.data)
         return Response(
-            person_lookup(institution=request.user.institution, data=request.data, principal=request.user)
+            person_lookup(institution=request.user.institution, request=parsed, principal=request.user)
         )
 
 

@@ -20,7 +20,7 @@ from accounts.regions import pooling_region, province_of
 from accounts.selectors import person_by_credential, person_name
 from core.errors import DomainError
 from settlement.models import CatalogueItem, Policy
-from settlement.requests import EMERGENCY_MED_TYPES, SettleRequest
+from settlement.requests import EMERGENCY_MED_TYPES, SettlementRequest
 from settlement.split import CatalogueTerms, PolicyTerms, line_amount_matches
 
 TEMP_EMERGENCY_FILING = "22"
@@ -39,7 +39,7 @@ class FilingUse:
     mdtrtarea_admvs: str = ""
 
 
-def check_line_amounts(req: SettleRequest) -> None:
+def check_line_amounts(req: SettlementRequest) -> None:
     """``det_item_fee_sumamt`` = round(``cnt`` × ``pric``) on every line, else ``422 amount_mismatch``
     naming the first bad line (all bad lines are listed in ``errors``)."""
     bad = [
@@ -64,7 +64,7 @@ def _nfkc(s: str) -> str:
     return unicodedata.normalize("NFKC", s).strip()
 
 
-def person_for_request(req: SettleRequest) -> Person:
+def person_for_request(req: SettlementRequest) -> Person:
     """The insured person who may settle: credential, name, insutype and status checks in order."""
     person = person_by_credential(cert_type=req.cert_type, cert_no=req.cert_no, card_sn=req.card_sn)
     if req.psn_name is not None and _nfkc(req.psn_name) != _nfkc(person_name(person)):
@@ -212,16 +212,10 @@ def policy_terms(policy: Policy) -> PolicyTerms:
     )
 
 
-def _days(req: SettleRequest) -> list[dt.date]:
-    from settlement.requests import SHANGHAI
-
-    return [ln.fee_ocur_time.astimezone(SHANGHAI).date() for ln in req.lines]
-
-
-def catalogue_rows(province: str, reqs: list[SettleRequest]) -> dict[str, list[CatalogueItem]]:
+def catalogue_rows(province: str, reqs: list[SettlementRequest]) -> dict[str, list[CatalogueItem]]:
     """The treatment province's catalogue rows of every code of ``reqs`` whose validity meets the
     span of their fee dates, by code in catalogue order (one query, e.g. for a whole batch)."""
-    days = [d for req in reqs for d in _days(req)]
+    days = [d for req in reqs for d in req.fee_days()]
     codes = {ln.med_list_codg for req in reqs for ln in req.lines}
     by_code: dict[str, list[CatalogueItem]] = {}
     if not days:
@@ -235,12 +229,12 @@ def catalogue_rows(province: str, reqs: list[SettleRequest]) -> dict[str, list[C
 
 
 def catalogue_terms(
-    province: str, req: SettleRequest, rows: dict[str, list[CatalogueItem]] | None = None
+    province: str, req: SettlementRequest, rows: dict[str, list[CatalogueItem]] | None = None
 ) -> list[CatalogueTerms | None]:
     """Per line, the treatment province's catalogue row valid on the fee's Asia/Shanghai date
     (one query for the whole bill, none when ``rows`` of :func:`catalogue_rows` covering this
     bill are given)."""
-    days = _days(req)
+    days = req.fee_days()
     by_code = rows if rows is not None else catalogue_rows(province, [req])
     out: list[CatalogueTerms | None] = []
     for ln, day in zip(req.lines, days, strict=True):

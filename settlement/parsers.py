@@ -3,7 +3,7 @@ never blocks or fails the others").
 
 Like :class:`core.parsers.StrictJSONParser` (malformed or too deeply nested JSON → ``400 invalid``),
 but a NUL character inside one of ``items`` is left to that item's own validation
-(:mod:`settlement.requests` answers it ``400 invalid_character`` as that item's result), so the
+(:mod:`settlement.request_parsing` answers it ``400 invalid_character`` as that item's result), so the
 other items are still settled. A NUL anywhere else in the body still refuses the whole body.
 """
 from __future__ import annotations

@@ -12,9 +12,10 @@ from typing import Any
 
 from accounts.certno import mask_certno
 from accounts.selectors import person_certno, person_name
+from core.errors import DomainError, problem_of
 from core.logging import mask_name
 from core.money import fmt_money, fmt_ratio
-from settlement.requests import SHANGHAI
+from core.timezones import SHANGHAI
 
 BANDS = (
     "medfee_sumamt",
@@ -117,6 +118,16 @@ def settlement_body(s: Any, *, mask_all: bool = False, lines: list[Any] | None =
         "setlinfo": setlinfo(s, person=s.person, institution=s.institution, mask_all=mask_all),
         "feedetail": [fee_line(ln) for ln in lines],
     }
+
+
+def batch_result(result: Any) -> dict[str, Any]:
+    """One batch item's result: ``{"status": 201|200, "setlinfo"}`` for a ``SettleOutcome`` (no
+    query: person and institution are loaded), ``{"status", "problem"}`` for a ``DomainError``."""
+    if isinstance(result, DomainError):
+        return {"status": result.status, "problem": problem_of(result)}
+    s = result.settlement
+    info = setlinfo(s, person=s.person, institution=s.institution)
+    return {"status": 201 if result.created else 200, "setlinfo": info}
 
 
 def with_disputes(body: dict[str, Any], s: Any) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Request and response shapes of the settlement API for the OpenAPI schema (spec/hospital-api.md).
 
-Requests are validated strictly by :mod:`settlement.requests` (money as 2-place strings, JSON numbers
+Requests are parsed strictly by :mod:`settlement.request_parsing` into :mod:`settlement.requests`
+(money as 2-place strings, JSON numbers
 refused, every bad field named); these serializers describe the same shapes for drf-spectacular and
 are not used to coerce input.
 """
@@ -8,6 +9,8 @@ are not used to coerce input.
 from __future__ import annotations
 
 from rest_framework import serializers
+
+from settlement.requests import CERT_TYPES, INSUTYPES, MED_TYPES
 
 MONEY = {"help_text": 'decimal yuan string with exactly 2 places, e.g. "125.00"'}
 
@@ -31,12 +34,12 @@ class SettleRequestIn(serializers.Serializer):
     medins_setl_id = serializers.CharField(
         max_length=30, help_text="the institution's serial: idempotency key"
     )
-    mdtrt_cert_type = serializers.ChoiceField(choices=["01", "02", "03"])
+    mdtrt_cert_type = serializers.ChoiceField(choices=CERT_TYPES)
     mdtrt_cert_no = serializers.CharField()
     card_sn = serializers.CharField(required=False, allow_null=True)
     psn_name = serializers.CharField(required=False, allow_null=True)
-    insutype = serializers.ChoiceField(choices=["310", "390"])
-    med_type = serializers.ChoiceField(choices=["11", "12", "13", "14", "21", "22", "23", "24", "41"])
+    insutype = serializers.ChoiceField(choices=INSUTYPES)
+    med_type = serializers.ChoiceField(choices=MED_TYPES)
     begntime = serializers.CharField()
     endtime = serializers.CharField(required=False, allow_null=True)
     dise_codg = serializers.CharField(required=False, allow_null=True)
@@ -130,7 +133,7 @@ class SettlementListOut(serializers.Serializer):
 
 
 class LookupIn(serializers.Serializer):
-    mdtrt_cert_type = serializers.ChoiceField(choices=["01", "02", "03"])
+    mdtrt_cert_type = serializers.ChoiceField(choices=CERT_TYPES)
     mdtrt_cert_no = serializers.CharField()
     card_sn = serializers.CharField(required=False, allow_null=True)
 

@@ -16,22 +16,24 @@ deadlocks and serialization failures are operational errors too and are retried 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import DatabaseError, DataError, IntegrityError, transaction
-from django.utils import timezone
 
 from accounts.models import Institution
 from clearing.services.cycles import cycle_for_write
-from core.errors import DomainError, field_error, is_outage, problem_body
-from settlement.presenters import setlinfo
-from settlement.requests import parse_settle_request
+from core.errors import DomainError, is_outage
+from core.principals import Principal
+from settlement.errors import item_failed, unstorable_value
+from settlement.requests import SettlementRequest
 from settlement.services.batch_state import (
     BatchState,
     batch_lock_persons,
     batch_state_load,
 )
 from settlement.services.settle import (
+    SettleOutcome,
     existing_by_serial,
     existing_by_serials,
     prepare_parsed,
@@ -39,105 +41,69 @@ from settlement.services.settle import (
     settle_locked,
 )
 
+ItemResult = SettleOutcome | DomainError
+
 logger = logging.getLogger("kuasheng.settlement")
-MAX_ITEMS = 1000
 RETRIES = 3
 RETRYABLE_PGCODES = ("40P01", "40001")  # deadlock_detected, serialization_failure
 
 
-def problem_of(e: DomainError) -> dict[str, Any]:
-    """The problem+json document of a refusal, as the API would answer it alone."""
-    extra = dict(e.extra)
-    if e.errors is not None:
-        extra["errors"] = e.errors
-    elif e.field:
-        extra["errors"] = [field_error(e.field, e.code, e.detail)]
-    return problem_body(e.status, e.code, e.detail, **extra)
-
-
-def _failure(e: Exception) -> dict[str, Any]:
+def _failure(e: Exception) -> DomainError:
     """The result of an item that failed unexpectedly (not a refusal). Outages are never passed here."""
     if isinstance(e, DataError):
-        problem = problem_body(400, "invalid", "The request is not valid.", errors=[
-            field_error("body", "unstorable_value", "A value of this request cannot be stored.")])
-        return {"status": 400, "problem": problem}
+        return unstorable_value()
     logger.exception("batch item failed")
-    return {"status": 422, "problem": problem_body(
-        422, "item_failed", "This item could not be settled; nothing was recorded for it. Retry it alone.")}
-
-
-def _setlinfo(s: Any) -> dict[str, Any]:
-    """The item's ``setlinfo`` (no query: person and institution are already loaded)."""
-    return setlinfo(s, person=s.person, institution=s.institution)
+    return item_failed()
 
 
 def _retryable(e: DatabaseError) -> bool:
     return getattr(getattr(e, "__cause__", None), "sqlstate", None) in RETRYABLE_PGCODES
 
 
-def _validate_items(data: Any) -> list[Any]:
-    items = data.get("items") if isinstance(data, dict) else None
-    if not isinstance(items, list) or not 1 <= len(items) <= MAX_ITEMS:
-        raise DomainError(
-            "invalid",
-            "The request is not valid.",
-            status=400,
-            errors=[field_error("items", "length", f"items must be a list of 1 to {MAX_ITEMS} requests")],
-        )
-    return items
+def settlements_batch(
+    *, institution: Institution, requests: Sequence[SettlementRequest], principal: Principal
+) -> list[ItemResult]:
+    """Settle ``requests`` (valid in format) in order. Returns one result per request, in order: a
+    :class:`SettleOutcome` (``created`` False: replayed) or the ``DomainError`` refusing that item
+    (``422 item_failed`` for an unexpected error of one item). Raises only for an outage.
 
-
-def settlements_batch(*, institution: Institution, data: Any, principal: Any) -> list[dict[str, Any]]:
-    """Settle ``data["items"]`` (1–1000 settle requests) in order. Returns one result per item:
-    ``{"status": 201|200, "setlinfo": {...}}`` or ``{"status": 400|409|422, "problem": {...}}``.
-    Raises ``400 invalid`` only when ``items`` itself is malformed.
-
-    Each item gets the checks of the single endpoint in the same order (format, known serial, line
-    amounts, person); the serials already recorded are read in one query for the whole batch."""
-    items = _validate_items(data)
-    now = timezone.now()
-    results: list[dict[str, Any] | None] = [None] * len(items)
-    parsed: list[tuple[int, Any, str]] = []
-    for i, item in enumerate(items):
+    Each item gets the checks of the single endpoint in the same order (known serial, line amounts,
+    person, ...); the serials already recorded are read in one query for the whole batch."""
+    results: list[ItemResult | None] = [None] * len(requests)
+    known = _known_serials(institution, list(requests))
+    pending: list[tuple[int, SettlementRequest, str, int]] = []
+    for i, req in enumerate(requests):
         try:
-            req = parse_settle_request(item, now=now)
-            parsed.append((i, req, req.fingerprint()))
-        except Exception as e:  # noqa: BLE001 — one item's failure is its own result
-            results[i] = _item_error(e)
-    known = _known_serials(institution, [req for _, req, _ in parsed])
-    pending: list[tuple[int, Any, str, int]] = []
-    for i, req, fingerprint in parsed:
-        try:
-            existing = (
-                known.get(req.medins_setl_id or "")
-                if known is not None
-                else existing_by_serial(institution, req.medins_setl_id)
-            )
+            fingerprint = req.fingerprint()
+            if known is not None:
+                existing = known.get(req.serial)
+            else:
+                existing = existing_by_serial(institution, req.medins_setl_id)
             replay, person = prepare_parsed(req, fingerprint, existing)
         except Exception as e:  # noqa: BLE001 — one item's failure is its own result
             results[i] = _item_error(e)
             continue
         if replay is not None:
-            results[i] = {"status": 200, "setlinfo": _setlinfo(replay.settlement)}
+            results[i] = replay
         else:
+            assert person is not None
             pending.append((i, req, fingerprint, person.pk))
     if pending:
-        done = _settle_pending(institution, pending, principal)
-        for i, res in done.items():
+        for i, res in _settle_pending(institution, pending, principal).items():
             results[i] = res
     return [r for r in results if r is not None]
 
 
-def _item_error(e: Exception) -> dict[str, Any]:
+def _item_error(e: Exception) -> DomainError:
     """The result of an item refused or failed before the writing transaction (outages re-raised)."""
     if isinstance(e, DomainError):
-        return {"status": e.status, "problem": problem_of(e)}
+        return e
     if is_outage(e):
         raise e
     return _failure(e)
 
 
-def _known_serials(institution: Institution, reqs: list[Any]) -> dict[str, Any] | None:
+def _known_serials(institution: Institution, reqs: list[SettlementRequest]) -> dict[str, Any] | None:
     """The batch's serials already recorded (one query); None when that query fails other than by
     an outage, so each item looks its serial up alone and only that item fails."""
     try:
@@ -149,10 +115,10 @@ def _known_serials(institution: Institution, reqs: list[Any]) -> dict[str, Any] 
 
 
 def _settle_pending(
-    institution: Institution, pending: list[tuple[int, Any, str, int]], principal: Any
-) -> dict[int, dict[str, Any]]:
+    institution: Institution, pending: list[tuple[int, SettlementRequest, str, int]], principal: Principal
+) -> dict[int, ItemResult]:
     for attempt in range(RETRIES):
-        done: dict[int, dict[str, Any]] = {}
+        done: dict[int, ItemResult] = {}
         try:
             with transaction.atomic():
                 persons = batch_lock_persons([p for *_, p in pending])
@@ -170,22 +136,22 @@ def _settle_pending(
 
 def _one(
     institution: Institution,
-    req: Any,
+    req: SettlementRequest,
     fingerprint: str,
     person_id: int,
-    principal: Any,
+    principal: Principal,
     cycle: Any,
     state: BatchState,
-) -> dict[str, Any]:
+) -> ItemResult:
     """One item; its writes are one savepoint (:func:`settle_locked`'s own), as is the replay read
     after a duplicate serial (nothing else here queries, so a failure never poisons the batch).
     Outages (and retryable deadlocks, which are operational errors) propagate to
     :func:`_settle_pending`; everything else is this item's result."""
     try:
         outcome = _settle_or_replay(institution, req, fingerprint, person_id, principal, cycle, state)
-        return {"status": 201 if outcome.created else 200, "setlinfo": _setlinfo(outcome.settlement)}
+        return outcome
     except DomainError as e:
-        return {"status": e.status, "problem": problem_of(e)}
+        return e
     except Exception as e:  # noqa: BLE001 — one item's failure is its own result
         if is_outage(e):
             raise
@@ -194,13 +160,13 @@ def _one(
 
 def _settle_or_replay(
     institution: Institution,
-    req: Any,
+    req: SettlementRequest,
     fingerprint: str,
     person_id: int,
-    principal: Any,
+    principal: Principal,
     cycle: Any,
     state: BatchState,
-) -> Any:
+) -> SettleOutcome:
     try:
         return settle_locked(
             institution=institution,

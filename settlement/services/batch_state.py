@@ -16,7 +16,7 @@ from typing import Any
 from accounts.models import Institution, Person
 from settlement import eligibility as elig
 from settlement.models import Accumulator, Settlement
-from settlement.requests import SettleRequest
+from settlement.requests import SettlementRequest
 from settlement.services.settle import existing_by_serials
 
 
@@ -55,7 +55,7 @@ def batch_lock_persons(person_ids: list[int]) -> dict[int, Person]:
 
 
 def batch_state_load(
-    institution: Institution, persons: dict[int, Person], reqs: list[SettleRequest]
+    institution: Institution, persons: dict[int, Person], reqs: list[SettlementRequest]
 ) -> BatchState:
     """Read, once for the batch, under the persons' locks: known serials, accumulators, catalogue, filings."""
     accumulators = {

@@ -12,24 +12,22 @@ from accounts.models import Institution
 from accounts.selectors import person_by_credential, person_certno, person_name
 from clearing.services.cycles import business_day
 from core.audit import audit_principal
-from core.errors import Invalid, field_error
 from core.money import fmt_money
+from core.principals import Principal
 from settlement.eligibility import filings_covering, is_out_of_area
-from settlement.requests import Errors, credential
+from settlement.requests import LookupRequest
 
 
-def person_lookup(*, institution: Institution, data: Any, principal: Any) -> dict[str, Any]:
-    """``{"mdtrt_cert_type", "mdtrt_cert_no", "card_sn"}`` → the person as the desk needs it:
+def person_lookup(
+    *, institution: Institution, request: LookupRequest, principal: Principal
+) -> dict[str, Any]:
+    """A credential → the person as the desk needs it:
     ``psn_no``, ``psn_name``, masked ``certno``, ``insutype``, ``insuplc_admdvs``, ``psn_insu_stas``,
     ``balc`` (yuan string), ``filings`` covering this institution today, ``out_of_area``.
-    Raises ``400 invalid``, ``422 unknown_person`` / ``unsupported_cert_type``. Audited."""
-    if not isinstance(data, dict):
-        raise Invalid([field_error("body", "not_an_object", "The body must be a JSON object.")])
-    errs = Errors()
-    cert_type, cert_no, card_sn = credential(data, errs)
-    if errs.items:
-        raise Invalid(errs.items)
-    person = person_by_credential(cert_type=cert_type, cert_no=cert_no, card_sn=card_sn)
+    Raises ``422 unknown_person`` / ``unsupported_cert_type``. Audited."""
+    person = person_by_credential(
+        cert_type=request.cert_type, cert_no=request.cert_no, card_sn=request.card_sn
+    )
     today = business_day(timezone.now())
     filings = filings_covering(person, institution, today)
     with transaction.atomic():

@@ -14,9 +14,9 @@ from django.db.models import Count, Q, Sum
 
 from accounts.models import Institution
 from core.errors import Invalid, field_error
-from core.money import fmt_money, parse_money
+from core.money import MAX_MONEY, fmt_money, parse_money
 from settlement.models import Settlement
-from settlement.requests import CLR_TYPES, INSUTYPES, MAX_MONEY
+from settlement.requests import CLR_TYPES, INSUTYPES
 
 ZERO = Decimal("0.00")
 MAX_DETAIL_ITEMS = 10_000

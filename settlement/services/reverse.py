@@ -8,8 +8,6 @@ settlement moved, and a negative clearing item goes into the cycle open now.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -18,9 +16,11 @@ from clearing import selectors as clearing_selectors
 from clearing.services.cycles import business_day, clearing_item_record, cycle_for_write
 from core.audit import audit_principal
 from core.crypto import blind_index
-from core.errors import Conflict, DomainError, Invalid, NotFound, field_error
+from core.errors import Conflict, DomainError, NotFound
 from core.ids import new_setl_id
+from core.principals import Principal
 from settlement.models import Settlement
+from settlement.requests import ReversalRequest
 from settlement.services.settle import (
     SettleOutcome,
     existing_by_serial,
@@ -67,41 +67,21 @@ COPIED = (
 )
 
 
-def _parse(data: Any) -> tuple[str, str]:
-    if not isinstance(data, dict):
-        raise Invalid([field_error("body", "not_an_object", "The body must be a JSON object.")])
-    serial, reason = data.get("medins_setl_id"), data.get("reason", "")
-    errs = []
-    if not isinstance(serial, str) or not serial.strip() or len(serial) > 30:
-        errs.append(
-            field_error(
-                "medins_setl_id",
-                "required" if serial is None else "invalid",
-                "A string of 1 to 30 characters is required.",
-            )
-        )
-    if reason is None:
-        reason = ""
-    if not isinstance(reason, str) or len(reason) > 200:
-        errs.append(field_error("reason", "invalid", "At most 200 characters."))
-    if errs:
-        raise Invalid(errs)
-    return serial, reason
-
-
 def reversal_fingerprint(orig_setl_id: str) -> str:
     return blind_index("reversal\x00" + orig_setl_id, purpose="fingerprint")
 
 
-def settlement_reverse(*, institution: Institution, setl_id: str, data: Any, principal: Any) -> SettleOutcome:
-    """Reverse settlement ``setl_id`` of ``institution`` with the body
-    ``{"medins_setl_id", "reason"}``. Returns the reversal record and ``created`` (False: replay).
+def settlement_reverse(
+    *, institution: Institution, request: ReversalRequest, principal: Principal
+) -> SettleOutcome:
+    """Reverse settlement ``request.setl_id`` of ``institution`` under the serial
+    ``request.medins_setl_id``. Returns the reversal record and ``created`` (False: replay).
 
-    Raises ``400 invalid``, ``404`` (unknown or another institution's), ``409 medins_setl_id_conflict``
+    Raises ``DomainError``: ``404`` (unknown or another institution's), ``409 medins_setl_id_conflict``
     (serial used for something else), ``422 not_reversible`` (a reversal), ``409 already_reversed``,
     ``409 disputed`` (open, escalated or upheld dispute).
     """
-    serial, reason = _parse(data)
+    setl_id, serial, reason = request.setl_id, request.medins_setl_id, request.reason
     fingerprint = reversal_fingerprint(setl_id)
     try:
         with transaction.atomic():
@@ -114,7 +94,7 @@ def settlement_reverse(*, institution: Institution, setl_id: str, data: Any, pri
 
 
 def _reverse_locked(
-    institution: Institution, setl_id: str, serial: str, reason: str, fingerprint: str, principal: Any
+    institution: Institution, setl_id: str, serial: str, reason: str, fingerprint: str, principal: Principal
 ) -> SettleOutcome:
     orig = Settlement.objects.select_for_update().filter(setl_id=setl_id, institution=institution).first()
     if orig is None:

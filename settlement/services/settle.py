@@ -23,9 +23,11 @@ from clearing.services.cycles import business_day, clearing_item_record, cycle_f
 from core.audit import audit_principal
 from core.errors import Conflict, DomainError, Invalid, field_error
 from core.ids import new_setl_id
+from core.money import MAX_MONEY
+from core.principals import Principal
 from settlement import eligibility as elig
 from settlement.models import Accumulator, FeeDetail, Settlement
-from settlement.requests import MAX_MONEY, SettleRequest, parse_settle_request
+from settlement.requests import SettlementRequest
 from settlement.split import LineIn, SplitResult, Standing, split_bill
 
 if TYPE_CHECKING:
@@ -98,7 +100,7 @@ def _standing(person: Person, acc: Accumulator | None) -> Standing:
 
 
 def _accumulator_of(
-    person: Person, year: int, req: SettleRequest, state: BatchState | None
+    person: Person, year: int, req: SettlementRequest, state: BatchState | None
 ) -> Accumulator | None:
     """The accumulator row a bill of ``req`` in ``year`` moves (None when it has none yet)."""
     if state is not None:
@@ -111,7 +113,7 @@ def _accumulator_of(
 def _split(
     institution: Institution,
     person: Person,
-    req: SettleRequest,
+    req: SettlementRequest,
     day: dt.date,
     state: BatchState | None = None,
     acc: Accumulator | None | bool = False,
@@ -158,7 +160,7 @@ def _check_bounds(r: SplitResult) -> None:
 def _row(
     institution: Institution,
     person: Person,
-    req: SettleRequest,
+    req: SettlementRequest,
     use: elig.FilingUse | None,
     r: SplitResult,
     *,
@@ -168,7 +170,7 @@ def _row(
     day = business_day(setl_time)
     return Settlement(
         setl_id="",
-        mdtrt_id="",
+        mdtrt_id=req.mdtrt_id or "",
         institution=institution,
         medins_setl_id=req.medins_setl_id or "",
         person=person,
@@ -213,7 +215,7 @@ def _row(
     )
 
 
-def _lines(s: Settlement, req: SettleRequest, r: SplitResult) -> list[FeeDetail]:
+def _lines(s: Settlement, req: SettlementRequest, r: SplitResult) -> list[FeeDetail]:
     return [
         FeeDetail(
             settlement=s,
@@ -281,7 +283,7 @@ def _accumulator_moved(acc: Accumulator | None, person: Person, s: Settlement) -
 def settle_locked(
     *,
     institution: Institution,
-    req: SettleRequest,
+    req: SettlementRequest,
     fingerprint: str,
     person_id: int,
     principal: Any,
@@ -313,7 +315,8 @@ def settle_locked(
         s = _row(institution, person, req, use, result, setl_time=setl_time, clr_date=cycle.clr_date)
         if use is not None and use.create:
             s.filing = elig.record_temporary_filing(person, use, s.setl_date)
-        s.setl_id, s.mdtrt_id, s.fingerprint = new_setl_id("S"), new_setl_id("M"), fingerprint
+        s.setl_id, s.fingerprint = new_setl_id("S"), fingerprint
+        s.mdtrt_id = req.mdtrt_id or new_setl_id("M")
         s.save(force_insert=True)
         FeeDetail.objects.bulk_create(_lines(s, req, result))
         acc = _accumulator_moved(acc, person, s)
@@ -350,20 +353,10 @@ def settle_locked(
     return SettleOutcome(s, created=True)
 
 
-def prepare(
-    *, institution: Institution, data: Any, now: dt.datetime
-) -> tuple[SettleRequest, str, SettleOutcome | None, Person | None]:
-    """Format (400), replay/conflict of a known serial, line amounts (422), then the person checks."""
-    req = parse_settle_request(data, now=now)
-    fingerprint = req.fingerprint()
-    replay, person = prepare_parsed(req, fingerprint, existing_by_serial(institution, req.medins_setl_id))
-    return req, fingerprint, replay, person
-
-
 def prepare_parsed(
-    req: SettleRequest, fingerprint: str, existing: Settlement | None
+    req: SettlementRequest, fingerprint: str, existing: Settlement | None
 ) -> tuple[SettleOutcome | None, Person | None]:
-    """:func:`prepare` after the format check, given the settlement already recorded under the
+    """The checks after the format (400), given the settlement already recorded under the
     request's serial (or None): replay/conflict, else line amounts (422), then the person checks.
     Returns ``(replay, None)`` or ``(None, person)``."""
     if existing is not None:
@@ -372,41 +365,48 @@ def prepare_parsed(
     return None, elig.person_for_request(req)
 
 
-def settlement_create(*, institution: Institution, data: Any, principal: Any) -> SettleOutcome:
-    """Settle one bill (``POST /api/v1/settlements``). ``data`` is the decoded JSON body.
+def settlement_create(
+    *, institution: Institution, request: SettlementRequest, principal: Principal
+) -> SettleOutcome:
+    """Settle one bill (``POST /api/v1/settlements``): ``request`` is already valid in format.
 
-    Returns the settlement and ``created`` (False for a replay). Raises ``400 invalid``,
-    ``422`` (``amount_mismatch``, ``unknown_person``, ``unsupported_cert_type``, ``name_mismatch``,
+    Returns the settlement and ``created`` (False for a replay). Raises ``DomainError``: ``422``
+    (``amount_mismatch``, ``unknown_person``, ``unsupported_cert_type``, ``name_mismatch``,
     ``insutype_mismatch``, ``not_insured``, ``not_out_of_area``, ``no_filing``, ``no_policy``,
-    ``accumulator_overflow``) or
+    ``accumulator_overflow``), ``400 invalid`` (``feedetail total_too_large``) or
     ``409 medins_setl_id_conflict``; an error moves nothing.
     """
-    req, fingerprint, replay, person = prepare(institution=institution, data=data, now=timezone.now())
+    fingerprint = request.fingerprint()
+    existing = existing_by_serial(institution, request.medins_setl_id)
+    replay, person = prepare_parsed(request, fingerprint, existing)
     if replay is not None:
         return replay
+    assert person is not None
     try:  # settle_locked's own atomic block is the transaction (a savepoint when nested)
         return settle_locked(
             institution=institution,
-            req=req,
+            req=request,
             fingerprint=fingerprint,
             person_id=person.pk,
             principal=principal,
         )
     except IntegrityError:
         # A concurrent twin with the same serial committed between our check and our insert.
-        existing = existing_by_serial(institution, req.medins_setl_id)
+        existing = existing_by_serial(institution, request.medins_setl_id)
         if existing is None:
             raise
         return replay_or_conflict(existing, fingerprint)
 
 
-def settlement_preview(*, institution: Institution, data: Any) -> tuple[Settlement, list[FeeDetail]]:
+def settlement_preview(
+    *, institution: Institution, request: SettlementRequest
+) -> tuple[Settlement, list[FeeDetail]]:
     """Trial settlement (``POST /api/v1/settlements/preview``): same checks and split, records and
-    moves nothing. Returns an unsaved settlement and its unsaved lines."""
+    moves nothing. Returns an unsaved settlement and its unsaved lines. Raises as
+    :func:`settlement_create` (but never ``409``)."""
     now = timezone.now()
-    req = parse_settle_request(data, now=now, require_serial=False)
-    elig.check_line_amounts(req)
-    person = elig.person_for_request(req)
-    use, result = _split(institution, person, req, business_day(now))
-    s = _row(institution, person, req, use, result, setl_time=now, clr_date=open_cycle_date(now))
-    return s, _lines(s, req, result)
+    elig.check_line_amounts(request)
+    person = elig.person_for_request(request)
+    use, result = _split(institution, person, request, business_day(now))
+    s = _row(institution, person, request, use, result, setl_time=now, clr_date=open_cycle_date(now))
+    return s, _lines(s, request, result)

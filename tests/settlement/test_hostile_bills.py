@@ -122,7 +122,8 @@ def test_unstorable_times_are_400_naming_the_field(examples, institution_client,
 
 
 def test_offset_of_plus_14_settles(examples, institution_client):
-    body = bill(serial="B2-TZ14", lines=[line(at=_at(14))], begntime=_at(14))
+    at = _at(14)  # one instant: a fee_ocur_time before begntime is refused (docs/decisions.md §Claim dates)
+    body = bill(serial="B2-TZ14", lines=[line(at=at)], begntime=at)
     r = institution_client("H31010400001").post("/api/v1/settlements", body)
     assert r.status_code == 201, r.content[:300]
 

@@ -175,7 +175,8 @@ def test_request_shapes_unit():
     import datetime as dt
 
     from core.errors import Invalid
-    from settlement.requests import parse_settle_request, parse_time
+    from settlement.request_parsing import parse_settlement_request as parse_settle_request
+    from settlement.request_parsing import parse_time
 
     now = dt.datetime.now(dt.UTC)
     with pytest.raises(Invalid):

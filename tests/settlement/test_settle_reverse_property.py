@@ -7,12 +7,15 @@ import secrets
 from decimal import Decimal as D
 
 import pytest
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.models import Institution, Person
 from core.principals import Principal
-from settlement.models import Accumulator
+from settlement.models import Accumulator, Settlement
+from settlement.request_parsing import parse_settlement_request
+from settlement.requests import ReversalRequest
 from settlement.services.reverse import settlement_reverse
 from settlement.services.settle import settlement_create
 from settlement.split import round_half_up
@@ -74,14 +77,12 @@ def test_settle_then_reverse_restores(world, case, data, acct, twice):  # noqa: 
         "庚": "32050000000000000007",
     }[who]
     before = standing(psn_no)
-    first = settlement_create(
-        institution=inst, data=bill(CERT[who], insutype, med_type, lines, acct), principal=principal
-    ).settlement
-    second = None
-    if twice:
-        second = settlement_create(
-            institution=inst, data=bill(CERT[who], insutype, med_type, lines[:1], acct), principal=principal
-        ).settlement
+    def settle(body: dict) -> Settlement:
+        req = parse_settlement_request(body, now=timezone.now())
+        return settlement_create(institution=inst, request=req, principal=principal).settlement
+
+    first = settle(bill(CERT[who], insutype, med_type, lines, acct))
+    second = settle(bill(CERT[who], insutype, med_type, lines[:1], acct)) if twice else None
     for s in (first, second):
         if s is None:
             continue
@@ -91,10 +92,6 @@ def test_settle_then_reverse_restores(world, case, data, acct, twice):  # noqa: 
         assert min(s.hifp_pay, s.acct_pay, s.psn_cash_pay, s.balc, s.act_pay_dedc) >= 0
     for s in (first, second):  # reverse in settlement order: each moves back exactly what it moved
         if s is not None:
-            settlement_reverse(
-                institution=inst,
-                setl_id=s.setl_id,
-                data={"medins_setl_id": secrets.token_hex(6)},
-                principal=principal,
-            )
+            request = ReversalRequest(setl_id=s.setl_id, medins_setl_id=secrets.token_hex(6))
+            settlement_reverse(institution=inst, request=request, principal=principal)
     assert standing(psn_no) == before
