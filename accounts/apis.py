@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from accounts import selectors
 from accounts.certno import mask_certno, mask_name
-from accounts.parsers import CsvRowsParser, upload_rows
+from accounts.parsers import UPLOAD_BODY_FIELDS, CsvRowsParser, upload_rows
 from accounts.regions import province_of
 from accounts.services import (
     account_credit_create,
@@ -80,6 +80,7 @@ class PersonsUploadApi(APIView):
 
     permission_classes = [roles("bureau")]
     parser_classes = [StrictJSONParser, CsvRowsParser]
+    body_fields = UPLOAD_BODY_FIELDS
 
     @extend_schema(operation_id="persons_upload", **UPLOAD_PARAMS,
                    responses={200: ImportResultSerializer, 400: PROBLEM, 403: PROBLEM, 413: PROBLEM})
@@ -174,6 +175,7 @@ class FilingsApi(APIView):
     rejected (``wrong_province``; ``404`` for a single filing)."""
 
     parser_classes = [StrictJSONParser, CsvRowsParser]
+    body_fields = UPLOAD_BODY_FIELDS | frozenset(FilingRowSerializer().fields)  # one filing, or an upload
 
     def get_permissions(self) -> list:
         allowed = ("bureau", "clearing_staff") if self.request.method == "GET" else ("bureau",)

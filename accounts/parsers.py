@@ -12,6 +12,8 @@ from rest_framework.parsers import BaseParser
 
 from core.imports import rows_from_csv_bytes, rows_from_json
 
+UPLOAD_BODY_FIELDS = frozenset({"items"})  # the top-level fields of an upload sent as a JSON object
+
 
 class CsvRowsParser(BaseParser):
     """``text/csv`` (UTF-8, BOM allowed, header row) → ``list[dict[str, str]]`` (values stripped)."""

@@ -24,6 +24,7 @@ class WhoAmIApi(APIView):
 
     permission_classes = [roles(*ROLES)]
     business_refusals = False  # no business rule: the schema documents no 409/422
+    body_fields = None  # any body that is strict JSON: it is parsed and ignored
 
     class OutputSerializer(serializers.Serializer):
         role = serializers.ChoiceField(choices=ROLES)

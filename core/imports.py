@@ -32,12 +32,18 @@ class ImportResult:
 
 
 def rows_from_csv_bytes(data: bytes) -> list[dict[str, str]]:
-    """Parse UTF-8 (BOM allowed) CSV with a header row into string dicts (values stripped)."""
+    """Parse UTF-8 (BOM allowed) CSV with a header row into string dicts (values stripped). A column
+    named twice in the header → ``400 invalid`` ``duplicate_key`` naming it (spec/README.md §Errors)."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise Invalid([field_error("body", "encoding", "CSV must be UTF-8")])
     reader = csv.DictReader(io.StringIO(text))
+    header = [(name or "").strip() for name in reader.fieldnames or ()]
+    repeated = next((name for i, name in enumerate(header) if name in header[:i]), None)
+    if repeated is not None:  # DictReader would keep the last column: the CSV form of a duplicate key
+        message = "the CSV header names this column more than once"
+        raise Invalid([field_error(repeated, "duplicate_key", message)])
     return [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in reader]
 
 

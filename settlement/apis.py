@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.parsers import CsvRowsParser, upload_rows
+from accounts.parsers import UPLOAD_BODY_FIELDS, CsvRowsParser, upload_rows
 from core.errors import DomainError, Invalid, field_error
 from core.fields import ImportResultSerializer
 from core.parsers import StrictJSONParser
@@ -250,6 +250,7 @@ class _UploadApi(APIView):
 
     permission_classes = [roles("bureau")]
     parser_classes = [StrictJSONParser, CsvRowsParser]
+    body_fields = UPLOAD_BODY_FIELDS  # a JSON list, or {"items": [...]}
     OutputSerializer = ImportResultSerializer
     overlap_code = ""
 

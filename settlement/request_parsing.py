@@ -23,6 +23,7 @@ from typing import Any
 from accounts.certno import InvalidCertno, normalize_certno
 from core.errors import DomainError, Invalid, field_error, is_outage
 from core.money import MAX_MONEY, parse_money, parse_quantity
+from core.parsers import unknown_field_errors
 from settlement.errors import item_failed
 from settlement.requests import (
     CERT_TYPES,
@@ -34,6 +35,7 @@ from settlement.requests import (
     ReversalRequest,
     SettlementRequest,
 )
+from settlement.serializers import SettleRequestIn
 
 logger = logging.getLogger("kuasheng.settlement")
 MAX_LINES = 1000
@@ -42,6 +44,7 @@ MAX_OFFSET = dt.timedelta(hours=14)  # the widest real UTC offset; PostgreSQL re
 CLOCK_SKEW = dt.timedelta(seconds=300)  # an endtime this far ahead of our clock is accepted
 MAX_CLAIM_AGE = dt.timedelta(days=366)  # begntime at most this long before the settlement
 MIN_TIME = dt.datetime.min.replace(tzinfo=dt.UTC)
+SETTLE_FIELDS = frozenset(SettleRequestIn().fields)  # the top-level fields a settle request may carry
 
 
 class Errors:
@@ -242,6 +245,8 @@ def parse_settlement_request(
     if not isinstance(data, dict):
         raise _not_an_object()
     errs = Errors()
+    # the parser checks a body's top level; a batch item's top level is checked here, as its own result
+    errs.items.extend(unknown_field_errors(data, SETTLE_FIELDS))
     serial = _string(data, "medins_setl_id", errs, required=require_serial)
     cert_type, cert_no, card_sn = credential(data, errs)
     psn_name = _string(data, "psn_name", errs, required=False, max_len=100)

@@ -41,6 +41,9 @@ def test_persons_upload_json(anhui):
     resp = anhui.post("/api/v1/persons", [row])
     assert resp.json()["created"] == 1
     resp = anhui.post("/api/v1/persons", {"not": "a list"})
+    assert resp.status_code == 400 and resp.json()["errors"][0]["field"] == "not"
+    assert resp.json()["errors"][0]["code"] == "unknown_field"
+    resp = anhui.post("/api/v1/persons", {})
     assert resp.status_code == 400 and resp.json()["errors"][0]["field"] == "body"
 
 
