@@ -35,8 +35,9 @@ def node_hash(left: bytes, right: bytes) -> bytes:
 
 def root_from_inclusion_path(leaf: bytes, index: int, size: int, path: list[bytes]) -> bytes | None:
     """RFC 9162 §2.1.3.2 steps 1–6: the root the path leads to, or ``None`` when the path cannot
-    belong to leaf ``index`` of a tree of ``size`` leaves (wrong length or index)."""
-    if not 0 <= index < size:
+    belong to leaf ``index`` of a tree of ``size`` leaves (wrong length or index, or a path element
+    that is not a 32-byte SHA-256 hash)."""
+    if not 0 <= index < size or any(len(p) != 32 for p in path):
         return None
     fn, sn, r = index, size - 1, leaf_hash(leaf)
     for p in path:
@@ -91,7 +92,7 @@ def verify_receipt(receipt: dict[str, Any], public_key: Ed25519PublicKey,
         return _fail(check, "inclusion", f"malformed receipt: {exc}")
 
     computed = root_from_inclusion_path(leaf_bytes, index, size, path)
-    check.steps["inclusion"] = computed is not None and computed == root
+    check.steps["inclusion"] = computed is not None and len(root) == 32 and computed == root
     if not check.steps["inclusion"]:
         _fail(check, "inclusion", "the audit path does not lead from this leaf to the Merkle root")
 

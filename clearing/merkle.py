@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
+HASH_SIZE = 32  # SHA-256: every leaf hash, node hash, path element and root
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 RUN = 1 << 10  # leaves folded level by level at a time by StreamingRoot.extend (32 KB of hashes)
 _sha256 = hashlib.sha256
@@ -207,8 +208,12 @@ def inclusion_proof(leaf_hashes: Iterable[bytes], index: int, size: int) -> list
 
 
 def verify_inclusion(leaf_hash: bytes, index: int, size: int, path: list[bytes], root: bytes) -> bool:
-    """RFC 9162 §2.1.3.2: verify an inclusion proof."""
+    """RFC 9162 §2.1.3.2: verify an inclusion proof. False unless the leaf hash, the root and every
+    path element are 32 bytes: an empty leaf hash and empty root of a one-leaf tree would otherwise
+    "verify" (transparency-dev/merkle's ``empty-root-and-leaf`` vector)."""
     if index >= size or index < 0:
+        return False
+    if len(leaf_hash) != HASH_SIZE or len(root) != HASH_SIZE or any(len(p) != HASH_SIZE for p in path):
         return False
     fn, sn, r = index, size - 1, leaf_hash
     for p in path:

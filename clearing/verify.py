@@ -21,8 +21,11 @@ def _node(left: bytes, right: bytes) -> bytes:
 
 
 def rfc9162_verify(leaf: bytes, index: int, size: int, path: list[bytes], root: bytes) -> bool:
-    """RFC 9162 §2.1.3.2 with the leaf hash SHA-256(0x00 ‖ leaf)."""
+    """RFC 9162 §2.1.3.2 with the leaf hash SHA-256(0x00 ‖ leaf). False unless the root and every
+    path element are 32 bytes (SHA-256)."""
     if not 0 <= index < size:
+        return False
+    if len(root) != 32 or any(len(p) != 32 for p in path):
         return False
     fn, sn, r = index, size - 1, hashlib.sha256(b"\x00" + leaf).digest()
     for p in path:

@@ -75,14 +75,19 @@ class AutoSchema(SpectacularAutoSchema):
         return sorted(statuses)
 
     def _get_response_bodies(self, direction: Literal["request", "response"] = "response") -> dict[str, Any]:
+        """The view's responses plus the platform's errors; every error (4xx/5xx) answered as
+        ``application/problem+json`` with ``ProblemDetails``, whatever the view declared for it
+        (spec/README.md §Errors: every error is problem+json), keeping the view's description."""
         bodies = super()._get_response_bodies(direction)
         for status in self._platform_error_statuses():
-            if str(status) not in bodies:
+            bodies.setdefault(str(status), {"description": TITLES.get(status, "")})
+        for status, declared in bodies.items():
+            if status.isdigit() and int(status) >= 400:
                 response = self._get_response_for_code(
-                    ProblemSerializer, str(status), media_types=[PROBLEM_CONTENT_TYPE], direction=direction
+                    ProblemSerializer, status, media_types=[PROBLEM_CONTENT_TYPE], direction=direction
                 )
-                response["description"] = TITLES.get(status, "")
-                bodies[str(status)] = response
+                response["description"] = declared.get("description") or TITLES.get(int(status), "")
+                bodies[status] = response
         return bodies
 
     def get_serializer_name(self, serializer: Any, direction: str) -> str:

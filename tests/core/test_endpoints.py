@@ -118,3 +118,18 @@ def test_schema_documents_the_platform_errors_as_problem_json(client):
     assert set(props) == {"type", "title", "status", "detail", "code", "errors"}
     keys = schema["paths"]["/api/v1/keys"]["get"]["responses"]
     assert "403" not in keys and "401" not in keys  # open to anyone, no authentication runs
+
+
+def test_every_error_response_of_the_schema_is_problem_json(client):
+    """Issue 10 item 9: 35 error responses of 15 operations (auth/token, cardholder/*, me/*, filings*,
+    persons*) had no media type; every 4xx/5xx of every operation is now ProblemDetails as
+    application/problem+json, and a view that declares an error otherwise cannot undo it."""
+    schema = _schema(client)
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}
+    errors = {(path, method, status): response.get("content")
+              for path, item in schema["paths"].items() for method, op in item.items()
+              for status, response in op["responses"].items() if int(status) >= 400}
+    assert len(errors) > 400
+    assert {key: content for key, content in errors.items() if content != problem} == {}
+    assert errors[("/api/v1/auth/token", "post", "401")] == problem
+    assert errors[("/api/v1/persons/{psn_no}/account-credits", "post", "422")] == problem
