@@ -16,7 +16,8 @@ venv: $(STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@echo "Installing Kuasheng and its dependencies into $(VENV) (1-2 minutes the first time; pip lists each package)"
+	$(PY) -m pip install --disable-pip-version-check --progress-bar on -e '.[dev]'
 	@touch $@
 
 demo: $(STAMP)

@@ -21,8 +21,10 @@ import unicodedata
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)  # 2**(17-i) mod 11
 CHECK_CHARS = "10X98765432"  # index: weighted sum mod 11
 
-_RE_18 = re.compile(r"^\d{17}[\dX]$")
-_RE_15 = re.compile(r"^\d{15}$")
+# ASCII digits only (after NFKC): ``\d`` would also take Arabic-Indic or Devanagari digits, which
+# NFKC keeps as they are, and store a certno no other spelling of the same number matches.
+_RE_18 = re.compile(r"^[0-9]{17}[0-9X]$")
+_RE_15 = re.compile(r"^[0-9]{15}$")
 
 
 class InvalidCertno(ValueError):

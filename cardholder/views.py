@@ -82,11 +82,10 @@ def signout(request: HttpRequest) -> HttpResponse:
 
 
 def _bar(used: Decimal | None, limit: Decimal | None) -> int | None:
-    """Percent of ``limit`` used (0–100), ``None`` without a limit."""
-    if limit is None or used is None:
+    """Percent of ``limit`` used (0–100); ``None`` (no bar) without a limit or with a limit of 0.00,
+    where there is nothing to fill (a 0.00/0.00 bar drawn full read as "limit reached")."""
+    if limit is None or used is None or limit <= 0:
         return None
-    if limit <= 0:
-        return 100
     return int(min(Decimal(100), used * 100 / limit))
 
 

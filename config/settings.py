@@ -66,6 +66,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",
+    "core.observability.ObservabilityMiddleware",
+    "core.headers.PrivacyHeadersMiddleware",
     "core.middleware.NulGuardMiddleware",
     "core.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -203,17 +205,37 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"ZeroOneFlagEnum": ["0", "1"]},
 }
 
+# Logs (spec/operations.md §Observability): one JSON object per line with the request's id, principal
+# and route, every string masked (core.logging); LOG_FORMAT=plain for a human-readable console.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"mask_pii": {"()": "core.logging.MaskPersonalDataFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {
+        "mask_pii": {"()": "core.logging.MaskPersonalDataFilter"},
+        "request_context": {"()": "core.observability.RequestContextFilter"},
+    },
+    "formatters": {
+        "json": {"()": "core.logging.JsonFormatter"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_pii"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain" if LOG_FORMAT == "plain" else "json",
+            "filters": ["request_context", "mask_pii"],
+        },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
-    "loggers": {"kuasheng": {"level": os.environ.get("LOG_LEVEL", "INFO"), "propagate": True}},
+    "loggers": {
+        "kuasheng": {"level": os.environ.get("LOG_LEVEL", "INFO"), "propagate": True},
+        # One line per request; ACCESS_LOG_LEVEL=WARNING silences it (e.g. behind a proxy that logs).
+        "kuasheng.http.access": {"level": os.environ.get("ACCESS_LOG_LEVEL", "INFO"), "propagate": True},
+    },
 }
+# /metrics (spec/operations.md §Observability): clearing staff's bearer token, or this scrape token
+# (``Authorization: Bearer <token>``) for Prometheus; unset = staff tokens only.
+METRICS_SCRAPE_TOKEN = os.environ.get("METRICS_SCRAPE_TOKEN", "")
 
 if PRODUCTION:
     SECURE_SSL_REDIRECT = os.environ.get("DJANGO_SECURE_SSL_REDIRECT", "1") == "1"

@@ -7,3 +7,8 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from core import schema  # noqa: F401 - registers the OpenAPI authentication schemes
+        from core.metrics_api import register_platform_gauges
+        from core.tasks_metrics import connect_task_signals
+
+        register_platform_gauges()
+        connect_task_signals()

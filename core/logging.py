@@ -1,14 +1,32 @@
-"""Log filter masking personal data (spec/security.md: logs carry no certno, names or card numbers)."""
+"""Personal data out of the logs (spec/security.md: logs carry no certno, names or card numbers;
+spec/operations.md §Observability: one JSON object per line, masked "in every script").
+
+A certno is found in *any spelling* ``accounts.certno.normalize_certno`` accepts: ASCII, full-width
+(``３４０１…``) or other Unicode decimal digits, a lower-case or full-width ``x`` check character, the
+15-digit legacy form, and the same percent-encoded in a URL (``%EF%BC%93…``). It is masked on its
+*normalised* form (NFKC, upper case): ``３４０１０４１９８００１０１１２３ｘ`` → ``3401**********123X``, so
+neither the digits nor the spelling survive. Anything of that shape is masked, whether or not its
+check digit is right (a mistyped certno is personal data too).
+"""
 from __future__ import annotations
 
 import logging
 import re
+import unicodedata
+import urllib.parse
+from typing import Any
 
-# 18-digit resident ID (last may be X) or 15-digit legacy number.
-_CERTNO = re.compile(
-    r"(?<![0-9A-Za-z])(\d{4})\d{10}(\d{3}[\dXx])(?![0-9A-Za-z])"
-    r"|(?<!\d)(\d{4})\d{7}(\d{4})(?!\d)"
-)
+from pythonjsonlogger.json import JsonFormatter as _BaseJsonFormatter
+
+# A run of characters that each fold (NFKC) to a decimal digit or X: the candidates. ``\d`` is any
+# Unicode decimal digit, as in normalize_certno's own patterns; the fold catches the rest
+# (mathematical digits, full-width X).
+_CANDIDATE_CHAR = r"[\dXx\uff38\uff58\U0001d7ce-\U0001d7ff]"
+_WORD = r"[\dA-Za-z\uff21-\uff3a\uff41-\uff5a]"  # digits and Latin letters, ASCII or full-width
+_RUN = re.compile(rf"(?<!{_WORD}){_CANDIDATE_CHAR}{{15,18}}(?!{_WORD})")
+_ENCODED_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2}|[0-9A-Za-z])*%[0-9A-Fa-f]{2}(?:%[0-9A-Fa-f]{2}|[0-9A-Za-z])*")
+_SHAPE_18 = re.compile(r"^[0-9]{17}[0-9X]$")
+_SHAPE_15 = re.compile(r"^[0-9]{15}$")
 
 
 def mask_certno(certno: str | None) -> str | None:
@@ -31,15 +49,50 @@ def mask_name(name: str | None) -> str | None:
     return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
-def mask_text(text: str) -> str:
-    def repl(m: re.Match[str]) -> str:
-        return mask_certno(m.group(0)) or ""
+def _fold(run: str) -> str:
+    """NFKC and upper case, then any remaining Unicode decimal digit as its ASCII digit."""
+    folded = unicodedata.normalize("NFKC", run).upper()
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in folded)
 
-    return _CERTNO.sub(repl, text)
+
+def _mask_run(m: re.Match[str]) -> str:
+    value = _fold(m.group(0))
+    if _SHAPE_18.match(value) or _SHAPE_15.match(value):
+        return mask_certno(value) or ""
+    return m.group(0)
+
+
+def _mask_encoded(m: re.Match[str]) -> str:
+    raw = m.group(0)
+    decoded = urllib.parse.unquote(raw, errors="strict") if raw.isascii() else raw
+    try:
+        masked = _RUN.sub(_mask_run, decoded)
+    except UnicodeDecodeError:  # pragma: no cover - unquote(errors="strict") on bad UTF-8
+        return raw
+    return masked if masked != decoded else raw
+
+
+def mask_text(text: str) -> str:
+    """``text`` with every certno-shaped run masked on its normalised form (see module doc)."""
+    try:
+        text = _ENCODED_RUN.sub(_mask_encoded, text)
+    except UnicodeDecodeError:
+        pass
+    return _RUN.sub(_mask_run, text)
+
+
+def _mask_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, dict):
+        return {k: _mask_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_mask_value(v) for v in value]
+    return value
 
 
 class MaskPersonalDataFilter(logging.Filter):
-    """Masks anything shaped like an ID number in every log record."""
+    """Masks anything shaped like an ID number in every log record's message."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -50,3 +103,26 @@ class MaskPersonalDataFilter(logging.Filter):
         if masked != msg:
             record.msg, record.args = masked, None
         return True
+
+
+class JsonFormatter(_BaseJsonFormatter):
+    """One JSON object per line (``python-json-logger``): ``time`` (ISO 8601 with offset),
+    ``level``, ``logger``, ``message``, ``request_id``, ``principal``, ``route`` and, on access lines,
+    ``status``, ``duration_ms``, ``method``; an exception as ``exc_info``. Every string value, the
+    traceback included, passes through :func:`mask_text`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("fmt", "%(asctime)s %(levelname)s %(name)s %(message)s")
+        kwargs.setdefault("rename_fields", {"asctime": "time", "levelname": "level", "name": "logger"})
+        kwargs.setdefault("json_ensure_ascii", False)
+        super().__init__(*args, **kwargs)
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        import datetime as dt
+
+        return dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds")
+
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        for key in ("request_id", "principal", "route"):
+            log_data.setdefault(key, "")
+        return {k: _mask_value(v) for k, v in log_data.items()}

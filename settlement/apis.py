@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.parsers import UPLOAD_BODY_FIELDS, CsvRowsParser, upload_rows
+from core import metrics
 from core.errors import DomainError, Invalid, field_error
 from core.fields import ImportResultSerializer
 from core.parsers import StrictJSONParser
@@ -60,10 +61,15 @@ class SettlementCreateApi(APIView):
         responses={201: OutputSerializer, 200: OutputSerializer},
     )
     def post(self, request: Request) -> Response:
-        parsed = parse_settlement_request(request.data, now=timezone.now())
-        outcome = settlement_create(
-            institution=request.user.institution, request=parsed, principal=request.user
-        )
+        try:
+            parsed = parse_settlement_request(request.data, now=timezone.now())
+            outcome = settlement_create(
+                institution=request.user.institution, request=parsed, principal=request.user
+            )
+        except DomainError as exc:
+            metrics.settlement_recorded(code=exc.code)
+            raise
+        metrics.settlement_recorded(code="ok" if outcome.created else "replayed")
         return _outcome_response(outcome)
 
 
@@ -162,6 +168,9 @@ class SettlementBatchApi(APIView):
             settlements_batch(institution=request.user.institution, requests=valid, principal=request.user)
         )
         results = [batch_result(x if isinstance(x, DomainError) else next(settled)) for x in items]
+        for r in results:
+            code = {201: "ok", 200: "replayed"}.get(r["status"]) or (r.get("problem") or {}).get("code")
+            metrics.settlement_recorded(code=code)
         return Response({"results": results})
 
 

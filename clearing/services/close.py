@@ -50,6 +50,7 @@ from clearing.services.documents import (
 from clearing.services.figures import Figures, cycle_figures
 from clearing.services.ledger import journal_entry_post, prefund_ledger_account
 from clearing.services.prefunds import prefund_account_lock, prefund_posting_write
+from core import metrics
 from core.audit import audit_log
 from core.canonical import canonical_bytes, sha256_hex
 from core.crypto import current_signing_key, signing_key
@@ -308,6 +309,7 @@ def cycle_close(*, clr_date: dt.date, actor: str) -> Cycle:
     ``422 amount_out_of_range`` when a figure or a resulting prefund balance would leave the
     14-digit money format (nothing of the close is written; the cycle stays ``cut``).
     """
+    started, closed_here = time.monotonic(), False
     cycle = _cut(clr_date, actor)
     if cycle.status == Cycle.Status.CLOSED:
         return cycle
@@ -316,12 +318,22 @@ def cycle_close(*, clr_date: dt.date, actor: str) -> Cycle:
             cycle = Cycle.objects.select_for_update(no_key=True).get(pk=cycle.pk)
             if cycle.status != Cycle.Status.CLOSED:
                 _write_close(cycle, actor)
+                closed_here = True
     except IntegrityError:
         # A concurrent close won the unique constraints; its result is the answer.
         cycle = Cycle.objects.get(pk=cycle.pk)
         if cycle.status != Cycle.Status.CLOSED:
             raise
+        closed_here = False
+    if closed_here:
+        _close_recorded(cycle.pk, time.monotonic() - started)
     return Cycle.objects.get(pk=cycle.pk)
+
+
+def _close_recorded(cycle_pk: int, seconds: float) -> None:
+    """``kuasheng_cycle_close_duration_seconds`` and ``…_items_total`` once the close is written."""
+    tree_size = CycleHead.objects.filter(cycle_id=cycle_pk).values_list("tree_size", flat=True).first()
+    metrics.cycle_close_recorded(scheme="medical", seconds=seconds, items=tree_size or 0)
 
 
 def cycles_due(now: dt.datetime | None = None) -> list[dt.date]:

@@ -43,7 +43,11 @@ def test_sign_in_see_e1_and_verified_receipt(live_server, examples, settle, monk
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
             page = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
-            page.goto(live_server.url + "/")
+            # the strict Content-Security-Policy (issue 10 §5) must block nothing the pages use
+            console: list[str] = []
+            page.on("console", lambda message: console.append(message.text))
+            first = page.goto(live_server.url + "/")
+            assert "script-src 'self'" in first.headers["content-security-policy"]
             page.fill("#certno", E1["certno"])
             page.fill("#password", PASSWORD)
             page.click("#signin-submit")
@@ -65,6 +69,7 @@ def test_sign_in_see_e1_and_verified_receipt(live_server, examples, settle, monk
             assert "已验证" in verdict and "verified" in verdict
             assert page.locator(".steps li.ok").count() == 4
             page.screenshot(path=str(OUTPUT / "cardholder-receipt.png"), full_page=True)
+            assert not [m for m in console if "Content Security Policy" in m], console
         finally:
             browser.close()
     assert (OUTPUT / "cardholder-receipt.png").stat().st_size > 1000

@@ -136,4 +136,4 @@ def test_accumulator_bars_after_e2a_e2b(examples, settle):
     acc = html.split('data-group="outpatient"')[1].split("</section>")[0]
     assert '<span class="dedc-used">200.00</span> / <span class="dedc">200.00</span>' in acc
     assert '<span class="fund-paid">101.78</span> / <span class="cap">6000.00</span>' in acc
-    assert 'style="width: 100%"' in acc and 'style="width: 1%"' in acc  # 101.78 of 6000.00 → 1 %
+    assert 'value="100"' in acc and 'value="1"' in acc  # 101.78 of 6000.00 → 1 %

@@ -30,7 +30,7 @@ def test_mask_text_masks_id_numbers_and_leaves_other_numbers():
     text = "lookup certno=340104198001011234 and 34010419800101123x, old 340104800101123; " \
            "setl_id 20261129121633123456S1a2b3c amount 4160.52 psn_no P3401000001"
     assert mask_text(text) == (
-        "lookup certno=3401**********1234 and 3401**********123x, old 3401*******1123; "
+        "lookup certno=3401**********1234 and 3401**********123X, old 3401*******1123; "
         "setl_id 20261129121633123456S1a2b3c amount 4160.52 psn_no P3401000001"
     )
 
