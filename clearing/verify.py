@@ -78,19 +78,35 @@ def verify_signed_document(data: bytes, signature: bytes, keys: list[Ed25519Publ
     return problems
 
 
+def _object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError("not an object")
+    return value
+
+
 def verify_receipt(receipt: dict[str, Any], keys: list[Ed25519PublicKey]) -> list[str]:
     """Problems with a receipt (empty when valid): inclusion of the leaf under ``merkle_root``, the
     root and size matching the signed head, and the head's signature."""
     problems = []
-    try:
-        leaf = receipt["leaf"].encode()
-        head = receipt["head"]
-        path = [bytes.fromhex(h) for h in receipt["audit_path"]]
-        root = bytes.fromhex(receipt["merkle_root"])
-        signature = base64.b64decode(receipt["head_signature"], validate=True)
-        index, size = int(receipt["leaf_index"]), int(receipt["tree_size"])
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        return [f"malformed receipt: {exc}"]
+    fields = (
+        ("leaf", "a JSON string", lambda v: v.encode()),
+        ("head", "a JSON object", _object),
+        ("audit_path", "a list of hex SHA-256 hashes", lambda v: [bytes.fromhex(h) for h in v]),
+        ("merkle_root", "a hex SHA-256 hash", bytes.fromhex),
+        ("head_signature", "base64 of the 64-byte signature", lambda v: base64.b64decode(v, validate=True)),
+        ("leaf_index", "an integer", int),
+        ("tree_size", "an integer", int),
+    )
+    parsed: dict[str, Any] = {}
+    for name, shape, parse in fields:
+        if name not in receipt:
+            return [f"malformed receipt: {name} is missing"]
+        try:
+            parsed[name] = parse(receipt[name])
+        except (TypeError, ValueError, AttributeError):
+            return [f"malformed receipt: {name} is not {shape}"]
+    leaf, head, path, root = parsed["leaf"], parsed["head"], parsed["audit_path"], parsed["merkle_root"]
+    signature, index, size = parsed["head_signature"], parsed["leaf_index"], parsed["tree_size"]
     if not rfc9162_verify(leaf, index, size, path, root):
         problems.append("the inclusion proof does not verify")
     if head.get("merkle_root") != receipt["merkle_root"] or head.get("tree_size") != size:

@@ -26,6 +26,27 @@ def generate() -> dict[str, str]:
     }
 
 
+# What production needs from the environment, with the format of each (spec/operations.md §Settings).
+REQUIRED_IN_PRODUCTION = {
+    "DJANGO_SECRET_KEY": "a long random string (50 URL-safe characters)",
+    "DJANGO_ALLOWED_HOSTS": "comma-separated host names the service answers to, e.g. kuasheng.example.cn",
+    "SETTLEMENT_ENCRYPTION_KEYS": "AES-256 keys for personal data, 'kid:base64(32 bytes)' comma-separated; "
+                                  "the last encrypts, all decrypt",
+    "SETTLEMENT_BLIND_INDEX_KEY": "base64 of 32 random bytes (HMAC key of the certno/card blind indexes)",
+    "CLEARING_SIGNING_KEY": "Ed25519 signing keys, 'kid:base64(32-byte seed)' comma-separated; the last "
+                            "signs, all are published",
+}
+
+
+def missing_settings_message(missing: list[str]) -> str:
+    """One message naming every missing production setting and its format, and how to make them."""
+    lines = [f"production (DJANGO_ENV=production) cannot start: {len(missing)} setting(s) missing "
+             "from the environment:"]
+    lines += [f"  {name} must be set: {REQUIRED_IN_PRODUCTION.get(name, '')}" for name in missing]
+    lines.append("  `python manage.py generate_keys` (run without DJANGO_ENV) prints all of them.")
+    return "\n".join(lines)
+
+
 def load_or_create(path: Path, *, allow_generate: bool) -> dict[str, str]:
     """Return the key file's values, creating it (mode 0600) when allowed and missing."""
     if path.exists():

@@ -25,13 +25,17 @@ PRODUCTION = ENV == "production"
 _local = keyfile.load_or_create(BASE_DIR / ".local" / "keys.json", allow_generate=not PRODUCTION)
 
 
+_missing: list[str] = []  # production settings not in the environment: all reported at once below
+
+
 def _secret(name: str) -> str:
     value = os.environ.get(name) or ("" if PRODUCTION else _local.get(name, ""))
     if not value:
-        raise ImproperlyConfigured(f"{name} must be set in the environment (production never defaults it)")
+        _missing.append(name)
     return value
 
 
+# Formats of every key: config/keys.py REQUIRED_IN_PRODUCTION (also printed by `manage.py generate_keys`).
 SECRET_KEY = _secret("DJANGO_SECRET_KEY")
 # Personal-data keys (spec/security.md §Personal data at rest): "kid:base64(32 bytes)" comma-separated,
 # the last one encrypts, all of them decrypt.
@@ -44,7 +48,9 @@ CLEARING_SIGNING_KEY = _secret("CLEARING_SIGNING_KEY")
 DEBUG = os.environ.get("DJANGO_DEBUG", "0") == "1" and not PRODUCTION
 ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "" if PRODUCTION else "*").split(",") if h]
 if PRODUCTION and not ALLOWED_HOSTS:
-    raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must be set in production")
+    _missing.append("DJANGO_ALLOWED_HOSTS")
+if _missing:
+    raise ImproperlyConfigured(keyfile.missing_settings_message(_missing))
 
 INSTALLED_APPS = [
     "django.contrib.admin",

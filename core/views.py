@@ -1,13 +1,20 @@
 """Health endpoints and error pages (spec/security.md, issue 2 §7)."""
 from __future__ import annotations
 
+import json
 import sys
 
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from core.errors import RETRY_AFTER_SECONDS, is_outage, problem_http_response
+from core.errors import (
+    PROBLEM_CONTENT_TYPE,
+    RETRY_AFTER_SECONDS,
+    is_outage,
+    problem_body,
+    problem_http_response,
+)
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -26,8 +33,9 @@ def _redis_ok(url: str) -> str:
 
 
 def readyz(request: HttpRequest) -> HttpResponse:
-    """Database and cache/broker reachable → 200 ``{"status": "ok", "checks": {...}}``; else 503
-    problem+json with Retry-After naming what is unavailable."""
+    """Database and cache/broker reachable → 200 ``{"status": "ok", "checks": {"database": "ok", …}}``;
+    else 503 problem+json with Retry-After, ``detail`` naming what is unavailable and the same
+    ``checks`` object (``"ok"`` / ``"unavailable"`` per dependency) as JSON."""
     checks: dict[str, str] = {}
     try:
         with connection.cursor() as cur:
@@ -39,9 +47,13 @@ def readyz(request: HttpRequest) -> HttpResponse:
         checks["redis"] = _redis_ok(settings.REDIS_URL)
     if settings.CELERY_BROKER_URL.startswith("redis"):
         checks["broker"] = _redis_ok(settings.CELERY_BROKER_URL)
-    if any(v != "ok" for v in checks.values()):
-        return problem_http_response(503, "service_unavailable", f"Not ready: {checks}",
-                                     headers={"Retry-After": "5"})
+    down = [name for name, state in checks.items() if state != "ok"]
+    if down:
+        body = problem_body(503, "service_unavailable", f"Not ready: {', '.join(down)} unavailable.")
+        response = HttpResponse(json.dumps({**body, "checks": checks}), status=503,
+                                content_type=PROBLEM_CONTENT_TYPE)
+        response["Retry-After"] = "5"
+        return response
     return JsonResponse({"status": "ok", "checks": checks})
 
 

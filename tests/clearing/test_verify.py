@@ -53,9 +53,12 @@ def test_receipt_checks():
         "merkle_root or tree_size differ from the signed head",
         "the head signature does not verify",
     ]
-    assert verify_receipt({**receipt, "audit_path": ["zz"]}, [key.public_key()])[0].startswith(
-        "malformed receipt"
-    )
+    assert verify_receipt({**receipt, "audit_path": ["zz"]}, [key.public_key()]) == [
+        "malformed receipt: audit_path is not a list of hex SHA-256 hashes"
+    ]
+    assert verify_receipt({k: v for k, v in receipt.items() if k != "leaf"}, [key.public_key()]) == [
+        "malformed receipt: leaf is missing"
+    ]
     assert verify_receipt({**receipt, "leaf": '{"clr_date":"2026-11-30","n":2}'}, [key.public_key()]) == [
         "the inclusion proof does not verify",
         "the leaf's clr_date is not the head's",

@@ -45,7 +45,7 @@ def test_every_accepted_spelling_is_masked_on_its_normalised_form(label):
 
 def test_digits_nfkc_keeps_are_refused_by_normalize_and_still_masked():
     """Arabic-Indic digits are decimal digits NFKC does not fold: normalize_certno refuses them (it
-    took 17 of them and an ASCII check digit before, storing non-ASCII digits); logs mask them all the same."""
+    took 17 of them and an ASCII check digit before, storing non-ASCII digits); logs mask them anyway."""
     from accounts.certno import InvalidCertno
 
     arabic = "٣٤٠١٠٤١٩٨٠٠١٠١١٢٣" + "4"

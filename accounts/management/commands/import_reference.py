@@ -4,9 +4,11 @@ Idempotent: importing the same directory twice reports everything ``unchanged``.
 from __future__ import annotations
 
 import importlib
+import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
 
 from core.errors import DomainError
 from core.imports import rows_from_csv_bytes
@@ -45,10 +47,15 @@ class Command(BaseCommand):
         if not directory.is_dir():
             raise CommandError(f"{directory} is not a directory")
         principal = Principal(role="clearing_staff", actor="manage.py import_reference")
-        for filename, module, name in IMPORTERS:
+        present = [(f, m, n) for f, m, n in IMPORTERS if (directory / f).exists()]
+        if not present:
+            raise CommandError(f"{directory} holds none of the reference files: "
+                               + ", ".join(f for f, _, _ in IMPORTERS))
+        # A bar per file on a terminal (persons.csv of a province takes minutes); quiet in logs and pipes.
+        bar = tqdm(present, unit="file", desc="importing", disable=not sys.stderr.isatty(), leave=False)
+        for filename, module, name in bar:
+            bar.set_postfix_str(filename)
             path = directory / filename
-            if not path.exists():
-                continue
             func = importer(module, name)
             if func is None:
                 self.stdout.write(f"{filename}: skipped (importer not available)")

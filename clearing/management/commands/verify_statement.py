@@ -1,22 +1,13 @@
 """``manage.py verify_statement FILE.json --sig FILE.sig [--key KEY.pem]``: checks a head or
-statement's canonical bytes against its raw Ed25519 signature (exit 0 when valid). Without
-``--key`` the configured public keys are tried."""
+statement's canonical bytes against its raw Ed25519 signature (exit 0 when valid) and says which
+key it trusted (``clearing.management.verifying``)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from django.core.management.base import BaseCommand, CommandError
 
-from clearing.verify import load_public_key, verify_signed_document
-
-
-def public_keys(key_path: str | None) -> list:
-    if key_path:
-        return [load_public_key(Path(key_path).read_bytes())]
-    from core.crypto import signing_keys
-
-    return [k.public for k in signing_keys()]
+from clearing.management.verifying import KEY_HELP, read_bytes, trust_anchor
+from clearing.verify import verify_signed_document
 
 
 class Command(BaseCommand):
@@ -25,17 +16,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):  # noqa: ANN001, ANN201
         parser.add_argument("file", help="canonical bytes of a statement or head (statement.json, head.json)")
         parser.add_argument("--sig", required=True, help="the raw 64-byte Ed25519 signature (statement.sig)")
-        parser.add_argument("--key", help="the public key PEM (GET /api/v1/keys/{key_id}.pem); default: "
-                                          "this service's key named by the document's key_id")
+        parser.add_argument("--key", help=KEY_HELP)
 
     def handle(self, *args, **opts):  # noqa: ANN002, ANN003, ANN201
-        try:
-            data = Path(opts["file"]).read_bytes()
-            sig = Path(opts["sig"]).read_bytes()
-            keys = public_keys(opts["key"])
-        except (OSError, ValueError) as exc:
-            raise CommandError(str(exc)) from exc
+        data = read_bytes(opts["file"], "document")
+        sig = read_bytes(opts["sig"], "signature")
+        keys, anchor = trust_anchor(opts["key"])
         problems = verify_signed_document(data, sig, keys)
         if problems:
-            raise CommandError("INVALID: " + "; ".join(problems))
-        self.stdout.write("OK: signature valid")
+            raise CommandError(f"INVALID: {'; '.join(problems)} ({anchor})")
+        self.stdout.write(f"OK: signature valid ({anchor})")
