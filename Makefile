@@ -21,6 +21,7 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 demo: $(STAMP)
+	$(PY) manage.py ensure_database
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py import_reference data/examples
 	@if $(PY) manage.py help demo >/dev/null 2>&1; then \

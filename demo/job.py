@@ -123,6 +123,33 @@ def close_over_http(api: Api, dates: list[dt.date], timeout: float = 900.0) -> l
     return answers
 
 
+def cardholder_password(psn_no: str) -> str:
+    """The password the job gives the cardholder it signs in as (printed in "Try it")."""
+    return "demo-" + hashlib.sha256(psn_no.encode()).hexdigest()[:16]
+
+
+def receipt_person(day: Day, outcomes: dict[int, Outcome], setl_id: str) -> Any:
+    """The planned person of the settlement ``setl_id`` (the receipt's cardholder)."""
+    return next(p.person for p in day.items
+                if outcomes.get(p.seq) and (outcomes[p.seq].setlinfo or {}).get("setl_id") == setl_id)
+
+
+def run_directory(root: Path, *, started: dt.datetime, database: str, seed: int, settlements: int) -> Path:
+    """``root/<YYYYMMDD-HHMMSS>-<database>-seed<seed>-n<settlements>/``, created, with ``root/latest``
+    pointing at it: runs on SQLite and PostgreSQL never overwrite each other's files."""
+    stamp = started.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y%m%d-%H%M%S")
+    run = root / f"{stamp}-{database}-seed{seed}-n{settlements}"
+    run.mkdir(parents=True, exist_ok=False)
+    latest = root / "latest"
+    try:
+        if latest.is_symlink() or latest.exists():
+            latest.unlink()
+        latest.symlink_to(run.name, target_is_directory=True)
+    except OSError:  # a file system without symlinks: the printed path is enough
+        pass
+    return run
+
+
 def receipt(api: Api, net: Network, day: Day, outcomes: dict[int, Outcome], out: Path) -> tuple[Path, str]:
     """A cardholder activates their login, signs in and downloads the receipt of one cross-province
     settlement of the day (spec/cardholder-api.md). Returns the file and its ``setl_id``."""
@@ -135,7 +162,7 @@ def receipt(api: Api, net: Network, day: Day, outcomes: dict[int, Outcome], out:
         and p.person.province != p.institution.province
     )
     person, setl_id = pick.person, outcomes[pick.seq].setlinfo["setl_id"]
-    password = "demo-" + hashlib.sha256(person.psn_no.encode()).hexdigest()[:16]
+    password = cardholder_password(person.psn_no)
     resp = api.post(
         "/api/v1/cardholder/activate",
         {"certno": person.certno, "card_no": person.card_no, "password": password},

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import time
+import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -67,11 +68,20 @@ def outcome_of(resp: requests.Response) -> Outcome:
     return Outcome(resp.status_code, problem=data)
 
 
-def _units(day: Day, batch_size: int) -> list[tuple[str, list[Planned]]]:
+def lane_of(key: str, lanes: int) -> int:
+    """The submitter lane (``0 … lanes − 1``) of a person, by ``psn_no``: crc32, stable across
+    processes (Python's ``hash`` of a str is salted per process)."""
+    return zlib.crc32(key.encode()) % lanes
+
+
+Unit = tuple[str, list[Planned]]
+
+
+def _units(items_by_institution: dict[str, list[Planned]], batch_size: int) -> list[Unit]:
     """Work units interleaved across institutions, as a day would be:
     ``("batch", items)`` or ``("single", [item])``."""
     per_inst = []
-    for items in day.by_institution.values():
+    for items in items_by_institution.values():
         batch = [p for p in items if p.channel == "batch"]
         units = [("batch", batch[i : i + batch_size]) for i in range(0, len(batch), batch_size)]
         units += [("single", [p]) for p in items if p.channel == "single"]
@@ -83,6 +93,24 @@ def _units(day: Day, batch_size: int) -> list[tuple[str, list[Planned]]]:
     return out
 
 
+def lanes_of(day: Day, batch_size: int, lanes: int) -> list[list[Unit]]:
+    """The day's work split into ``lanes`` lists of units, one per concurrent submitter.
+
+    **The ordering rule that makes the main job's figures the same for a seed on any database and
+    under any thread timing**: every person belongs to exactly one lane (:func:`lane_of` of their
+    ``psn_no``), and a lane submits its units one after another, in this fixed order. So each
+    person's settlements reach their accumulators, account balance and filings in the same order in
+    every run; only different persons' requests run concurrently, and they share no per-person state.
+    (The split of a bill depends on what the same person used before it; nothing else depends on
+    arrival order.) Another demo module that writes per-person state must route by the same lanes.
+    """
+    split: list[dict[str, list[Planned]]] = [{} for _ in range(lanes)]
+    for code, items in day.by_institution.items():
+        for p in items:
+            split[lane_of(p.person.psn_no, lanes)].setdefault(code, []).append(p)
+    return [_units(by_inst, batch_size) for by_inst in split]
+
+
 def submit_day(
     api: Api,
     clients: dict[str, Client],
@@ -92,9 +120,10 @@ def submit_day(
     threads: int,
     progress: Callable[[int], None],
 ) -> dict[int, Outcome]:
-    """POST every planned settlement; returns ``seq → Outcome``."""
+    """POST every planned settlement, one submitter thread per lane (:func:`lanes_of`); returns
+    ``seq → Outcome``."""
 
-    def run(unit: tuple[str, list[Planned]]) -> list[tuple[int, Outcome]]:
+    def run(unit: Unit) -> list[tuple[int, Outcome]]:
         kind, items = unit
         client = clients[items[0].institution.code]
         if kind == "single":
@@ -112,9 +141,12 @@ def submit_day(
         progress(len(items))
         return result
 
+    def run_lane(units: list[Unit]) -> list[tuple[int, Outcome]]:
+        return [pair for unit in units for pair in run(unit)]
+
     outcomes: dict[int, Outcome] = {}
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        for result in pool.map(run, _units(day, batch_size)):
+        for result in pool.map(run_lane, lanes_of(day, batch_size, threads)):
             outcomes.update(result)
     return outcomes
 

@@ -32,7 +32,51 @@ def demo_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
         text=True,
         timeout=600,
     )
-    return proc, out
+    runs = [p for p in out.iterdir() if p.is_dir() and not p.is_symlink()] if out.exists() else []
+    assert len(runs) == 1, (runs, proc.stdout[-2000:], proc.stderr[-2000:])
+    return proc, runs[0]
+
+
+def test_each_run_writes_under_its_own_directory_and_says_so(demo_run):
+    proc, run = demo_run
+    assert run.name.endswith("-sqlite-seed2026-n200")
+    assert f"This run writes its files under {run}/" in proc.stdout
+    assert (run.parent / "latest").resolve() == run.resolve()
+
+
+def test_try_it_logins_work(demo_run):
+    """The logins printed at the end let a newcomer in: the cardholder has records, the bureau and
+    staff users get tokens (checked against the demo's own database)."""
+    proc, run = demo_run
+    text = proc.stdout.split("\nTry it\n", 1)[1]
+    fields = {}
+    for line in text.splitlines():
+        words = line.split()
+        for key in ("certno", "user", "password"):
+            if key in words:
+                fields.setdefault(line.split(":")[0].strip(), {})[key] = words[words.index(key) + 1]
+    cardholder, bureau = fields["Cardholder pages"], fields["Bureau dashboard"]
+    staff = fields["Admin (staff)"]
+    assert "/bureau/" in text and "/admin/" in text and "/api/docs/" in text and str(run) in text
+    script = (
+        "import django; django.setup()\n"
+        "from accounts.services import staff_token_issue\n"
+        "from cardholder.services import cardholder_authenticate\n"
+        f"p = cardholder_authenticate(certno={cardholder['certno']!r}, password={cardholder['password']!r}, "
+        "address='127.0.0.1', channel='api')\n"
+        "from settlement.models import Settlement\n"
+        "print('records', Settlement.objects.filter(person=p).count())\n"
+        f"staff_token_issue(username={bureau['user']!r}, password={bureau['password']!r})\n"
+        f"staff_token_issue(username={staff['user']!r}, password={staff['password']!r})\n"
+        "print('logins ok')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")}
+    env["SQLITE_PATH"] = str(run.parents[1] / "demo.sqlite3")
+    check = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE":
+                           "config.settings"}, capture_output=True, text=True, timeout=120)
+    assert check.returncode == 0, check.stderr[-2000:]
+    records = int(check.stdout.split("records ")[1].split()[0])
+    assert records >= 1 and "logins ok" in check.stdout
 
 
 def test_demo_completes_and_nets_to_zero(demo_run):
@@ -69,11 +113,15 @@ def test_out_files_exist_and_verify(demo_run):
     assert json.loads(receipt["leaf"])["setl_id"] == summary["receipt_setl_id"]
 
 
+FIGURES = ("item_cnt", "gross", "net_funding", "netting_efficiency", "tree_size", "net_positions")
+
+
 @pytest.mark.postgres
 @pytest.mark.slow
-def test_demo_on_postgresql_with_a_real_worker(tmp_path):
+def test_demo_on_postgresql_with_a_real_worker(tmp_path, demo_run):
     """The same command on PostgreSQL (a scratch database beside ``DATABASE_URL``); with
-    ``CELERY_BROKER_URL`` set the close runs in a real Celery worker started by the demo."""
+    ``CELERY_BROKER_URL`` set the close runs in a real Celery worker started by the demo. The same
+    seed gives the same figures as the SQLite run (the ordering rule of ``demo.submit.lanes_of``)."""
     from urllib.parse import urlparse
 
     from bench.close import db_url, drop, recreate
@@ -86,12 +134,17 @@ def test_demo_on_postgresql_with_a_real_worker(tmp_path):
         py = [sys.executable, "manage.py"]
         subprocess.run(py + ["migrate", "--no-input"], cwd=ROOT, env=env, check=True, capture_output=True)
         out = tmp_path / "out"
-        proc = subprocess.run(py + ["demo", "--settlements", "150", "--out", str(out), "--no-progress"],
+        proc = subprocess.run(py + ["demo", "--settlements", "200", "--out", str(out), "--no-progress",
+                                    "--threads", "4"],
                               cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-        summary = json.loads((out / "summary.json").read_text())
+        summary = json.loads((out / "latest" / "summary.json").read_text())
         assert summary["database"] == "postgresql"
         assert summary["celery"] is bool(os.environ.get("CELERY_BROKER_URL"))
         assert summary["problems"] == [] and summary["cross_checks"]["sum_net"] == "0.00"
+        sqlite = json.loads((demo_run[1] / "summary.json").read_text())
+        assert sqlite["database"] == "sqlite"
+        assert {k: summary["head"][k] for k in FIGURES} == {k: sqlite["head"][k] for k in FIGURES}
+        assert summary["calibration"] == sqlite["calibration"]
     finally:
         drop(base, name)

@@ -140,3 +140,50 @@ def test_import_reference_errors_are_plain(tmp_path):
     with pytest.raises(CommandError, match="holds none of the reference files: regions.csv"):
         call_command("import_reference", str(tmp_path))
     assert Path(tmp_path).is_dir()
+
+
+def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.mark.postgres
+def test_ensure_database_creates_a_missing_database():
+    """``make demo`` with DATABASE_URL naming a database that does not exist: created, no traceback."""
+    import os
+    import secrets
+    from urllib.parse import urlparse
+
+    from bench.close import db_url, drop
+
+    base = os.environ["DATABASE_URL"]
+    name = urlparse(base).path.lstrip("/") + "_ensure_" + secrets.token_hex(3)
+    env = {**os.environ, "DATABASE_URL": db_url(base, name)}
+    try:
+        first = _manage("ensure_database", env=env)
+        again = _manage("ensure_database", env=env)
+    finally:
+        drop(base, name)
+    assert first.returncode == 0, first.stderr[-1500:]
+    assert first.stdout.strip() == f"database: PostgreSQL {name} created (it did not exist)"
+    assert again.stdout.strip() == f"database: PostgreSQL {name} exists"
+
+
+def test_ensure_database_explains_an_unreachable_server():
+    import os
+
+    proc = _manage("ensure_database", env={**os.environ, "DATABASE_URL": "postgres://postgres@127.0.0.1:1/x"})
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("CommandError: cannot reach PostgreSQL at 127.0.0.1:1 for database x:")
+    assert "Traceback" not in proc.stderr
+
+
+def test_accumulator_bar_of_a_zero_limit_is_not_drawn_full():
+    from decimal import Decimal
+
+    from cardholder.views import _bar
+
+    assert _bar(Decimal("0.00"), Decimal("0.00")) is None
+    assert _bar(Decimal("5.00"), Decimal("10.00")) == 50
+    assert _bar(Decimal("20.00"), Decimal("10.00")) == 100
+    assert _bar(Decimal("1.00"), None) is None

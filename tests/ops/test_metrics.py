@@ -112,3 +112,30 @@ def test_celery_task_outcomes_counted():
     before = _sample("kuasheng_celery_tasks_total", **labels)
     seal_audit.apply()
     assert _sample("kuasheng_celery_tasks_total", **labels) == before + 1
+
+
+def test_several_processes_add_up_with_a_multiprocess_dir(tmp_path):
+    """gunicorn workers and Celery each count in their own process; with PROMETHEUS_MULTIPROC_DIR the
+    exposition of any one of them adds up all (docs/operations.md)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    # core.metrics needs no Django: each process starts in a fraction of a second
+    record = ("from core import metrics\n"
+              "for _ in range({n}): metrics.settlement_recorded(code='ok')\n"
+              "{tail}")
+    first = subprocess.run([sys.executable, "-c", record.format(n=2, tail="")], cwd=root, env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr[-1500:]
+    show = "import sys; sys.stdout.write(metrics.exposition().decode())"
+    second = subprocess.run([sys.executable, "-c", record.format(n=1, tail=show)], cwd=root, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert second.returncode == 0, second.stderr[-1500:]
+    families = _families(second.stdout.encode())
+    values = [s.value for s in families["kuasheng_settlements"] if s.name == "kuasheng_settlements_total"
+              and s.labels == {"code": "ok"}]
+    assert values == [3.0]

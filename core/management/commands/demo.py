@@ -27,7 +27,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from demo import job, report
+from demo import job, report, tryit
 from demo.day import plan_day, prefunds_rows
 from demo.http import Api, Service
 from demo.network import build_network
@@ -67,16 +67,19 @@ class Command(BaseCommand):
         t0 = time.monotonic()
         # The report prints the close's figures and alerts; the close's own log lines would repeat them.
         logging.getLogger("kuasheng").setLevel(logging.ERROR)
-        n, out = o["settlements"], Path(o["out"]).resolve()
+        n = o["settlements"]
         if not 10 <= n <= 300_000:
             raise CommandError("--settlements must be between 10 and 300000")
         celery = bool(settings.CELERY_BROKER_URL)
         db = connection.vendor
+        now = dt.datetime.now(dt.UTC)
+        out = job.run_directory(Path(o["out"]).resolve(), started=now, database=db, seed=o["seed"],
+                                settlements=n)
         self.say(
             f"Kuasheng main job: {n} settlements, database {db}, "
             f"Celery {'worker (' + settings.CELERY_BROKER_URL + ')' if celery else 'eager (in-process)'}"
+            f"\nThis run writes its files under {out}/ ({Path(o['out']).resolve() / 'latest'} points there)"
         )
-        now = dt.datetime.now(dt.UTC)
         today = now.astimezone(dt.timezone(dt.timedelta(hours=8))).date()
         net = build_network(persons=o["persons"] or max(60, int(n * 0.8)), seed=o["seed"], today=today)
         day = plan_day(net, n, runtag=_b36(int(now.timestamp())), now=now, seed=o["seed"] + 1)
@@ -187,6 +190,18 @@ class Command(BaseCommand):
         )
         if problems:
             raise CommandError("; ".join(problems))
+        self._try_it(net, day, outcomes, receipt_setl, out)
+
+    def _try_it(self, net, day, outcomes, receipt_setl: str, out: Path) -> None:  # noqa: ANN001
+        """The logins and URLs of "Try it" (README), with a cardholder who has records."""
+        person = job.receipt_person(day, outcomes, receipt_setl)
+        staff = tryit.staff_logins(store=settings.BASE_DIR / ".local" / "demo-logins.json",
+                                   database=f"{connection.vendor}:{connection.settings_dict['NAME']}",
+                                   bureau_admdvs=person.home[:2] + "0000")
+        env = "".join(f"{k}={v} " for k in ("DATABASE_URL", "REDIS_URL") if (v := getattr(settings, k)))
+        password = job.cardholder_password(person.psn_no)
+        self.say("\n" + tryit.try_it_text(certno=person.certno, password=password, staff=staff, run_dir=out,
+                                          env=env))
 
     def _submit(self, api: Api, clients, day, o):  # noqa: ANN001, ANN202
         from tqdm import tqdm
