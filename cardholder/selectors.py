@@ -58,7 +58,8 @@ def person_records(*, person: Person, year: int | None = None) -> list[dict[str,
     from settlement.selectors import person_settlements
 
     rows = list(person_settlements(person=person, year=year))
-    closed = set(Cycle.objects.filter(clr_date__in={r.clr_date for r in rows}, status=Cycle.Status.CLOSED)
+    closed = set(Cycle.objects.filter(
+        scheme="medical", clr_date__in={r.clr_date for r in rows}, status=Cycle.Status.CLOSED)
                  .values_list("clr_date", flat=True))
     return [_record(r, r.clr_date in closed) for r in rows]
 
@@ -97,7 +98,7 @@ def person_record(*, person: Person, setl_id: str) -> dict[str, Any]:
          .select_related("institution", "orig").first())
     if s is None:
         raise NotFound("No such settlement.")
-    closed = Cycle.objects.filter(clr_date=s.clr_date, status=Cycle.Status.CLOSED).exists()
+    closed = Cycle.objects.filter(scheme="medical", clr_date=s.clr_date, status=Cycle.Status.CLOSED).exists()
     return _record(s, closed)
 
 

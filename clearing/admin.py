@@ -27,8 +27,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(m.Cycle)
 class CycleAdmin(ReadOnlyAdmin):
-    list_display = ("clr_date", "status", "cut_at", "closed_at", "key_id")
-    list_filter = ("status",)
+    list_display = ("scheme", "clr_date", "status", "cut_at", "closed_at", "key_id")
+    list_filter = ("scheme", "status")
 
 
 @admin.register(m.CycleTransition)
@@ -38,8 +38,8 @@ class CycleTransitionAdmin(ReadOnlyAdmin):
 
 @admin.register(m.ClearingItem)
 class ClearingItemAdmin(ReadOnlyAdmin):
-    list_display = ("setl_id", "kind", "payer", "payee", "clr_amt", "fixmedins_code", "cycle")
-    list_filter = ("kind", "payer", "payee")
+    list_display = ("setl_id", "kind", "payer", "payee", "clr_amt", "fixmedins_code", "scheme", "clr_date")
+    list_filter = ("scheme", "kind", "payer", "payee")
     search_fields = ("setl_id", "fixmedins_code")
     exclude = ("leaf_hash",)
 
@@ -87,7 +87,7 @@ class StatementAckAdmin(ReadOnlyAdmin):
 
 @admin.register(m.PrefundAccount)
 class PrefundAccountAdmin(ReadOnlyAdmin):
-    list_display = ("admdvs", "baseline", "balance")
+    list_display = ("scheme", "admdvs", "baseline", "balance")
 
 
 @admin.register(m.PrefundPosting)
@@ -98,12 +98,12 @@ class PrefundPostingAdmin(ReadOnlyAdmin):
 
 @admin.register(m.JournalEntry)
 class JournalEntryAdmin(ReadOnlyAdmin):
-    list_display = ("reference", "description", "created_at")
+    list_display = ("reference", "scheme", "description", "created_at")
 
 
 @admin.register(m.JournalLeg)
 class JournalLegAdmin(ReadOnlyAdmin):
-    list_display = ("entry", "account", "amount")
+    list_display = ("entry", "scheme", "account", "amount")
 
 
 @admin.register(m.Alert)

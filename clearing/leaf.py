@@ -3,6 +3,10 @@
 Leaf bytes are the RFC 8785 canonical JSON of
 ``{"clr_amt","clr_date","fixmedins_code","kind","payee","payer","setl_id"}`` with the amount as a
 2-place string; the leaf hash is SHA-256(0x00 ‖ leaf bytes).
+
+The card scheme's leaf (spec/cards.md): ``{"acceptor_code", "acpt_id", "clr_amt", "clr_date",
+"kind", "payee", "payer", "scheme": "card"}``; a card item stores ``acpt_id`` in ``setl_id`` and
+``acceptor_code`` in ``fixmedins_code`` (:func:`scheme_leaf_bytes` maps them back).
 """
 
 from __future__ import annotations
@@ -39,6 +43,65 @@ def leaf_document(
 
 def leaf_bytes(**fields: object) -> bytes:
     return rfc8785.dumps(leaf_document(**fields))  # type: ignore[arg-type]
+
+
+def card_leaf_document(
+    *,
+    acpt_id: str,
+    kind: str,
+    payer: str,
+    payee: str,
+    clr_amt: Decimal,
+    acceptor_code: str,
+    clr_date: dt.date,
+) -> dict[str, str]:
+    return {
+        "acceptor_code": acceptor_code,
+        "acpt_id": acpt_id,
+        "clr_amt": fmt_money(clr_amt) or "0.00",
+        "clr_date": clr_date.isoformat(),
+        "kind": kind,
+        "payee": payee,
+        "payer": payer,
+        "scheme": "card",
+    }
+
+
+def card_leaf_bytes(**fields: object) -> bytes:
+    return rfc8785.dumps(card_leaf_document(**fields))  # type: ignore[arg-type]
+
+
+def scheme_leaf_bytes(
+    *,
+    scheme: str,
+    setl_id: str,
+    kind: str,
+    payer: str,
+    payee: str,
+    clr_amt: Decimal,
+    fixmedins_code: str,
+    clr_date: dt.date,
+) -> bytes:
+    """The leaf bytes of a stored item of ``scheme`` (``medical`` or ``card``)."""
+    if scheme == "card":
+        return card_leaf_bytes(
+            acpt_id=setl_id,
+            kind=kind,
+            payer=payer,
+            payee=payee,
+            clr_amt=clr_amt,
+            acceptor_code=fixmedins_code,
+            clr_date=clr_date,
+        )
+    return leaf_bytes(
+        setl_id=setl_id,
+        kind=kind,
+        payer=payer,
+        payee=payee,
+        clr_amt=clr_amt,
+        fixmedins_code=fixmedins_code,
+        clr_date=clr_date,
+    )
 
 
 def leaf_hash(data: bytes) -> bytes:

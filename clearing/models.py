@@ -13,8 +13,27 @@ from django.db.models import Q
 MONEY = {"max_digits": 16, "decimal_places": 2}
 
 
+class Scheme(models.TextChoices):
+    """The clearing schemes (spec/cards.md §The card scheme's clearing): ``medical`` (everything of
+    spec/clearing.md) and ``card`` (social-security card acceptances). Cleared apart, never netted
+    together: cycles, items, heads, statements, settlement accounts and journal entries each
+    belong to one scheme."""
+
+    MEDICAL = "medical"
+    CARD = "card"
+
+
+SCHEME_FIELD = {
+    "max_length": 8,
+    "choices": Scheme.choices,
+    "default": Scheme.MEDICAL,
+    "db_default": Scheme.MEDICAL,
+}
+
+
 class Cycle(models.Model):
-    """One business day's clearing cycle (spec/clearing.md §Cycles): ``open`` → ``cut`` → ``closed``.
+    """One business day's clearing cycle of one scheme (spec/clearing.md §Cycles, keyed by
+    (``scheme``, ``clr_date``) per spec/cards.md): ``open`` → ``cut`` → ``closed``.
 
     Only :func:`clearing.services.cycles.cycle_transition` assigns ``status``.
     ``closed_at`` and ``key_id`` are fixed when the close begins and kept, so a repeated close
@@ -26,7 +45,8 @@ class Cycle(models.Model):
         CUT = "cut"
         CLOSED = "closed"
 
-    clr_date = models.DateField(unique=True)
+    scheme = models.CharField(**SCHEME_FIELD)
+    clr_date = models.DateField()
     status = models.CharField(max_length=6, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField(auto_now_add=True)
     cut_at = models.DateTimeField(null=True, blank=True)
@@ -34,10 +54,13 @@ class Cycle(models.Model):
     key_id = models.CharField(max_length=30, blank=True)
 
     class Meta:
-        ordering = ["clr_date"]
+        ordering = ["scheme", "clr_date"]
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "clr_date"], name="one_cycle_per_scheme_day")
+        ]
 
     def __str__(self) -> str:
-        return f"{self.clr_date} {self.status}"
+        return f"{self.scheme} {self.clr_date} {self.status}"
 
 
 class CycleTransition(models.Model):
@@ -63,13 +86,18 @@ class ClearingItem(models.Model):
     """An obligation of ``payer`` province to ``payee`` province of ``clr_amt`` yuan, carried by the
     cycle of ``clr_date``. ``kind`` is ``settlement``, ``reversal`` or ``adjustment``; intra-province
     items have ``payer == payee``. ``leaf_hash`` is the RFC 9162 leaf hash (32 bytes) of the leaf
-    document (``clearing.leaf``). Items are never updated once written.
+    document (``clearing.leaf``; the card scheme's leaf names ``acceptor_code`` and ``acpt_id``,
+    kept here in ``fixmedins_code`` and ``setl_id``). Items are never updated once written.
+
+    ``cycle`` is the composite relation (``scheme``, ``clr_date``) → :class:`Cycle`; on
+    PostgreSQL a composite foreign key enforces it (migration 0005).
     """
 
     class Kind(models.TextChoices):
         SETTLEMENT = "settlement"
         REVERSAL = "reversal"
         ADJUSTMENT = "adjustment"
+        ACCEPTANCE = "acceptance"
 
     setl_id = models.CharField(max_length=30, unique=True)
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -77,21 +105,25 @@ class ClearingItem(models.Model):
     payee = models.CharField(max_length=6)
     clr_amt = models.DecimalField(**MONEY)
     fixmedins_code = models.CharField(max_length=30)
-    cycle = models.ForeignKey(
-        Cycle, to_field="clr_date", db_column="clr_date", on_delete=models.PROTECT, related_name="items"
+    scheme = models.CharField(**SCHEME_FIELD)
+    clr_date = models.DateField(db_column="clr_date")
+    cycle = models.ForeignObject(
+        Cycle,
+        from_fields=["scheme", "clr_date"],
+        to_fields=["scheme", "clr_date"],
+        on_delete=models.PROTECT,
+        related_name="items",
     )
     leaf_hash = models.BinaryField(max_length=32)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["cycle", "setl_id"])]
+        indexes = [
+            models.Index(fields=["clr_date", "scheme", "setl_id"], name="clearing_item_day_scheme_setl")
+        ]
 
     def __str__(self) -> str:
         return self.setl_id
-
-    @property
-    def clr_date(self):  # noqa: ANN201 - a date
-        return self.cycle_id
 
 
 class CycleHead(models.Model):
@@ -211,15 +243,18 @@ class StatementAck(models.Model):
 
 
 class PrefundAccount(models.Model):
-    """A province's prefund (预付金) account: ``baseline`` set by the clearing house, ``balance``
-    moved only by postings (spec/clearing.md §Prefunding)."""
+    """A province's prefund (预付金) account of the medical scheme, or its card settlement account
+    of the card scheme: ``baseline`` set by the clearing house, ``balance`` moved only by postings
+    (spec/clearing.md §Prefunding, spec/cards.md §The card scheme's clearing)."""
 
-    admdvs = models.CharField(max_length=6, unique=True)
+    scheme = models.CharField(**SCHEME_FIELD)
+    admdvs = models.CharField(max_length=6)
     baseline = models.DecimalField(**MONEY)
     balance = models.DecimalField(**MONEY)
 
     class Meta:
-        ordering = ["admdvs"]
+        ordering = ["scheme", "admdvs"]
+        constraints = [models.UniqueConstraint(fields=["scheme", "admdvs"], name="one_account_per_scheme")]
 
     def __str__(self) -> str:
         return f"{self.admdvs} {self.balance}"
@@ -259,11 +294,14 @@ class JournalEntry(models.Model):
     trigger on PostgreSQL, migration 0002). ``reference`` is unique: one entry per close/posting."""
 
     reference = models.CharField(max_length=80, unique=True)
+    scheme = models.CharField(**SCHEME_FIELD)
     description = models.CharField(max_length=200)
     created_at = models.DateTimeField()
 
     class Meta:
         ordering = ["id"]
+        # the target of the legs' composite (entry, scheme) foreign key (migration 0005)
+        constraints = [models.UniqueConstraint(fields=["id", "scheme"], name="journal_entry_id_scheme")]
 
     def __str__(self) -> str:
         return self.reference
@@ -271,14 +309,27 @@ class JournalEntry(models.Model):
 
 class JournalLeg(models.Model):
     """One leg; ``amount`` positive = debit. Accounts: ``prefund:<admdvs>`` (the clearing house's
-    liability to a province) and ``bank`` (the clearing house's settlement bank account)."""
+    liability to a province) and ``bank`` (the clearing house's settlement bank account) of the
+    medical scheme; ``card:<admdvs>`` and ``card:bank`` of the card scheme.
+
+    No entry mixes schemes (spec/cards.md): a leg's ``scheme`` matches its account's prefix (a
+    check constraint) and its entry's ``scheme`` (a composite foreign key on PostgreSQL, a trigger
+    on SQLite; migration 0005)."""
 
     entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="legs")
+    scheme = models.CharField(**SCHEME_FIELD)
     account = models.CharField(max_length=30)
     amount = models.DecimalField(**MONEY)
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(scheme="card", account__startswith="card:")
+                | (Q(scheme="medical") & ~Q(account__startswith="card:")),
+                name="journal_leg_account_of_scheme",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.account} {self.amount}"
@@ -326,6 +377,7 @@ class Dispute(models.Model):
         DUPLICATE = "duplicate"
         AMOUNT_ERROR = "amount_error"
         OTHER = "other"
+        CARD_DENIED_MISSED = "card_denied_missed"  # card scheme only (spec/cards.md §Disputes)
 
     setl_id = models.CharField(max_length=30, unique=True)
     item = models.OneToOneField(ClearingItem, on_delete=models.PROTECT, related_name="dispute")

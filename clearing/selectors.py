@@ -12,8 +12,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from clearing import merkle
-from clearing.leaf import leaf_bytes
-from clearing.models import ClearingItem, Cycle, CycleHead, Dispute, Statement
+from clearing.leaf import scheme_leaf_bytes
+from clearing.models import ClearingItem, Cycle, CycleHead, Dispute, Scheme, Statement
 from clearing.services.figures import cycle_items, leaf_hashes, setl_id_order
 from core.errors import Conflict, NotFound
 
@@ -58,21 +58,23 @@ def item_inclusion_proof(setl_id: str) -> dict[str, Any]:
     head's stored block hashes plus the leaf hashes of the item's own block (two index-range
     reads of at most ``block_size`` rows): O(n / block_size + block_size) hashing instead of a pass
     over every leaf (:func:`clearing.merkle.inclusion_proof_from_blocks`). Heads closed before
-    the block index existed fall back to one streaming pass over the cycle's leaf hashes."""
+    the block index existed fall back to one streaming pass over the cycle's leaf hashes.
+    Items of either scheme (ids are unique across schemes); the leaf is the item's scheme's."""
     item = ClearingItem.objects.select_related("cycle").filter(setl_id=setl_id).first()
     if item is None:
         raise NotFound("No such item.")
     if item.cycle.status != Cycle.Status.CLOSED:
         raise Conflict("not_yet_cleared", "the item's cycle is not closed yet")
     head = CycleHead.objects.get(cycle=item.cycle)
-    clr_date = item.cycle_id
+    clr_date = item.clr_date
     index = (
-        cycle_items(clr_date).filter(**{"setl_id__lt": item.setl_id}).count()
+        cycle_items(clr_date, item.scheme).filter(**{"setl_id__lt": item.setl_id}).count()
         if not _pg()
         else _index_pg(item)
     )
     path = _audit_path(head, item, index)
-    data = leaf_bytes(
+    data = scheme_leaf_bytes(
+        scheme=item.scheme,
         setl_id=item.setl_id,
         kind=item.kind,
         payer=item.payer,
@@ -98,11 +100,11 @@ def _audit_path(head: CycleHead, item: ClearingItem, index: int) -> list[bytes]:
     streaming every leaf when the head has none."""
     size, block = head.tree_size, head.block_size
     if not block or head.block_hashes is None:
-        return merkle.inclusion_proof(leaf_hashes(item.cycle_id), index, size)
+        return merkle.inclusion_proof(leaf_hashes(item.clr_date, item.scheme), index, size)
     raw = bytes(head.block_hashes)
     blocks = [raw[i : i + 32] for i in range(0, len(raw), 32)]
     base = index // block * block
-    qs = cycle_items(item.cycle_id).annotate(_k=setl_id_order())
+    qs = cycle_items(item.clr_date, item.scheme).annotate(_k=setl_id_order())
     before = list(
         qs.filter(_k__lt=item.setl_id)
         .order_by(setl_id_order().desc())
@@ -126,33 +128,34 @@ def _index_pg(item: ClearingItem) -> int:
 
     with connection.cursor() as cur:
         cur.execute(
-            'SELECT count(*) FROM clearing_clearingitem WHERE clr_date = %s AND setl_id COLLATE "C" < %s',
-            [item.cycle_id, item.setl_id],
+            "SELECT count(*) FROM clearing_clearingitem "
+            'WHERE clr_date = %s AND scheme = %s AND setl_id COLLATE "C" < %s',
+            [item.clr_date, item.scheme, item.setl_id],
         )
         return cur.fetchone()[0]
 
 
-def cycle_get(clr_date: dt.date) -> Cycle:
-    cycle = Cycle.objects.filter(clr_date=clr_date).select_related("head").first()
+def cycle_get(clr_date: dt.date, scheme: str = Scheme.MEDICAL) -> Cycle:
+    cycle = Cycle.objects.filter(scheme=scheme, clr_date=clr_date).select_related("head").first()
     if cycle is None:
         raise NotFound("No such cycle.")
     return cycle
 
 
-def cycle_head(clr_date: dt.date) -> CycleHead | None:
-    return CycleHead.objects.filter(cycle__clr_date=clr_date).first()
+def cycle_head(clr_date: dt.date, scheme: str = Scheme.MEDICAL) -> CycleHead | None:
+    return CycleHead.objects.filter(cycle__scheme=scheme, cycle__clr_date=clr_date).first()
 
 
-def cycle_head_required(clr_date: dt.date) -> CycleHead:
-    head = cycle_head(clr_date)
+def cycle_head_required(clr_date: dt.date, scheme: str = Scheme.MEDICAL) -> CycleHead:
+    head = cycle_head(clr_date, scheme)
     if head is None:
-        cycle_get(clr_date)
+        cycle_get(clr_date, scheme)
         raise Conflict("cycle_not_closed", "the cycle is not closed yet")
     return head
 
 
-def statement_get(clr_date: dt.date, admdvs: str) -> Statement:
-    head = cycle_head_required(clr_date)
+def statement_get(clr_date: dt.date, admdvs: str, scheme: str = Scheme.MEDICAL) -> Statement:
+    head = cycle_head_required(clr_date, scheme)
     st = Statement.objects.filter(cycle_id=head.cycle_id, admdvs=admdvs).select_related("cycle").first()
     if st is None:
         raise NotFound("No statement for this province.")
@@ -160,10 +163,16 @@ def statement_get(clr_date: dt.date, admdvs: str) -> Statement:
 
 
 def items_visible(
-    clr_date: dt.date, scope: str | None, *, counterparty: str | None = None, kind: str | None = None
+    clr_date: dt.date,
+    scope: str | None,
+    *,
+    counterparty: str | None = None,
+    kind: str | None = None,
+    scheme: str = Scheme.MEDICAL,
 ) -> QuerySet[ClearingItem]:
-    """The cycle's items where ``scope`` is payer or payee (all for ``None``), in ``setl_id`` byte order."""
-    qs = ClearingItem.objects.filter(cycle_id=clr_date)
+    """The scheme's cycle's items where ``scope`` is payer or payee (all for ``None``), in
+    ``setl_id`` byte order."""
+    qs = ClearingItem.objects.filter(clr_date=clr_date, scheme=scheme)
     if scope is not None:
         qs = qs.filter(Q(payer=scope) | Q(payee=scope))
     if counterparty:
@@ -173,8 +182,10 @@ def items_visible(
     return qs.order_by(setl_id_order())
 
 
-def disputes_visible(scope: str | None, status: str | None = None) -> QuerySet[Dispute]:
-    qs = Dispute.objects.all()
+def disputes_visible(
+    scope: str | None, status: str | None = None, scheme: str = Scheme.MEDICAL
+) -> QuerySet[Dispute]:
+    qs = Dispute.objects.filter(item__scheme=scheme)
     if scope is not None:
         qs = qs.filter(Q(payer=scope) | Q(payee=scope))
     if status:
@@ -182,10 +193,10 @@ def disputes_visible(scope: str | None, status: str | None = None) -> QuerySet[D
     return qs.order_by("opened_at", "id")
 
 
-def disputes_overdue(scope: str | None) -> QuerySet[Dispute]:
+def disputes_overdue(scope: str | None, scheme: str = Scheme.MEDICAL) -> QuerySet[Dispute]:
     """Open or escalated disputes older than ``DISPUTE_RESOLUTION_DAYS``."""
     limit = timezone.now() - dt.timedelta(days=settings.DISPUTE_RESOLUTION_DAYS)
-    return disputes_visible(scope).filter(
+    return disputes_visible(scope, scheme=scheme).filter(
         status__in=(Dispute.Status.OPEN, Dispute.Status.ESCALATED), opened_at__lt=limit
     )
 

@@ -13,7 +13,7 @@ from rest_framework.permissions import BasePermission
 from core.errors import Forbidden
 from core.principals import Principal
 
-ROLES = ("institution", "bureau", "clearing_staff", "cardholder")
+ROLES = ("institution", "bureau", "clearing_staff", "cardholder", "acceptor", "card_bureau", "card_desk")
 
 
 class DenyAll(BasePermission):
@@ -53,7 +53,7 @@ def province_scope(principal: Principal) -> str | None:
     """The province a staff caller may see, or ``None`` for clearing staff (all provinces)."""
     if principal.role == "clearing_staff":
         return None
-    if principal.role == "bureau":
+    if principal.role in ("bureau", "card_bureau"):
         return principal.admdvs
     raise Forbidden()
 

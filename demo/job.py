@@ -34,7 +34,7 @@ def import_network(net: Network, prefunds: list[dict[str, str]], directory: Path
     # Keep what is already loaded (e.g. the spec's examples, which ``make demo`` imports first):
     # the network adds policies and prefund accounts only where none exist, instead of replacing them.
     have = set(Policy.objects.values_list("insuplc_admdvs", "insutype", "med_type_group", "hosp_lv"))
-    accounts = set(PrefundAccount.objects.values_list("admdvs", flat=True))
+    accounts = set(PrefundAccount.objects.filter(scheme="medical").values_list("admdvs", flat=True))
     write_reference(net, directory, [r for r in prefunds if r["admdvs"] not in accounts], skip_policies=have)
     buf = io.StringIO()
     call_command("import_reference", str(directory), stdout=buf)
@@ -80,8 +80,9 @@ def dates_to_close(target: dt.date) -> list[dt.date]:
 
     from clearing.models import Cycle
 
-    last = Cycle.objects.filter(status=Cycle.Status.CLOSED).aggregate(m=Max("clr_date"))["m"]
-    start = last + dt.timedelta(days=1) if last else Cycle.objects.aggregate(m=Min("clr_date"))["m"] or target
+    cycles = Cycle.objects.filter(scheme="medical")
+    last = cycles.filter(status=Cycle.Status.CLOSED).aggregate(m=Max("clr_date"))["m"]
+    start = last + dt.timedelta(days=1) if last else cycles.aggregate(m=Min("clr_date"))["m"] or target
     return [start + dt.timedelta(days=i) for i in range((target - start).days + 1)]
 
 
@@ -116,7 +117,7 @@ def close_over_http(api: Api, dates: list[dt.date], timeout: float = 900.0) -> l
         if resp.status_code not in (200, 202):
             raise RuntimeError(f"close of {d} refused: {resp.status_code} {resp.text[:300]}")
         deadline = time.monotonic() + timeout
-        while Cycle.objects.filter(clr_date=d, status=Cycle.Status.CLOSED).count() == 0:
+        while Cycle.objects.filter(scheme="medical", clr_date=d, status=Cycle.Status.CLOSED).count() == 0:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"cycle {d} not closed after {timeout:.0f} s")
             time.sleep(0.5)

@@ -47,7 +47,7 @@ def load_closed(clr_date: Any) -> ClosedCycle:
     from clearing.models import Alert, CycleHead, Statement
     from core.crypto import signing_key
 
-    head = CycleHead.objects.get(cycle__clr_date=clr_date)
+    head = CycleHead.objects.get(cycle__scheme="medical", cycle__clr_date=clr_date)
     head_bytes = bytes(head.canonical)
     closed = ClosedCycle(
         clr_date=str(clr_date),
@@ -57,10 +57,11 @@ def load_closed(clr_date: Any) -> ClosedCycle:
         key_id=head.key_id,
         key_pem=_pem(signing_key(head.key_id)),
     )
-    for st in Statement.objects.filter(cycle__clr_date=clr_date).order_by("admdvs"):
+    for st in Statement.objects.filter(cycle__scheme="medical", cycle__clr_date=clr_date).order_by("admdvs"):
         data = bytes(st.canonical)
         closed.statements[st.admdvs] = (json.loads(data), data, bytes(st.signature))
-    for a in Alert.objects.filter(cycle__clr_date=clr_date).order_by("admdvs", "kind"):
+    alerts = Alert.objects.filter(cycle__scheme="medical", cycle__clr_date=clr_date)
+    for a in alerts.order_by("admdvs", "kind"):
         closed.alerts.append(
             {
                 "kind": a.kind,

@@ -153,7 +153,7 @@ def with_disputes(body: dict[str, Any], s: Any) -> dict[str, Any]:
     adjustments = ClearingItem.objects.filter(setl_id__in=adj_ids).order_by("setl_id")
     if adj_ids:
         body["adjustments"] = [
-            {"setl_id": a.setl_id, "clr_amt": fmt_money(a.clr_amt), "clr_date": a.cycle_id.isoformat()}
+            {"setl_id": a.setl_id, "clr_amt": fmt_money(a.clr_amt), "clr_date": a.clr_date.isoformat()}
             for a in adjustments
         ]
     return body

@@ -13,7 +13,8 @@ from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 
-from core.errors import Invalid, NotFound, field_error
+from clearing.models import Scheme
+from core.errors import Forbidden, Invalid, NotFound, field_error
 from core.fields import MoneyField, RatioField  # noqa: F401 - re-exported to clearing.apis
 from core.permissions import province_scope
 from core.principals import Principal
@@ -139,3 +140,29 @@ def paginate(request: Request, qs: Any, serialize: Any) -> dict[str, Any]:
         "previous": link(page - 1) if page > 1 else None,
         "results": [serialize(r) for r in rows],
     }
+
+
+SCHEMES = re.compile("|".join(Scheme.values))
+SCHEME_PARAM = OpenApiParameter(
+    "scheme",
+    str,
+    enum=list(Scheme.values),
+    description="clearing scheme (default medical; card bureaus: card)",
+)
+
+
+def scheme_of(request: Request, value: str | None = None) -> str:
+    """The scheme a clearing request is about (spec/cards.md §The card scheme's clearing):
+    ``?scheme=`` (or ``value`` from a body), default ``medical`` — ``card`` for a card bureau.
+    A bureau asking about the other scheme → ``403`` (medical bureaus see the medical scheme only,
+    card bureaus the card scheme only; clearing staff both); garbage → ``400 invalid``."""
+    principal: Principal = request.user
+    own = Scheme.CARD if principal.role == "card_bureau" else Scheme.MEDICAL
+    if value is None:
+        value = query_param(request, "scheme", SCHEMES, "medical or card")
+    elif not SCHEMES.fullmatch(value):
+        raise Invalid([field_error("scheme", "invalid", "medical or card")])
+    scheme = value or own
+    if principal.role in ("bureau", "card_bureau") and scheme != own:
+        raise Forbidden("Your bureau may not read this scheme.")
+    return scheme

@@ -9,7 +9,7 @@ import json
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -19,25 +19,28 @@ from rest_framework.views import APIView
 from clearing import selectors
 from clearing.apis.common import (
     ERRORS,
+    SCHEME_PARAM,
     CSVRenderer,
     MoneyField,
     RatioField,
     paged,
     paginate,
     parse_date,
+    scheme_of,
     scope_of,
     staff_province,
 )
 from clearing.models import Cycle, NetPosition
 from clearing.services.statements import statement_ack
+from core.errors import Invalid, field_error
 from core.permissions import roles
 
-STAFF = roles("bureau", "clearing_staff")
+STAFF = roles("bureau", "card_bureau", "clearing_staff")
 
 
 class CycleListApi(APIView):
-    """``GET /api/v1/cycles``: every cycle, oldest first, paginated; figures null until closed;
-    ``net`` is the caller's province's (null for clearing staff)."""
+    """``GET /api/v1/cycles?scheme=``: every cycle of the scheme, oldest first, paginated; figures
+    null until closed; ``net`` is the caller's province's (null for clearing staff)."""
 
     permission_classes = [STAFF]
 
@@ -51,12 +54,21 @@ class CycleListApi(APIView):
         net = MoneyField(allow_null=True)
 
     @extend_schema(
-        operation_id="cycles_list", responses={200: paged("CyclePage", OutputSerializer), **ERRORS}
+        operation_id="cycles_list",
+        parameters=[SCHEME_PARAM],
+        responses={200: paged("CyclePage", OutputSerializer), **ERRORS},
     )
     def get(self, request: Request) -> Response:
         scope = scope_of(request)
-        qs = Cycle.objects.select_related("head").order_by("clr_date", "id")
-        nets = dict(NetPosition.objects.filter(admdvs=scope).values_list("cycle_id", "net")) if scope else {}
+        scheme = scheme_of(request)
+        qs = Cycle.objects.filter(scheme=scheme).select_related("head").order_by("clr_date", "id")
+        nets = (
+            dict(
+                NetPosition.objects.filter(admdvs=scope, cycle__scheme=scheme).values_list("cycle_id", "net")
+            )
+            if scope
+            else {}
+        )
 
         def row(c: Cycle) -> dict:
             head = getattr(c, "head", None) if c.status == Cycle.Status.CLOSED else None
@@ -81,10 +93,15 @@ class CycleDetailApi(APIView):
 
     permission_classes = [STAFF]
 
-    @extend_schema(operation_id="cycles_detail", responses={200: OpenApiTypes.OBJECT, **ERRORS})
+    @extend_schema(
+        operation_id="cycles_detail",
+        parameters=[SCHEME_PARAM],
+        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+    )
     def get(self, request: Request, clr_date: str) -> Response:
-        cycle = selectors.cycle_get(parse_date(clr_date))
-        head = selectors.cycle_head(cycle.clr_date)
+        scheme = scheme_of(request)
+        cycle = selectors.cycle_get(parse_date(clr_date), scheme)
+        head = selectors.cycle_head(cycle.clr_date, scheme)
         return Response(
             {
                 "clr_date": cycle.clr_date.isoformat(),
@@ -114,7 +131,7 @@ class HeadBytesApi(APIView):
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **ERRORS},
     )
     def get(self, request: Request, clr_date: str) -> HttpResponse:
-        head = selectors.cycle_head_required(parse_date(clr_date))
+        head = selectors.cycle_head_required(parse_date(clr_date), scheme_of(request))
         if self.part == "json":
             return _bytes(bytes(head.canonical), "application/json", f"head-{clr_date}.json")
         return _bytes(bytes(head.signature), "application/octet-stream", f"head-{clr_date}.sig")
@@ -138,9 +155,10 @@ def statement_csv(doc: dict) -> bytes:
                 "",
             ]
         )
-    for section in ("hospital_remittance", "intra_province_remittance"):
-        for r in doc[section]:
-            w.writerow([section, r["fixmedins_code"], "", "", "", "", r["amount"], r["cnt"]])
+    for section in ("hospital_remittance", "acceptor_remittance", "intra_province_remittance"):
+        for r in doc.get(section, []):
+            code = r.get("fixmedins_code", r.get("acceptor_code"))
+            w.writerow([section, code, "", "", "", "", r["amount"], r["cnt"]])
     return "\ufeff".encode() + out.getvalue().encode()
 
 
@@ -156,6 +174,7 @@ class StatementApi(APIView):
     @extend_schema(
         operation_id="cycles_statement",
         parameters=[
+            SCHEME_PARAM,
             OpenApiParameter("admdvs", str, description="clearing staff: the province"),
             OpenApiParameter("format", str, enum=["csv"], description="csv: the lines as CSV"),
         ],
@@ -166,9 +185,10 @@ class StatementApi(APIView):
         },
     )
     def get(self, request: Request, clr_date: str) -> HttpResponse:
-        st = selectors.statement_get(parse_date(clr_date), staff_province(request))
+        scheme = scheme_of(request)
+        st = selectors.statement_get(parse_date(clr_date), staff_province(request), scheme)
         data = bytes(st.canonical)
-        name = f"statement-{clr_date}-{st.admdvs}"
+        name = f"statement-{clr_date}-{st.admdvs}" + ("" if scheme == "medical" else f"-{scheme}")
         if self.part == "json":
             return _bytes(data, "application/json", name + ".json")
         if self.part == "sig":
@@ -190,15 +210,18 @@ class StatementAckApi(APIView):
     """``POST /api/v1/cycles/{clr_date}/statement/ack``: the bureau confirms its statement; 201
     the first time, 200 unchanged after. ``{"clr_date", "admdvs", "acked_by", "acked_at"}``."""
 
-    permission_classes = [roles("bureau")]
+    permission_classes = [roles("bureau", "card_bureau")]
 
     @extend_schema(
         operation_id="cycles_statement_ack",
         request=None,
+        parameters=[SCHEME_PARAM],
         responses={200: OpenApiTypes.OBJECT, 201: OpenApiTypes.OBJECT, **ERRORS},
     )
     def post(self, request: Request, clr_date: str) -> Response:
-        ack, created = statement_ack(principal=request.user, clr_date=parse_date(clr_date))
+        ack, created = statement_ack(
+            principal=request.user, clr_date=parse_date(clr_date), scheme=scheme_of(request)
+        )
         return Response(
             {
                 "clr_date": clr_date,
@@ -211,15 +234,19 @@ class StatementAckApi(APIView):
 
 
 class CycleCloseApi(APIView):
-    """``POST /api/v1/cycles/{clr_date}/close`` (clearing staff): 202 ``{"task_id"}`` when the
-    close is queued, 200 ``{"clr_date", "status", "head_sha256"}`` when already closed. Errors of
-    the close (``409 previous_cycle_open``, ``422 cycle_not_open``) are checked before queuing."""
+    """``POST /api/v1/cycles/{clr_date}/close`` (clearing staff), optional body ``{"scheme"}``
+    (default ``medical``; spec/cards.md): 202 ``{"task_id"}`` when the close is queued, 200
+    ``{"clr_date", "status", "head_sha256"}`` when already closed. Errors of the close
+    (``409 previous_cycle_open``, ``422 cycle_not_open``) are checked before queuing."""
 
     permission_classes = [roles("clearing_staff")]
 
     @extend_schema(
         operation_id="cycles_close",
-        request=None,
+        request=inline_serializer(
+            "CycleCloseRequest",
+            {"scheme": serializers.ChoiceField(choices=["medical", "card"], required=False)},
+        ),
         responses={
             200: OpenApiTypes.OBJECT,
             202: OpenApiTypes.OBJECT,
@@ -231,11 +258,27 @@ class CycleCloseApi(APIView):
         from clearing.tasks import close_cycle
 
         day = parse_date(clr_date)
-        closed = close_precheck(day)
+        scheme = scheme_of(request, _body_scheme(request))
+        closed = close_precheck(day, scheme=scheme)
         if closed is None:
-            result = close_cycle.delay(day.isoformat(), request.user.actor)
-            return Response({"task_id": result.id, "clr_date": day.isoformat()}, status=202)
-        return Response({"clr_date": day.isoformat(), "status": "closed", "head_sha256": closed.sha256})
+            result = close_cycle.delay(day.isoformat(), request.user.actor, scheme)
+            return Response(
+                {"task_id": result.id, "clr_date": day.isoformat(), "scheme": scheme}, status=202
+            )
+        return Response(
+            {"clr_date": day.isoformat(), "status": "closed", "head_sha256": closed.sha256, "scheme": scheme}
+        )
+
+
+def _body_scheme(request: Request) -> str | None:
+    """``scheme`` of the close's optional JSON body ``{"scheme"}`` (``None`` without one: then
+    ``?scheme=`` or the default decides). A ``scheme`` that is not a string → ``400 invalid``.
+    Other fields are left to the strict-body rules of the parser, as before this field existed."""
+    data = request.data if request.body else {}
+    value = data.get("scheme") if isinstance(data, dict) else None
+    if value is not None and not isinstance(value, str):
+        raise Invalid([field_error("scheme", "invalid", "medical or card")])
+    return value
 
 
 class HeadJsonApi(HeadBytesApi):
@@ -245,6 +288,7 @@ class HeadJsonApi(HeadBytesApi):
 
     @extend_schema(
         operation_id="cycles_head_json",
+        parameters=[SCHEME_PARAM],
         responses={(200, "application/json"): OpenApiTypes.OBJECT, **ERRORS},
     )
     def get(self, request: Request, clr_date: str) -> HttpResponse:
@@ -258,6 +302,7 @@ class HeadSigApi(HeadBytesApi):
 
     @extend_schema(
         operation_id="cycles_head_sig",
+        parameters=[SCHEME_PARAM],
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **ERRORS},
     )
     def get(self, request: Request, clr_date: str) -> HttpResponse:
@@ -271,7 +316,7 @@ class StatementJsonApi(StatementApi):
 
     @extend_schema(
         operation_id="cycles_statement_json",
-        parameters=[OpenApiParameter("admdvs", str)],
+        parameters=[SCHEME_PARAM, OpenApiParameter("admdvs", str)],
         responses={(200, "application/json"): OpenApiTypes.OBJECT, **ERRORS},
     )
     def get(self, request: Request, clr_date: str) -> HttpResponse:
@@ -285,7 +330,7 @@ class StatementSigApi(StatementApi):
 
     @extend_schema(
         operation_id="cycles_statement_sig",
-        parameters=[OpenApiParameter("admdvs", str)],
+        parameters=[SCHEME_PARAM, OpenApiParameter("admdvs", str)],
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **ERRORS},
     )
     def get(self, request: Request, clr_date: str) -> HttpResponse:

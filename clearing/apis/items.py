@@ -25,11 +25,13 @@ from clearing.apis.common import (
     ADMDVS,
     ERRORS,
     PROBLEM,
+    SCHEME_PARAM,
     CSVRenderer,
     MoneyField,
     paged,
     parse_date,
     query_param,
+    scheme_of,
     scope_of,
 )
 from clearing.models import ClearingItem
@@ -37,7 +39,7 @@ from core.crypto import signing_keys
 from core.errors import Invalid, NotFound, field_error
 from core.permissions import AllowAnyone, roles
 
-STAFF = roles("bureau", "clearing_staff")
+STAFF = roles("bureau", "card_bureau", "clearing_staff")
 FIELDS = ["setl_id", "kind", "payer", "payee", "clr_amt", "fixmedins_code", "clr_date"]
 
 
@@ -92,6 +94,7 @@ class ItemListApi(APIView):
     @extend_schema(
         operation_id="cycles_items",
         parameters=[
+            SCHEME_PARAM,
             OpenApiParameter("counterparty", str),
             OpenApiParameter("kind", str, enum=list(ClearingItem.Kind.values)),
             OpenApiParameter("cursor", str),
@@ -106,11 +109,14 @@ class ItemListApi(APIView):
     )
     def get(self, request: Request, clr_date: str) -> HttpResponse:
         day = parse_date(clr_date)
-        selectors.cycle_get(day)
-        kind = query_param(request, "kind", KINDS, "settlement, reversal or adjustment")
+        scheme = scheme_of(request)
+        selectors.cycle_get(day, scheme)
+        kind = query_param(request, "kind", KINDS, "settlement, reversal, adjustment or acceptance")
         counterparty = query_param(request, "counterparty", ADMDVS, "a province code (6 digits)")
         fmt = query_param(request, "format", FORMATS, "csv or json")
-        qs = selectors.items_visible(day, scope_of(request), counterparty=counterparty, kind=kind)
+        qs = selectors.items_visible(
+            day, scope_of(request), counterparty=counterparty, kind=kind, scheme=scheme
+        )
         if fmt == "csv":
             resp = StreamingHttpResponse(_csv_rows(qs), content_type="text/csv; charset=utf-8")
             resp["Content-Disposition"] = f'attachment; filename="items-{clr_date}.csv"'
@@ -153,7 +159,7 @@ def _csv_rows(qs) -> Iterator[bytes]:  # noqa: ANN001
                 item.payee,
                 f"{item.clr_amt:.2f}",
                 item.fixmedins_code,
-                item.cycle_id.isoformat(),
+                item.clr_date.isoformat(),
             ]
         )
         yield buf.getvalue().encode()
@@ -165,11 +171,15 @@ class ItemProofApi(APIView):
 
     permission_classes = [STAFF]
 
-    @extend_schema(operation_id="cycles_item_proof", responses={200: OpenApiTypes.OBJECT, **ERRORS})
+    @extend_schema(
+        operation_id="cycles_item_proof",
+        parameters=[SCHEME_PARAM],
+        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+    )
     def get(self, request: Request, clr_date: str, setl_id: str) -> Response:
         day = parse_date(clr_date)
         scope = scope_of(request)
-        item = ClearingItem.objects.filter(setl_id=setl_id, cycle_id=day).first()
+        item = ClearingItem.objects.filter(setl_id=setl_id, clr_date=day, scheme=scheme_of(request)).first()
         if item is None or (scope is not None and scope not in (item.payer, item.payee)):
             raise NotFound("No such item.")
         return Response(selectors.item_inclusion_proof(setl_id))

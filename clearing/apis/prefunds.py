@@ -9,12 +9,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clearing import selectors
-from clearing.apis.common import ERRORS, MoneyField, paged, paginate, scope_of
+from clearing.apis.common import ERRORS, SCHEME_PARAM, MoneyField, paged, paginate, scheme_of, scope_of
 from clearing.models import Alert, PrefundAccount, PrefundPosting
 from clearing.services.prefunds import prefund_post
 from core.permissions import roles
 
-STAFF = roles("bureau", "clearing_staff")
+STAFF = roles("bureau", "card_bureau", "clearing_staff")
 
 
 class PostingSerializer(serializers.Serializer):
@@ -42,11 +42,17 @@ class PrefundListApi(APIView):
         postings = PostingSerializer(many=True)
 
     @extend_schema(
-        operation_id="prefunds_list", responses={200: paged("PrefundPage", OutputSerializer), **ERRORS}
+        operation_id="prefunds_list",
+        parameters=[SCHEME_PARAM],
+        responses={200: paged("PrefundPage", OutputSerializer), **ERRORS},
     )
     def get(self, request: Request) -> Response:
         scope = scope_of(request)
-        qs = PrefundAccount.objects.prefetch_related("postings__cycle").order_by("admdvs")
+        qs = (
+            PrefundAccount.objects.filter(scheme=scheme_of(request))
+            .prefetch_related("postings__cycle")
+            .order_by("admdvs")
+        )
         if scope is not None:
             qs = qs.filter(admdvs=scope)
         return Response(
@@ -89,7 +95,11 @@ class PrefundPostApi(APIView):
         s = self.InputSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         posting, created = prefund_post(
-            admdvs=admdvs, kind=self.kind, principal=request.user, **s.validated_data
+            admdvs=admdvs,
+            kind=self.kind,
+            principal=request.user,
+            scheme=scheme_of(request),
+            **s.validated_data,
         )
         return Response(PostingSerializer(posting).data, status=201 if created else 200)
 
@@ -103,11 +113,15 @@ class AlertListApi(APIView):
 
     @extend_schema(
         operation_id="alerts_list",
+        parameters=[SCHEME_PARAM],
         responses={200: paged("AlertPage", serializers.ListField(child=serializers.DictField())), **ERRORS},
     )
     def get(self, request: Request) -> Response:
         scope = scope_of(request)
-        alerts = Alert.objects.all() if scope is None else Alert.objects.filter(admdvs=scope)
+        scheme = scheme_of(request)
+        alerts = Alert.objects.filter(cycle__scheme=scheme)
+        if scope is not None:
+            alerts = alerts.filter(admdvs=scope)
         out = [
             {
                 "kind": a.kind,
@@ -120,7 +134,7 @@ class AlertListApi(APIView):
             }
             for a in alerts.select_related("cycle").order_by("created_at", "id")
         ]
-        overdue = selectors.disputes_overdue(scope)
+        overdue = selectors.disputes_overdue(scope, scheme)
         out += [
             {
                 "kind": "dispute_overdue",
@@ -145,6 +159,7 @@ class PrefundDepositApi(PrefundPostApi):
 
     @extend_schema(
         operation_id="prefunds_deposit",
+        parameters=[SCHEME_PARAM],
         request=PrefundPostApi.InputSerializer,
         responses={200: PostingSerializer, 201: PostingSerializer, **ERRORS},
     )
@@ -160,6 +175,7 @@ class PrefundWithdrawalApi(PrefundPostApi):
 
     @extend_schema(
         operation_id="prefunds_withdrawal",
+        parameters=[SCHEME_PARAM],
         request=PrefundPostApi.InputSerializer,
         responses={200: PostingSerializer, 201: PostingSerializer, **ERRORS},
     )

@@ -11,6 +11,11 @@ One service, :func:`cycle_close`, used by the Celery tasks, ``manage.py close_cy
    close (beat sending twice, a redelivery after a worker was killed) either waits and finds the
    cycle closed or fails on the constraint and rolls back. Same ``closed_at``, same key, same data
    → same head bytes (Ed25519 signatures are deterministic).
+
+Per scheme (spec/cards.md §The card scheme's clearing): every function takes ``scheme``
+(default ``medical``); order, chain of heads, settlement accounts and journal entries are the
+scheme's own, and :func:`cycles_close_due` (the one 00:30 job) closes each scheme's due cycles in
+turn, so a failure of one scheme's close never holds the other's.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from clearing.models import (
     PrefundAccount,
     PrefundPosting,
     Remittance,
+    Scheme,
     Statement,
 )
 from clearing.netting import money_in_range, netting_amounts
@@ -43,12 +49,12 @@ from clearing.services.documents import (
     GENESIS,
     head_document,
     money,
-    statement_document,
+    scheme_statement_document,
     statement_provinces,
     utc_time,
 )
 from clearing.services.figures import Figures, cycle_figures
-from clearing.services.ledger import journal_entry_post, prefund_ledger_account
+from clearing.services.ledger import cycle_journal_reference, journal_entry_post, settlement_ledger_account
 from clearing.services.prefunds import prefund_account_lock, prefund_posting_write
 from core import metrics
 from core.audit import audit_log
@@ -60,43 +66,45 @@ from core.money import ZERO, round2
 logger = logging.getLogger("kuasheng.clearing.close")
 
 
-def _check_order(clr_date: dt.date) -> None:
-    """409 previous_cycle_open when an earlier day is not closed (strict date order); 422
-    cycle_not_open for a day before the first cycle once a later one is closed (the chain of heads
-    is already fixed)."""
-    if Cycle.objects.filter(clr_date__gt=clr_date, status=Cycle.Status.CLOSED).exists():
+def _check_order(clr_date: dt.date, scheme: str) -> None:
+    """409 previous_cycle_open when an earlier day of the scheme is not closed (strict date order);
+    422 cycle_not_open for a day before the first cycle once a later one is closed (the chain of
+    heads is already fixed)."""
+    cycles = Cycle.objects.filter(scheme=scheme)
+    if cycles.filter(clr_date__gt=clr_date, status=Cycle.Status.CLOSED).exists():
         raise DomainError("cycle_not_open", f"{clr_date} precedes the closed cycles", field="clr_date")
-    if Cycle.objects.filter(clr_date__lt=clr_date).exclude(status=Cycle.Status.CLOSED).exists():
+    if cycles.filter(clr_date__lt=clr_date).exclude(status=Cycle.Status.CLOSED).exists():
         raise Conflict("previous_cycle_open", "an earlier cycle is not closed yet")
-    last = Cycle.objects.filter(clr_date__lt=clr_date, status=Cycle.Status.CLOSED).aggregate(
+    last = cycles.filter(clr_date__lt=clr_date, status=Cycle.Status.CLOSED).aggregate(
         m=Max("clr_date")
     )["m"]
     if last is not None and last < clr_date - dt.timedelta(days=1):
         raise Conflict("previous_cycle_open", f"the cycle of {last + dt.timedelta(days=1)} is not closed yet")
 
 
-def close_precheck(clr_date: dt.date) -> CycleHead | None:
-    """The head when ``clr_date`` is closed already; ``None`` when it may be closed now; raises
-    ``422 cycle_not_open`` / ``409 previous_cycle_open`` like :func:`cycle_close` (read-only)."""
-    head = CycleHead.objects.filter(cycle__clr_date=clr_date).first()
+def close_precheck(clr_date: dt.date, *, scheme: str = Scheme.MEDICAL) -> CycleHead | None:
+    """The head when the scheme's ``clr_date`` is closed already; ``None`` when it may be closed
+    now; raises ``422 cycle_not_open`` / ``409 previous_cycle_open`` like :func:`cycle_close`
+    (read-only)."""
+    head = CycleHead.objects.filter(cycle__scheme=scheme, cycle__clr_date=clr_date).first()
     if head is not None:
         return head
-    if clr_date > cyc.open_cycle_date():
+    if clr_date > cyc.open_cycle_date(scheme=scheme):
         raise DomainError("cycle_not_open", f"the cycle of {clr_date} is not open yet", field="clr_date")
-    _check_order(clr_date)
+    _check_order(clr_date, scheme)
     return None
 
 
-def _cut(clr_date: dt.date, actor: str) -> Cycle:
+def _cut(clr_date: dt.date, actor: str, scheme: str = Scheme.MEDICAL) -> Cycle:
     with transaction.atomic():
-        existing = Cycle.objects.filter(clr_date=clr_date).first()
+        existing = Cycle.objects.filter(scheme=scheme, clr_date=clr_date).first()
         if existing is not None and existing.status == Cycle.Status.CLOSED:
             return existing
-        if clr_date > cyc.open_cycle_date():
+        if clr_date > cyc.open_cycle_date(scheme=scheme):
             raise DomainError("cycle_not_open", f"the cycle of {clr_date} is not open yet", field="clr_date")
-        _check_order(clr_date)
-        cycle = cyc.cycle_ensure(clr_date)
-        cyc.cycle_lock_exclusive(clr_date)  # waits for every writer of this cycle to commit
+        _check_order(clr_date, scheme)
+        cycle = cyc.cycle_ensure(clr_date, scheme=scheme)
+        cyc.cycle_lock_exclusive(clr_date, scheme=scheme)  # waits for every writer of this cycle to commit
         cycle = Cycle.objects.select_for_update(no_key=True).get(pk=cycle.pk)
         if cycle.status == Cycle.Status.OPEN:
             cyc.cycle_transition(cycle, Cycle.Status.CUT, actor=actor)
@@ -121,14 +129,19 @@ def _post_prefunds(
 ) -> dict[str, dict[str, Any]]:
     """Post each non-zero net, one journal entry (≥ 2 legs) and the alerts; returns each province's
     statement ``prefund`` block."""
+    scheme = cycle.scheme
     nets = {adm: p.net for adm, p in figures.netting.nets.items() if p.net != 0}
+    reference = cycle_journal_reference(scheme, cycle.clr_date)
     if nets:
         journal_entry_post(
-            reference=f"cycle:{cycle.clr_date}",
-            description=f"net positions of {cycle.clr_date}",
-            legs=[(prefund_ledger_account(adm), -net) for adm, net in sorted(nets.items())],
+            reference=reference,
+            description=f"{scheme} net positions of {cycle.clr_date}",
+            legs=[(settlement_ledger_account(scheme, adm), -net) for adm, net in sorted(nets.items())],
+            scheme=scheme,
         )
-    has_account = set(PrefundAccount.objects.filter(admdvs__in=provinces).values_list("admdvs", flat=True))
+    has_account = set(
+        PrefundAccount.objects.filter(scheme=scheme, admdvs__in=provinces).values_list("admdvs", flat=True)
+    )
     ratio = Decimal(str(settings.LOW_PREFUND_RATIO))
     due = dt.datetime.combine(cycle.clr_date + dt.timedelta(days=1), dt.time(17, 0), tzinfo=cyc.SHANGHAI)
     blocks: dict[str, dict[str, Any]] = {}
@@ -136,7 +149,7 @@ def _post_prefunds(
         if adm not in has_account and adm not in nets:
             blocks[adm] = {"before": "0.00", "after": "0.00", "alerts": []}
             continue
-        account = prefund_account_lock(adm)
+        account = prefund_account_lock(adm, scheme=scheme)
         before = account.balance
         if adm in nets:
             prefund_posting_write(
@@ -144,7 +157,7 @@ def _post_prefunds(
                 kind=PrefundPosting.Kind.NET,
                 amount=nets[adm],
                 value_date=cycle.clr_date,
-                reference=f"cycle:{cycle.clr_date}",
+                reference=reference,
                 actor=actor,
                 cycle=cycle,
             )
@@ -194,16 +207,20 @@ def _refuse_out_of_range(clr_date: dt.date, figures: Figures) -> None:
 
 
 def _write_close(cycle: Cycle, actor: str) -> None:
-    figures = cycle_figures(cycle.clr_date)
+    figures = cycle_figures(cycle.clr_date, scheme=cycle.scheme)
     _refuse_out_of_range(cycle.clr_date, figures)
     prev = (
-        CycleHead.objects.filter(cycle__clr_date__lt=cycle.clr_date)
+        CycleHead.objects.filter(cycle__scheme=cycle.scheme, cycle__clr_date__lt=cycle.clr_date)
         .order_by("-cycle__clr_date")
         .values_list("sha256", flat=True)
         .first()
     ) or GENESIS
     head = head_document(
-        clr_date=cycle.clr_date, closed_at=cycle.closed_at, figures=figures, prev_head_sha256=prev
+        clr_date=cycle.clr_date,
+        closed_at=cycle.closed_at,
+        figures=figures,
+        prev_head_sha256=prev,
+        scheme=cycle.scheme,
     )
     head_bytes = canonical_bytes(head)
     head_sha = sha256_hex(head_bytes)
@@ -255,7 +272,7 @@ def _write_close(cycle: Cycle, actor: str) -> None:
             for r in figures.intra_remittance
         ]
     )
-    accounts = list(PrefundAccount.objects.values_list("admdvs", flat=True))
+    accounts = list(PrefundAccount.objects.filter(scheme=cycle.scheme).values_list("admdvs", flat=True))
     provinces = statement_provinces(figures, accounts)
     NetPosition.objects.bulk_create(
         [
@@ -274,8 +291,13 @@ def _write_close(cycle: Cycle, actor: str) -> None:
     )
     prefund = _post_prefunds(cycle, figures, provinces, actor)
     for adm in provinces:
-        doc = statement_document(
-            admdvs=adm, clr_date=cycle.clr_date, head_sha256=head_sha, figures=figures, prefund=prefund[adm]
+        doc = scheme_statement_document(
+            scheme=cycle.scheme,
+            admdvs=adm,
+            clr_date=cycle.clr_date,
+            head_sha256=head_sha,
+            figures=figures,
+            prefund=prefund[adm],
         )
         data = canonical_bytes(doc)
         Statement.objects.create(
@@ -287,11 +309,14 @@ def _write_close(cycle: Cycle, actor: str) -> None:
         role="clearing_staff",
         action="cycle_close",
         object_type="cycle",
-        object_id=cycle.clr_date.isoformat(),
+        object_id=cycle.clr_date.isoformat()
+        if cycle.scheme == Scheme.MEDICAL
+        else f"{cycle.scheme}:{cycle.clr_date.isoformat()}",
         detail={"head_sha256": head_sha, "item_cnt": n.item_cnt},
     )
     logger.info(
-        "closed %s items=%s gross=%s net_funding=%s efficiency=%s",
+        "closed %s %s items=%s gross=%s net_funding=%s efficiency=%s",
+        cycle.scheme,
         cycle.clr_date,
         n.item_cnt,
         n.gross,
@@ -300,8 +325,8 @@ def _write_close(cycle: Cycle, actor: str) -> None:
     )
 
 
-def cycle_close(*, clr_date: dt.date, actor: str) -> Cycle:
-    """Cut and close the cycle of ``clr_date`` (Asia/Shanghai business day); idempotent.
+def cycle_close(*, clr_date: dt.date, actor: str, scheme: str = Scheme.MEDICAL) -> Cycle:
+    """Cut and close the ``scheme``'s cycle of ``clr_date`` (Asia/Shanghai business day); idempotent.
 
     Returns the closed :class:`Cycle` (its ``head`` holds the signed bytes). An already closed
     date is a no-op answering the existing head. Raises ``409 previous_cycle_open`` when an earlier
@@ -310,7 +335,7 @@ def cycle_close(*, clr_date: dt.date, actor: str) -> Cycle:
     14-digit money format (nothing of the close is written; the cycle stays ``cut``).
     """
     started, closed_here = time.monotonic(), False
-    cycle = _cut(clr_date, actor)
+    cycle = _cut(clr_date, actor, scheme)
     if cycle.status == Cycle.Status.CLOSED:
         return cycle
     try:
@@ -332,27 +357,41 @@ def cycle_close(*, clr_date: dt.date, actor: str) -> Cycle:
 
 def _close_recorded(cycle_pk: int, seconds: float) -> None:
     """``kuasheng_cycle_close_duration_seconds`` and ``…_items_total`` once the close is written."""
-    tree_size = CycleHead.objects.filter(cycle_id=cycle_pk).values_list("tree_size", flat=True).first()
-    metrics.cycle_close_recorded(scheme="medical", seconds=seconds, items=tree_size or 0)
+    head = CycleHead.objects.filter(cycle_id=cycle_pk).values_list("tree_size", "cycle__scheme").first()
+    tree_size, scheme = head if head is not None else (0, Scheme.MEDICAL)
+    metrics.cycle_close_recorded(scheme=scheme, seconds=seconds, items=tree_size or 0)
 
 
-def cycles_due(now: dt.datetime | None = None) -> list[dt.date]:
-    """Dates to close now, oldest first: every day before the open cycle's, from the first cycle
-    not yet closed (days without items included, as empty cycles)."""
-    open_date = cyc.open_cycle_date(now)
-    last = Cycle.objects.filter(status=Cycle.Status.CLOSED).aggregate(m=Max("clr_date"))["m"]
+def cycles_due(now: dt.datetime | None = None, *, scheme: str = Scheme.MEDICAL) -> list[dt.date]:
+    """The scheme's dates to close now, oldest first: every day before its open cycle's, from its
+    first cycle not yet closed (days without items included, as empty cycles)."""
+    cycles = Cycle.objects.filter(scheme=scheme)
+    open_date = cyc.open_cycle_date(now, scheme=scheme)
+    last = cycles.filter(status=Cycle.Status.CLOSED).aggregate(m=Max("clr_date"))["m"]
     if last is not None:
         start = last + dt.timedelta(days=1)
     else:
-        start = (
-            Cycle.objects.aggregate(m=Max("clr_date"))["m"]
-            and Cycle.objects.order_by("clr_date").first().clr_date
-        )
+        first = cycles.order_by("clr_date").first()
+        start = first.clr_date if first is not None else None
     if start is None:
         return []
     return [start + dt.timedelta(days=i) for i in range((open_date - start).days)]
 
 
-def cycles_close_due(*, actor: str) -> list[Cycle]:
-    """Close every cut cycle, oldest first (the 00:30 job). Returns the closed cycles."""
-    return [cycle_close(clr_date=d, actor=actor) for d in cycles_due()]
+def cycles_close_due(*, actor: str, schemes: tuple[str, ...] | None = None) -> list[Cycle]:
+    """Close every cut cycle, oldest first, one scheme after the other (the one 00:30 job; default
+    every scheme, medical first). A scheme whose close fails is logged and skipped so the next
+    scheme still closes; the first error is raised after every scheme was tried. Returns the
+    closed cycles."""
+    closed: list[Cycle] = []
+    failure: Exception | None = None
+    for scheme in schemes or tuple(Scheme.values):
+        try:
+            for d in cycles_due(scheme=scheme):
+                closed.append(cycle_close(clr_date=d, actor=actor, scheme=scheme))
+        except Exception as exc:  # noqa: BLE001 - re-raised below, after the other schemes
+            logger.exception("close of the %s scheme failed", scheme)
+            failure = failure or exc
+    if failure is not None:
+        raise failure
+    return closed

@@ -10,6 +10,10 @@ re-reads the status; the cut takes the same lock *exclusive* to flip ``open`` �
 (:func:`cycle_lock_exclusive`). So a writer that committed before the cut is in the cycle, and one
 that had not yet taken the lock sees ``cut`` and moves to the next day. On SQLite every write
 transaction is ``IMMEDIATE`` and so already serialised.
+
+Everything here is per scheme (spec/cards.md §The card scheme's clearing): ``medical`` (the
+default, so medical callers name no scheme) and ``card`` each have exactly one open cycle, their
+own advisory-lock namespace and their own items; one clock and one cut-off rule serve both.
 """
 
 from __future__ import annotations
@@ -23,10 +27,12 @@ from django.db.models import Max
 from django.utils import timezone
 
 from clearing.leaf import leaf_bytes, leaf_hash
-from clearing.models import ClearingItem, Cycle
+from clearing.models import ClearingItem, Cycle, Scheme
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-_LOCK_CLASS = 7301  # advisory lock namespace for cycles
+MEDICAL = Scheme.MEDICAL
+# advisory lock namespace for cycles, one per scheme (medical keeps its original 7301)
+_LOCK_CLASS = {Scheme.MEDICAL: 7301, Scheme.CARD: 7302}
 
 
 def business_day(at: dt.datetime | None = None) -> dt.date:
@@ -38,43 +44,48 @@ def _date_key(d: dt.date) -> int:
     return d.year * 10000 + d.month * 100 + d.day
 
 
-def open_cycle_date(now: dt.datetime | None = None) -> dt.date:
-    """The date of the cycle open now: max(today, last cut/closed + 1)."""
-    last = Cycle.objects.exclude(status=Cycle.Status.OPEN).aggregate(m=Max("clr_date"))["m"]
+def open_cycle_date(now: dt.datetime | None = None, *, scheme: str = MEDICAL) -> dt.date:
+    """The date of the ``scheme``'s cycle open now: max(today, last cut/closed + 1)."""
+    last = (
+        Cycle.objects.filter(scheme=scheme).exclude(status=Cycle.Status.OPEN).aggregate(m=Max("clr_date"))["m"]
+    )
     today = business_day(now)
     if last is not None and last >= today:
         return last + dt.timedelta(days=1)
     return today
 
 
-def cycle_ensure(clr_date: dt.date) -> Cycle:
-    """The cycle row for ``clr_date``, created ``open`` when missing (safe under concurrency)."""
-    cycle = Cycle.objects.filter(clr_date=clr_date).first()
+def cycle_ensure(clr_date: dt.date, *, scheme: str = MEDICAL) -> Cycle:
+    """The ``scheme``'s cycle row for ``clr_date``, created ``open`` when missing (safe under
+    concurrency)."""
+    cycle = Cycle.objects.filter(scheme=scheme, clr_date=clr_date).first()
     if cycle is not None:
         return cycle
     try:
         with transaction.atomic():
-            return Cycle.objects.create(clr_date=clr_date, status=Cycle.Status.OPEN)
+            return Cycle.objects.create(scheme=scheme, clr_date=clr_date, status=Cycle.Status.OPEN)
     except IntegrityError:
-        return Cycle.objects.get(clr_date=clr_date)
+        return Cycle.objects.get(scheme=scheme, clr_date=clr_date)
 
 
-def cycle_lock_shared(clr_date: dt.date) -> None:
+def cycle_lock_shared(clr_date: dt.date, *, scheme: str = MEDICAL) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
-            cur.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [_LOCK_CLASS, _date_key(clr_date)])
+            cur.execute(
+                "SELECT pg_advisory_xact_lock_shared(%s, %s)", [_LOCK_CLASS[scheme], _date_key(clr_date)]
+            )
 
 
-def cycle_lock_exclusive(clr_date: dt.date) -> None:
-    """Waits until every writer holding the shared lock of ``clr_date`` has committed or rolled back.
-    Must be called inside the transaction that flips the status."""
+def cycle_lock_exclusive(clr_date: dt.date, *, scheme: str = MEDICAL) -> None:
+    """Waits until every writer holding the shared lock of the ``scheme``'s ``clr_date`` has
+    committed or rolled back. Must be called inside the transaction that flips the status."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
-            cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_CLASS, _date_key(clr_date)])
+            cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_CLASS[scheme], _date_key(clr_date)])
 
 
-def cycle_for_write() -> Cycle:
-    """The open cycle, locked shared for the rest of the caller's transaction.
+def cycle_for_write(*, scheme: str = MEDICAL) -> Cycle:
+    """The ``scheme``'s open cycle, locked shared for the rest of the caller's transaction.
 
     Must run inside ``transaction.atomic``. Returns a cycle whose status was ``open`` after the
     lock was taken, so it cannot be cut before the caller commits.
@@ -82,9 +93,9 @@ def cycle_for_write() -> Cycle:
     if not connection.in_atomic_block:
         raise RuntimeError("cycle_for_write must run inside transaction.atomic")
     for _ in range(366):
-        clr_date = open_cycle_date()
-        cycle = cycle_ensure(clr_date)
-        cycle_lock_shared(clr_date)
+        clr_date = open_cycle_date(scheme=scheme)
+        cycle = cycle_ensure(clr_date, scheme=scheme)
+        cycle_lock_shared(clr_date, scheme=scheme)
         status = Cycle.objects.filter(pk=cycle.pk).values_list("status", flat=True).get()
         if status == Cycle.Status.OPEN:
             cycle.status = status
@@ -102,14 +113,16 @@ def clearing_item_record(
     fixmedins_code: str,
     cycle: Cycle | None = None,
 ) -> ClearingItem:
-    """Record one clearing item in the open cycle, inside the caller's transaction.
+    """Record one medical clearing item in the open cycle, inside the caller's transaction.
 
     ``payer``/``payee`` are province codes (``xx0000``); ``clr_amt`` Decimal yuan (negative for
     reversals and adjustments). Pass ``cycle`` when the caller already called
     :func:`cycle_for_write` in this transaction (to learn ``clr_date`` first). Returns the item;
-    its ``cycle_id`` is the ``clr_date``.
+    its ``clr_date`` is the cycle's. (Card items: :func:`clearing_items_bulk_record`.)
     """
     cycle = cycle or cycle_for_write()
+    if cycle.scheme != Scheme.MEDICAL:
+        raise ValueError("clearing_item_record writes medical items only")
     data = leaf_bytes(
         setl_id=setl_id,
         kind=kind,
@@ -126,9 +139,22 @@ def clearing_item_record(
         payee=payee,
         clr_amt=clr_amt,
         fixmedins_code=fixmedins_code,
-        cycle=cycle,
+        scheme=cycle.scheme,
+        clr_date=cycle.clr_date,
         leaf_hash=leaf_hash(data),
     )
+
+
+def clearing_items_bulk_record(*, cycle: Cycle, items: list[ClearingItem]) -> list[ClearingItem]:
+    """Insert prepared items (``leaf_hash`` computed by the caller from its scheme's leaf) into
+    ``cycle`` — one multi-row ``INSERT`` — inside the caller's transaction, which must hold the
+    cycle from :func:`cycle_for_write` (so the cut waits for it). Sets each item's ``scheme`` and
+    ``clr_date`` from the cycle; ``setl_id`` uniqueness is the database's."""
+    for item in items:
+        item.scheme, item.clr_date = cycle.scheme, cycle.clr_date
+        if len(bytes(item.leaf_hash)) != 32:
+            raise ValueError(f"leaf hash of {item.setl_id} is not 32 bytes")
+    return ClearingItem.objects.bulk_create(items)
 
 
 _MOVES = {(Cycle.Status.OPEN, Cycle.Status.CUT), (Cycle.Status.CUT, Cycle.Status.CLOSED)}

@@ -115,7 +115,7 @@ def dispute_open(
         if item.cycle.status != Cycle.Status.CLOSED:
             raise DomainError("not_disputable", "the item's cycle is not closed yet", field="setl_id")
         today = now.astimezone(timezone.get_default_timezone()).date()
-        if today > item.cycle_id + dt.timedelta(days=settings.DISPUTE_WINDOW_DAYS):
+        if today > item.clr_date + dt.timedelta(days=settings.DISPUTE_WINDOW_DAYS):
             raise DomainError(
                 "dispute_window_closed", "the dispute window of this item has closed", field="setl_id"
             )

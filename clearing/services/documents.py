@@ -2,6 +2,13 @@
 
 Money as 2-place strings (never ``"-0.00"``), ratios 4-place strings, counts integers, times UTC
 ``YYYY-MM-DDTHH:MM:SSZ``; bytes are RFC 8785 canonical JSON, signed with Ed25519 (raw 64 bytes).
+
+The card scheme (spec/cards.md §The card scheme's clearing) adds ``"scheme": "card"`` to its head;
+its statement has the medical statement's fields plus ``scheme``, ``settlement_agent`` and
+``benefit_waived``, with ``acceptor_remittance`` / ``intra_province_remittance`` lines named by
+``acceptor_code`` in place of the hospital lines. The medical documents are unchanged, byte for
+byte. The card-only parts (agent, benefit waived) come from the card app through
+:data:`clearing.schemes.STATEMENT_EXTRAS`, so clearing imports no other app.
 """
 
 from __future__ import annotations
@@ -10,6 +17,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from clearing.models import Scheme
+from clearing.schemes import statement_extra
 from clearing.services.figures import Figures
 from core.canonical import canonical_bytes
 from core.money import ZERO, fmt_money, fmt_ratio
@@ -27,11 +36,18 @@ def money(value: Decimal | None) -> str:
 
 
 def head_document(
-    *, clr_date: dt.date, closed_at: dt.datetime, figures: Figures, prev_head_sha256: str
+    *,
+    clr_date: dt.date,
+    closed_at: dt.datetime,
+    figures: Figures,
+    prev_head_sha256: str,
+    scheme: str = Scheme.MEDICAL,
 ) -> dict[str, Any]:
-    """The cycle head: ``net_positions`` over the provinces with a cross-province item."""
+    """The cycle head: ``net_positions`` over the provinces with a cross-province item; a card
+    head also carries ``"scheme": "card"`` (a medical head names no scheme: its bytes predate it)."""
     n = figures.netting
-    return {
+    extra = {} if scheme == Scheme.MEDICAL else {"scheme": scheme}
+    return extra | {
         "clr_date": clr_date.isoformat(),
         "closed_at": utc_time(closed_at),
         "item_cnt": n.item_cnt,
@@ -99,6 +115,36 @@ def statement_document(
     }
 
 
+def scheme_statement_document(
+    *,
+    scheme: str,
+    admdvs: str,
+    clr_date: dt.date,
+    head_sha256: str,
+    figures: Figures,
+    prefund: dict[str, Any],
+) -> dict[str, Any]:
+    """The statement of ``scheme``: :func:`statement_document` for medical; for the card scheme
+    its fields with the remittance lines named by ``acceptor_code`` (``acceptor_remittance``),
+    plus ``scheme``, ``settlement_agent`` and ``benefit_waived`` (spec/cards.md)."""
+    doc = statement_document(
+        admdvs=admdvs, clr_date=clr_date, head_sha256=head_sha256, figures=figures, prefund=prefund
+    )
+    if scheme == Scheme.MEDICAL:
+        return doc
+
+    def acceptor_lines(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{"acceptor_code": r["fixmedins_code"], "amount": r["amount"], "cnt": r["cnt"]} for r in lines]
+
+    doc["acceptor_remittance"] = acceptor_lines(doc.pop("hospital_remittance"))
+    doc["intra_province_remittance"] = acceptor_lines(doc["intra_province_remittance"])
+    extra = statement_extra(scheme, clr_date=clr_date, admdvs=admdvs)
+    doc["scheme"] = scheme
+    doc["settlement_agent"] = extra.get("settlement_agent", "")
+    doc["benefit_waived"] = extra.get("benefit_waived", [])
+    return doc
+
+
 def statement_provinces(figures: Figures, account_provinces: list[str]) -> list[str]:
     """Provinces that get a statement: those with any item in the cycle and those holding a
     prefund account (so every account's before/after is published each day)."""
@@ -111,6 +157,7 @@ __all__ = [
     "canonical_bytes",
     "head_document",
     "money",
+    "scheme_statement_document",
     "statement_document",
     "statement_provinces",
     "utc_time",

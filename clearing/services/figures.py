@@ -7,6 +7,7 @@ totals and remittance lines, exactly (Decimal). The Merkle root folds the stored
 (:meth:`clearing.merkle.StreamingRoot.extend`), so memory does not grow with the item count. On
 PostgreSQL the next chunk is fetched while one is folded, and the aggregate scan runs on a second
 connection meanwhile (:func:`_groups_beside`). docs/performance.md §The close has the figures.
+Every reader takes the ``scheme`` (default ``medical``): one scheme's day is its own tree and sums.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from django.db.models import Count, F, QuerySet, Sum
 from django.db.models.functions import Collate
 
 from clearing import merkle
-from clearing.models import ClearingItem
+from clearing.models import ClearingItem, Scheme
 from clearing.netting import Bilateral, Netting, net_positions
 from core.money import ZERO, round2
 
@@ -71,31 +72,32 @@ def setl_id_order():  # noqa: ANN201 - an ORM expression
     return Collate("setl_id", "C") if connection.vendor == "postgresql" else F("setl_id")
 
 
-def cycle_items(clr_date: dt.date) -> QuerySet[ClearingItem]:
-    """The cycle's items in Merkle (``setl_id`` byte) order."""
-    return ClearingItem.objects.filter(cycle_id=clr_date).order_by(setl_id_order())
+def cycle_items(clr_date: dt.date, scheme: str = Scheme.MEDICAL) -> QuerySet[ClearingItem]:
+    """The scheme's cycle's items in Merkle (``setl_id`` byte) order."""
+    return ClearingItem.objects.filter(clr_date=clr_date, scheme=scheme).order_by(setl_id_order())
 
 
-def leaf_hashes(clr_date: dt.date) -> Iterator[bytes]:
+def leaf_hashes(clr_date: dt.date, scheme: str = Scheme.MEDICAL) -> Iterator[bytes]:
     """Stored leaf hashes in tree order, one at a time, streamed (server-side cursor on PostgreSQL)."""
-    rows = cycle_items(clr_date).values_list("leaf_hash", flat=True).iterator(chunk_size=CHUNK)
+    rows = cycle_items(clr_date, scheme).values_list("leaf_hash", flat=True).iterator(chunk_size=CHUNK)
     for h in rows:
         yield bytes(h)
 
 
-def _leaf_chunks_pg(clr_date: dt.date) -> Iterator[bytes]:
+def _leaf_chunks_pg(clr_date: dt.date, scheme: str) -> Iterator[bytes]:
     """PostgreSQL: ``LEAF_CHUNK`` leaf hashes per query, concatenated by the server
-    (``string_agg … ORDER BY setl_id COLLATE "C"``, keyset-paged on the ``(clr_date, setl_id
-    COLLATE "C")`` index, binary results), so Python never touches a row. Runs on the calling
+    (``string_agg … ORDER BY setl_id COLLATE "C"``, keyset-paged on the ``(clr_date, scheme,
+    setl_id COLLATE "C")`` index, binary results), so Python never touches a row. Runs on the calling
     thread's connection and transaction (the returned generator may be driven by another thread:
     psycopg serializes the connection's use)."""
     import psycopg  # PostgreSQL only
 
     qn = connection.ops.quote_name
     meta = ClearingItem._meta
-    table, day, setl, leaf = (
+    table, day, sch, setl, leaf = (
         qn(meta.db_table),
-        qn(meta.get_field("cycle").column),
+        qn(meta.get_field("clr_date").column),
+        qn(meta.get_field("scheme").column),
         qn(meta.get_field("setl_id").column),
         qn(meta.get_field("leaf_hash").column),
     )
@@ -104,7 +106,8 @@ def _leaf_chunks_pg(clr_date: dt.date) -> Iterator[bytes]:
         f"SELECT string_agg(leaf, ''::bytea ORDER BY k), max(k), count(*), "  # noqa: S608
         f"coalesce(bool_and(length(leaf) = 32), true) FROM ("
         f'SELECT {leaf} AS leaf, {setl} COLLATE "C" AS k FROM {table} '
-        f'WHERE {day} = %s AND {setl} COLLATE "C" > %s ORDER BY {setl} COLLATE "C" LIMIT %s) s'
+        f'WHERE {day} = %s AND {sch} = %s AND {setl} COLLATE "C" > %s '
+        f'ORDER BY {setl} COLLATE "C" LIMIT %s) s'
     )
     connection.ensure_connection()
     pg = connection.connection
@@ -114,7 +117,7 @@ def _leaf_chunks_pg(clr_date: dt.date) -> Iterator[bytes]:
         # a server-side-binding cursor (Django's own are client-side, text only), same connection
         with psycopg.Cursor(pg) as cur:
             while True:
-                cur.execute(sql, [clr_date, last, LEAF_CHUNK], prepare=True, binary=True)
+                cur.execute(sql, [clr_date, scheme, last, LEAF_CHUNK], prepare=True, binary=True)
                 data, last, cnt, all_32 = cur.fetchone()
                 if not cnt:
                     return
@@ -167,14 +170,16 @@ def _read_ahead(chunks: Iterator[bytes], depth: int) -> Iterator[bytes]:
         thread.join()
 
 
-def leaf_hash_chunks(clr_date: dt.date, *, read_ahead: int = 0) -> Iterator[bytes]:
+def leaf_hash_chunks(
+    clr_date: dt.date, *, read_ahead: int = 0, scheme: str = Scheme.MEDICAL
+) -> Iterator[bytes]:
     """Stored leaf hashes in tree (``setl_id`` byte) order, concatenated 32 bytes each, at most
     ``LEAF_CHUNK`` per chunk (what :meth:`clearing.merkle.StreamingRoot.extend` takes); with
     ``read_ahead`` on PostgreSQL, after the first ``READ_AHEAD_AFTER`` chunks, up to that many
     chunks are fetched ahead by a thread (memory: ``read_ahead`` + 2 chunks of 256 KB). Raises
     ``ValueError`` when a stored leaf hash is not 32 bytes."""
     if connection.vendor == "postgresql":
-        chunks = _leaf_chunks_pg(clr_date)
+        chunks = _leaf_chunks_pg(clr_date, scheme)
         if read_ahead:  # a small cycle does not need the thread: the first chunks come directly
             for _ in range(READ_AHEAD_AFTER):
                 chunk = next(chunks, None)
@@ -185,7 +190,7 @@ def leaf_hash_chunks(clr_date: dt.date, *, read_ahead: int = 0) -> Iterator[byte
         yield from chunks
         return
     buf: list[bytes] = []
-    for h in leaf_hashes(clr_date):
+    for h in leaf_hashes(clr_date, scheme):
         if len(h) != 32:
             raise ValueError(f"a stored leaf hash of the cycle {clr_date} is not 32 bytes")
         buf.append(h)
@@ -216,7 +221,9 @@ def _lines(groups: dict[tuple[str, str, str], tuple[int, Decimal]], intra: bool)
     ]
 
 
-def item_groups(clr_date: dt.date) -> dict[tuple[str, str, str], tuple[int, Decimal]]:
+def item_groups(
+    clr_date: dt.date, scheme: str = Scheme.MEDICAL
+) -> dict[tuple[str, str, str], tuple[int, Decimal]]:
     """``{(payer, payee, fixmedins_code): (cnt, Σ clr_amt)}`` of the cycle: one ``GROUP BY`` scan,
     from which every figure of the close is derived (at most 32 × 32 × institutions rows).
 
@@ -225,7 +232,7 @@ def item_groups(clr_date: dt.date) -> dict[tuple[str, str, str], tuple[int, Deci
     (≈ 3× slower than hashing it). ``GROUP_SETTINGS`` (transaction-local, restored after the
     query) make it hash in memory (~10 k groups need ≈ 10 MB)."""
     rows = (
-        ClearingItem.objects.filter(cycle_id=clr_date)
+        ClearingItem.objects.filter(clr_date=clr_date, scheme=scheme)
         .values_list("payer", "payee", "fixmedins_code")
         .annotate(cnt=Count("id"), amount=Sum("clr_amt"))
         .order_by()
@@ -246,26 +253,28 @@ def item_groups(clr_date: dt.date) -> dict[tuple[str, str, str], tuple[int, Deci
     return groups
 
 
-def _item_groups_own_connection(clr_date: dt.date) -> dict[tuple[str, str, str], tuple[int, Decimal]]:
+def _item_groups_own_connection(
+    clr_date: dt.date, scheme: str
+) -> dict[tuple[str, str, str], tuple[int, Decimal]]:
     """:func:`item_groups` on this thread's own connection, closed afterwards. It gives up after
     ``BESIDE_LOCK_TIMEOUT`` waiting for a lock (a caller's transaction holding a table lock would
     otherwise block it while that transaction waits for it)."""
     try:
         with transaction.atomic(), connection.cursor() as cur:
             cur.execute("SELECT set_config('lock_timeout', %s, true)", [BESIDE_LOCK_TIMEOUT])
-            return item_groups(clr_date)
+            return item_groups(clr_date, scheme=scheme)
     finally:
         connection.close()
 
 
-def _groups_beside(clr_date: dt.date, fold: Callable[[], int]) -> dict:
+def _groups_beside(clr_date: dt.date, scheme: str, fold: Callable[[], int]) -> dict:
     """Run ``fold`` (returns the number of leaves) while :func:`item_groups` runs on a second
     connection (PostgreSQL: the aggregate scan and the leaf stream proceed at once). The second
     connection sees committed items only; a cut cycle's items are all committed and never change,
     so its counts add up to the leaf count — if they do not (items written by the closing
     transaction itself, as in tests), the groups are computed again on this connection."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="item-groups") as pool:
-        future = pool.submit(_item_groups_own_connection, clr_date)
+        future = pool.submit(_item_groups_own_connection, clr_date, scheme)
         size = fold()
         try:
             groups = future.result()
@@ -273,12 +282,12 @@ def _groups_beside(clr_date: dt.date, fold: Callable[[], int]) -> dict:
             logger.warning("item groups on a second connection failed", exc_info=True)
             groups = None
     if groups is None or sum(cnt for cnt, _ in groups.values()) != size:
-        groups = item_groups(clr_date)
+        groups = item_groups(clr_date, scheme=scheme)
     return groups
 
 
-def cycle_figures(clr_date: dt.date) -> Figures:
-    """Compute the figures of the cycle ``clr_date`` from its items (read-only): one aggregate
+def cycle_figures(clr_date: dt.date, *, scheme: str = Scheme.MEDICAL) -> Figures:
+    """Compute the figures of the ``scheme``'s cycle ``clr_date`` from its items (read-only): one aggregate
     scan (:func:`item_groups`; bilateral pairs, intra-province totals and both remittance lists
     are exact Decimal sums of its rows) and one ordered pass over the leaf hashes (on PostgreSQL
     both at once, :func:`_groups_beside`). Raises ``ValueError`` when a stored leaf hash is not
@@ -286,14 +295,14 @@ def cycle_figures(clr_date: dt.date) -> Figures:
     acc = merkle.StreamingRoot(block=PROOF_BLOCK)
 
     def fold() -> int:
-        for chunk in leaf_hash_chunks(clr_date, read_ahead=READ_AHEAD):
+        for chunk in leaf_hash_chunks(clr_date, read_ahead=READ_AHEAD, scheme=scheme):
             acc.extend(chunk)
         return acc.size
 
     if connection.vendor == "postgresql" and GROUPS_BESIDE:
-        groups = _groups_beside(clr_date, fold)
+        groups = _groups_beside(clr_date, scheme, fold)
     else:
-        groups = item_groups(clr_date)
+        groups = item_groups(clr_date, scheme=scheme)
         fold()
     pairs: dict[tuple[str, str], list] = {}
     intra: dict[str, list] = {}

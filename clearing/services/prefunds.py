@@ -16,9 +16,9 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from clearing.models import PrefundAccount, PrefundPosting
+from clearing.models import PrefundAccount, PrefundPosting, Scheme
 from clearing.netting import money_in_range
-from clearing.services.ledger import BANK, journal_entry_post, prefund_ledger_account
+from clearing.services.ledger import bank_ledger_account, journal_entry_post, settlement_ledger_account
 from core.audit import audit_principal
 from core.errors import Conflict, DomainError, Invalid, field_error
 from core.imports import ImportResult
@@ -29,11 +29,16 @@ PROVINCE_RE = re.compile(r"^\d{2}0000$")
 OPENING = "opening"
 
 
-def prefund_account_lock(admdvs: str, *, baseline: Decimal = ZERO) -> PrefundAccount:
-    """The province's account, row-locked for the caller's transaction (created with ``baseline``
-    and balance 0.00 when missing)."""
-    PrefundAccount.objects.get_or_create(admdvs=admdvs, defaults={"baseline": baseline, "balance": ZERO})
-    return PrefundAccount.objects.select_for_update().get(admdvs=admdvs)
+def prefund_account_lock(
+    admdvs: str, *, baseline: Decimal = ZERO, scheme: str = Scheme.MEDICAL
+) -> PrefundAccount:
+    """The province's account of ``scheme`` (medical prefund or card settlement account),
+    row-locked for the caller's transaction (created with ``baseline`` and balance 0.00 when
+    missing)."""
+    PrefundAccount.objects.get_or_create(
+        scheme=scheme, admdvs=admdvs, defaults={"baseline": baseline, "balance": ZERO}
+    )
+    return PrefundAccount.objects.select_for_update().get(scheme=scheme, admdvs=admdvs)
 
 
 def prefund_posting_write(
@@ -68,12 +73,18 @@ def prefund_posting_write(
             f"the balance of {account.admdvs} would become {new_balance}, beyond the 14-digit money format",
             field="amount",
         )
-    legs = [(prefund_ledger_account(account.admdvs), -amount), (BANK, amount)]
+    scheme = account.scheme
+    legs = [
+        (settlement_ledger_account(scheme, account.admdvs), -amount),
+        (bank_ledger_account(scheme), amount),
+    ]
     if kind != PrefundPosting.Kind.NET:
+        prefix = "prefund" if scheme == Scheme.MEDICAL else scheme
         journal_entry_post(
-            reference=f"prefund:{account.admdvs}:{reference}",
+            reference=f"{prefix}:{account.admdvs}:{reference}",
             description=f"{kind} {account.admdvs} {reference}",
             legs=legs,
+            scheme=scheme,
         )
     with transaction.atomic():
         posting = PrefundPosting.objects.create(
@@ -93,7 +104,14 @@ def prefund_posting_write(
 
 
 def prefund_post(
-    *, admdvs: str, kind: str, amount: Decimal, value_date: dt.date, reference: str, principal: Any
+    *,
+    admdvs: str,
+    kind: str,
+    amount: Decimal,
+    value_date: dt.date,
+    reference: str,
+    principal: Any,
+    scheme: str = Scheme.MEDICAL,
 ) -> tuple[PrefundPosting, bool]:
     """A deposit (``amount`` > 0 added) or withdrawal (``amount`` > 0 taken) by clearing-house
     staff; idempotent on ``reference``. Returns (posting, created). Raises ``404`` for a province
@@ -106,9 +124,9 @@ def prefund_post(
         raise Invalid([field_error("amount", "not_positive", "must be greater than 0.00")])
     signed = amount if kind == PrefundPosting.Kind.DEPOSIT else -amount
     with transaction.atomic():
-        if not PrefundAccount.objects.filter(admdvs=admdvs).exists():
+        if not PrefundAccount.objects.filter(scheme=scheme, admdvs=admdvs).exists():
             raise DomainError("not_found", f"no prefund account for {admdvs}", status=404)
-        account = prefund_account_lock(admdvs)
+        account = prefund_account_lock(admdvs, scheme=scheme)
         done = PrefundPosting.objects.filter(account=account, reference=reference).exists()
         if not done and kind == PrefundPosting.Kind.WITHDRAWAL and account.balance + signed < 0:
             raise DomainError("insufficient_prefund", "the withdrawal exceeds the balance", field="amount")
@@ -136,8 +154,11 @@ def prefund_post(
     return posting, created
 
 
-def prefunds_import(*, rows: list[dict[str, str]], province: str | None, principal: Any) -> ImportResult:
-    """``prefunds.csv`` rows ``{admdvs, baseline, balance}``: creates or updates each account's
+def prefunds_import(
+    *, rows: list[dict[str, str]], province: str | None, principal: Any, scheme: str = Scheme.MEDICAL
+) -> ImportResult:
+    """``prefunds.csv`` rows ``{admdvs, baseline, balance}`` (``card_prefunds.csv`` with
+    ``scheme="card"``: the card settlement accounts): creates or updates each account's
     baseline and posts ``balance`` once as a deposit with reference ``opening``. Rows of another
     province than ``province`` (when given) → rejected ``wrong_province``. An opening already
     posted with another amount is refused (``opening_already_posted``): postings are never edited.
@@ -163,8 +184,8 @@ def prefunds_import(*, rows: list[dict[str, str]], province: str | None, princip
             result.reject(i, "balance", "invalid")
             continue
         with transaction.atomic():
-            created = not PrefundAccount.objects.filter(admdvs=admdvs).exists()
-            account = prefund_account_lock(admdvs, baseline=baseline)
+            created = not PrefundAccount.objects.filter(scheme=scheme, admdvs=admdvs).exists()
+            account = prefund_account_lock(admdvs, baseline=baseline, scheme=scheme)
             changed = account.baseline != baseline
             if changed:
                 PrefundAccount.objects.filter(pk=account.pk).update(baseline=baseline)
@@ -187,7 +208,7 @@ def prefunds_import(*, rows: list[dict[str, str]], province: str | None, princip
                     principal,
                     "prefund_import",
                     "prefund_account",
-                    admdvs,
+                    admdvs if scheme == Scheme.MEDICAL else f"{scheme}:{admdvs}",
                     {"baseline": str(baseline), "opening": str(opening)},
                 )
         if created:

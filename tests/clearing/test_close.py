@@ -91,7 +91,7 @@ def test_midnight_cut_off_moves_writers_to_next_day():
     record("340000", "310000", "10.00", "H1")
     cycle_close(clr_date=today, actor="t")  # early close: the next items go to D+1
     item = record("340000", "310000", "11.00", "H1")
-    assert item.cycle_id == today + dt.timedelta(days=1)
+    assert item.clr_date == today + dt.timedelta(days=1)
     # At 00:00 of D+2 (Shanghai), D+1 is cut without any job: new items go to D+2.
     midnight = dt.datetime.combine(today + dt.timedelta(days=2), dt.time(0, 0), tzinfo=SHANGHAI)
     assert open_cycle_date(midnight) == today + dt.timedelta(days=2)

@@ -79,7 +79,7 @@ def test_items_committing_during_the_close_land_in_exactly_one_cycle():
                         fixmedins_code="H1",
                     )
                     time.sleep(0.01)  # hold the shared cycle lock a little: the cut must wait
-                written.append((item.setl_id, item.cycle_id))
+                written.append((item.setl_id, item.clr_date))
         except Exception as exc:  # noqa: BLE001
             errors.append(exc)
         finally:
@@ -95,13 +95,13 @@ def test_items_committing_during_the_close_land_in_exactly_one_cycle():
     for w in writers:
         w.join()
     assert errors == []
-    stored = dict(ClearingItem.objects.values_list("setl_id", "cycle_id"))
+    stored = dict(ClearingItem.objects.values_list("setl_id", "clr_date"))
     assert dict(written) == stored  # each committed item is where its writer was told, once
     in_day = [s for s, d in written if d == day]
     after = [s for s, d in written if d == day + dt.timedelta(days=1)]
     assert in_day and after and len(in_day) + len(after) == len(written)
     head = closed.head
-    assert head.tree_size == len(in_day) == ClearingItem.objects.filter(cycle_id=day).count()
+    assert head.tree_size == len(in_day) == ClearingItem.objects.filter(clr_date=day).count()
     assert head.merkle_root == cycle_figures(day).merkle_root.hex()  # nothing joined after the cut
 
 

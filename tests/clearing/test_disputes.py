@@ -103,7 +103,7 @@ def test_upheld_partial_makes_adjustment_in_open_cycle(day_closed):
         Decimal("-400.00"),
         "H31010400001",
     )
-    assert adj.cycle_id == day + dt.timedelta(days=1)
+    assert adj.clr_date == day + dt.timedelta(days=1)
     assert (
         payee.post(f"/api/v1/disputes/{d['id']}/resolve", {"outcome": "rejected"}).json()["code"]
         == "dispute_closed"

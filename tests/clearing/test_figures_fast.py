@@ -28,7 +28,7 @@ PROVINCES = ["110000", "310000", "340000", "440000", "650000"]
 
 def reference_figures(clr_date: dt.date) -> fig.Figures:
     """The figures as computed before the fast path (the former ``cycle_figures``)."""
-    items = ClearingItem.objects.filter(cycle_id=clr_date)
+    items = ClearingItem.objects.filter(clr_date=clr_date)
     cross = items.exclude(payer=F("payee"))
     intra = items.filter(payer=F("payee"))
 
@@ -141,7 +141,7 @@ def test_a_stored_leaf_hash_not_32_bytes_is_refused(bad_at, monkeypatch):
     monkeypatch.setattr(fig, "READ_AHEAD_AFTER", 1)
     clr_date = open_cycle_date()
     _load(clr_date, 2600, seed=3)
-    item = ClearingItem.objects.filter(cycle_id=clr_date).order_by(fig.setl_id_order())[bad_at]
+    item = ClearingItem.objects.filter(clr_date=clr_date).order_by(fig.setl_id_order())[bad_at]
     ClearingItem.objects.filter(pk=item.pk).update(leaf_hash=bytes(item.leaf_hash)[:31])
     with pytest.raises(ValueError, match="not 32 bytes"):
         fig.cycle_figures(clr_date)
@@ -154,7 +154,8 @@ def test_groups_from_a_second_connection_when_the_items_are_committed(monkeypatc
     monkeypatch.setattr(fig, "LEAF_CHUNK", 1000)
     monkeypatch.setattr(fig, "READ_AHEAD_AFTER", 1)
     calls = []
-    monkeypatch.setattr(fig, "item_groups", lambda d, f=fig.item_groups: calls.append(d) or f(d))
+    real = fig.item_groups
+    monkeypatch.setattr(fig, "item_groups", lambda d, scheme="medical": calls.append(d) or real(d, scheme))
     clr_date = open_cycle_date()
     _load(clr_date, 2600, seed=11)
     ours = fig.cycle_figures(clr_date)
@@ -166,7 +167,8 @@ def test_groups_from_a_second_connection_when_the_items_are_committed(monkeypatc
 def test_uncommitted_items_are_grouped_on_the_close_connection(monkeypatch):
     """Items the second connection cannot see: the groups are computed again, right."""
     calls = []
-    monkeypatch.setattr(fig, "item_groups", lambda d, f=fig.item_groups: calls.append(d) or f(d))
+    real = fig.item_groups
+    monkeypatch.setattr(fig, "item_groups", lambda d, scheme="medical": calls.append(d) or real(d, scheme))
     clr_date = open_cycle_date()
     _load(clr_date, 500, seed=12)
     ours = fig.cycle_figures(clr_date)

@@ -97,7 +97,8 @@ class Command(BaseCommand):
 
         from clearing.models import ClearingItem, Cycle
 
-        before = ClearingItem.objects.exclude(cycle__status=Cycle.Status.CLOSED).count()
+        unclosed = ClearingItem.objects.filter(scheme="medical").exclude(cycle__status=Cycle.Status.CLOSED)
+        before = unclosed.count()
         with Service(workers=o["workers"], threads=2, celery=celery, log_dir=out / "logs") as svc:
             api = Api(svc.base_url)
             self.say(
