@@ -240,6 +240,7 @@ class CycleCloseApi(APIView):
     (``409 previous_cycle_open``, ``422 cycle_not_open``) are checked before queuing."""
 
     permission_classes = [roles("clearing_staff")]
+    body_fields = frozenset({"scheme"})
 
     @extend_schema(
         operation_id="cycles_close",

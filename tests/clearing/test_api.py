@@ -220,6 +220,8 @@ def test_scope_matrix(day_closed, method, path, expected, role):
     body = {"amount": "1.00", "value_date": "2026-11-30", "reference": "r1"}
     if path == "/api/v1/disputes":
         body = {"setl_id": items["E5"].setl_id, "reason_code": "other"}
+    if path.endswith("/close"):
+        body = {"scheme": "medical"}  # the close's only field (spec/cards.md); strict bodies refuse others
     if role == "anonymous":
         resp = getattr(Client(), method)(
             url,
