@@ -19,13 +19,15 @@ Values = dict[tuple[str, ...], float]
 def prefund_balances() -> Values:
     from clearing.models import PrefundAccount
 
-    return {(a,): float(b) for a, b in PrefundAccount.objects.values_list("admdvs", "balance")}
+    rows = PrefundAccount.objects.filter(scheme="medical").values_list("admdvs", "balance")
+    return {(a,): float(b) for a, b in rows}
 
 
 def prefund_baselines() -> Values:
     from clearing.models import PrefundAccount
 
-    return {(a,): float(b) for a, b in PrefundAccount.objects.values_list("admdvs", "baseline")}
+    rows = PrefundAccount.objects.filter(scheme="medical").values_list("admdvs", "baseline")
+    return {(a,): float(b) for a, b in rows}
 
 
 def cycles_unclosed_past() -> Values:
