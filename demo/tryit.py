@@ -17,6 +17,8 @@ import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+# The environment the job ran with that the server must be started with too (same database).
+SERVER_ENV = ("DATABASE_URL", "SQLITE_PATH", "REDIS_URL", "CELERY_BROKER_URL")
 # Where the bureau dashboard lives (bureau-ui, issue 14 §2); the sign-in page is below it.
 DASHBOARD_PATH = "/bureau/"
 

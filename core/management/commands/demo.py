@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -199,7 +200,7 @@ class Command(BaseCommand):
         staff = tryit.staff_logins(store=settings.BASE_DIR / ".local" / "demo-logins.json",
                                    database=f"{connection.vendor}:{connection.settings_dict['NAME']}",
                                    bureau_admdvs=person.home[:2] + "0000")
-        env = "".join(f"{k}={v} " for k in ("DATABASE_URL", "REDIS_URL") if (v := getattr(settings, k)))
+        env = "".join(f"{k}={v} " for k in tryit.SERVER_ENV if (v := os.environ.get(k)))
         password = job.cardholder_password(person.psn_no)
         self.say("\n" + tryit.try_it_text(certno=person.certno, password=password, staff=staff, run_dir=out,
                                           env=env))
