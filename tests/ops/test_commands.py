@@ -187,3 +187,28 @@ def test_accumulator_bar_of_a_zero_limit_is_not_drawn_full():
     assert _bar(Decimal("5.00"), Decimal("10.00")) == 50
     assert _bar(Decimal("20.00"), Decimal("10.00")) == 100
     assert _bar(Decimal("1.00"), None) is None
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_import_reference_and_close_cycle_show_progress_on_a_terminal(monkeypatch, tmp_path):
+    import shutil
+
+    from clearing.models import Cycle
+    from clearing.services.cycles import open_cycle_date
+
+    for name in ("regions.csv", "institutions.csv"):
+        shutil.copy(ROOT / "data" / "examples" / name, tmp_path / name)
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    out = _run("import_reference", str(tmp_path))
+    assert "institutions.csv: received=" in out
+    assert "importing" in terminal.getvalue() and "file" in terminal.getvalue()
+    today = open_cycle_date()
+    Cycle.objects.create(clr_date=today - dt.timedelta(days=2))
+    terminal.truncate(0)
+    _run("close_cycle")
+    assert "closing" in terminal.getvalue() and "2/2" in terminal.getvalue()
