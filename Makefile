@@ -42,4 +42,4 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy core config
+	$(VENV)/bin/mypy core config accounts settlement clearing cardholder demo

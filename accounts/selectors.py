@@ -4,13 +4,15 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from accounts.certno import InvalidCertno, normalize_certno
-from accounts.models import Filing, Person
+from accounts.models import ApiToken, Filing, InstitutionClient, Person
 from accounts.regions import province_of
 from core.audit import audit_principal
 from core.crypto import blind_index, decrypt
 from core.errors import DomainError, NotFound
 from core.permissions import province_scope
 from core.principals import Principal
+
+Credential = tuple[str, str, str | None]  # mdtrt_cert_type, cert_no, card_sn
 
 
 def person_by_credential(*, cert_type: str, cert_no: str, card_sn: str | None = None) -> Person:
@@ -20,24 +22,53 @@ def person_by_credential(*, cert_type: str, cert_no: str, card_sn: str | None = 
     ``cert_no`` is the card number and ``card_sn`` must match. Raises ``422 unsupported_cert_type``
     for ``01`` (e-voucher) and ``422 unknown_person`` when nothing matches.
     """
-    if cert_type == "01":
-        raise DomainError("unsupported_cert_type",
-                          "E-vouchers (01) are not supported until an issuer is connected.")
+    found = persons_by_credentials([(cert_type, cert_no, card_sn)])[0]
+    if isinstance(found, DomainError):
+        raise found
+    return found
+
+
+def _blind(cert_type: str, cert_no: str) -> str:
     if cert_type == "02":
         try:  # lower-case x, full-width digits, 15-digit legacy numbers find the same person
             cert_no = normalize_certno(cert_no)
         except InvalidCertno:
             pass  # not a valid number: matches nobody (the caller validates formats first)
-        person = Person.objects.filter(certno_bidx=blind_index(cert_no, purpose="certno")).first()
-    elif cert_type == "03":
-        person = Person.objects.filter(card_no_bidx=blind_index(cert_no, purpose="card_no")).first()
-        if person is not None and (not card_sn or decrypt(person.card_sn_enc) != card_sn):
-            person = None
-    else:
-        raise DomainError("unsupported_cert_type", f"mdtrt_cert_type {cert_type!r} is not supported.")
-    if person is None:
-        raise DomainError("unknown_person", "No insured person matches this credential.")
-    return person
+        return blind_index(cert_no, purpose="certno")
+    return blind_index(cert_no, purpose="card_no")
+
+
+def persons_by_credentials(credentials: list[Credential]) -> list[Person | DomainError]:
+    """:func:`person_by_credential` for many credentials: per credential its person or the refusal
+    (``unsupported_cert_type``, ``unknown_person``), with one query per kind of credential."""
+    blinds = [_blind(t, no) if t in ("02", "03") else "" for t, no, _ in credentials]
+    ids = {t: {b for (k, _, _), b in zip(credentials, blinds, strict=True) if k == t} for t in ("02", "03")}
+    by_certno: dict[str | None, Person] = {}
+    by_card: dict[str | None, Person] = {}
+    if ids["02"]:
+        by_certno = {p.certno_bidx: p for p in Person.objects.filter(certno_bidx__in=ids["02"])}
+    if ids["03"]:
+        by_card = {p.card_no_bidx: p for p in Person.objects.filter(card_no_bidx__in=ids["03"])}
+    out: list[Person | DomainError] = []
+    for (cert_type, _, card_sn), blind in zip(credentials, blinds, strict=True):
+        person: Person | None = None
+        if cert_type == "01":
+            out.append(DomainError("unsupported_cert_type",
+                                   "E-vouchers (01) are not supported until an issuer is connected."))
+            continue
+        if cert_type == "02":
+            person = by_certno.get(blind)
+        elif cert_type == "03":
+            person = by_card.get(blind)
+            if person is not None and (not card_sn or decrypt(person.card_sn_enc) != card_sn):
+                person = None
+        else:
+            out.append(
+                DomainError("unsupported_cert_type", f"mdtrt_cert_type {cert_type!r} is not supported.")
+            )
+            continue
+        out.append(person or DomainError("unknown_person", "No insured person matches this credential."))
+    return out
 
 
 def person_certno(person: Person) -> str:
@@ -58,7 +89,7 @@ def person_for_staff(*, psn_no: str, principal: Principal, audit_action: str = "
     staff); else ``404 not_found`` (never revealing that it exists). Audited as a person lookup
     (spec/security.md §Audit) unless ``audit_action`` is empty."""
     person = Person.objects.filter(psn_no=psn_no).first()
-    if not _in_scope(person, principal):
+    if person is None or not _in_scope(person, principal):
         raise NotFound("No such person.")
     if audit_action:
         audit_principal(principal, audit_action, "person", person.psn_no)
@@ -68,3 +99,14 @@ def person_for_staff(*, psn_no: str, principal: Principal, audit_action: str = "
 def filings_of_person(*, person: Person) -> QuerySet[Filing]:
     """All filings of ``person`` (revoked ones included, with ``revoked_at``), by ``begndate``, id."""
     return Filing.objects.filter(person=person).order_by("begndate", "id")
+
+
+def client_for_signature(client_id: str) -> InstitutionClient | None:
+    """The API client ``client_id`` with its institution, for ``core.auth`` (settings.AUTH_LOADERS)."""
+    return InstitutionClient.objects.select_related("institution").filter(client_id=client_id).first()
+
+
+def api_token_by_hash(token_hash: str) -> ApiToken | None:
+    """The bearer token stored under ``token_hash`` with its user, role and person, for ``core.auth``."""
+    tokens = ApiToken.objects.select_related("user__staff_profile", "person")
+    return tokens.filter(token_hash=token_hash).first()

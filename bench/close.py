@@ -67,7 +67,7 @@ def manage(url: str, *args: str, capture: bool = True) -> subprocess.CompletedPr
     )
 
 
-def item_rows(n: int, clr_date: dt.date, seed: int):  # noqa: ANN201 - yields COPY text blocks
+def item_rows(n: int, clr_date: dt.date, seed: int):  # yields COPY text blocks
     """COPY text blocks of ``n`` items (setl_id, kind, payer, payee, clr_amt, fixmedins_code, clr_date,
     leaf_hash, created_at). ``setl_id`` follows ``core.ids.new_setl_id`` (UTC time + kind letter +
     hex), growing through the day like real ids."""

@@ -107,7 +107,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def setup(url: str, total: int, seed: int):  # noqa: ANN201
+def setup(url: str, total: int, seed: int):
     """Migrate, load the network through ``import_reference`` and create clients; returns
     (network, planned day, clients)."""
     import datetime as dt
@@ -288,7 +288,7 @@ def main() -> None:  # noqa: PLR0915 - a script, read top to bottom
         # 2. single, closed loop
         codes: list[int] = []
 
-        def run_single(p) -> float:  # noqa: ANN001
+        def run_single(p) -> float:
             t1 = time.perf_counter()
             resp = send(api, clients[p.institution.code], "POST", SETTLE, p.body)
             codes.append(resp.status_code)
@@ -320,7 +320,7 @@ def main() -> None:  # noqa: PLR0915 - a script, read top to bottom
         codes.clear()
         start = time.perf_counter() + 0.5
 
-        def scheduled(k_p) -> float:  # noqa: ANN001
+        def scheduled(k_p) -> float:
             k, p = k_p
             at = start + k / args.rate
             delay = at - time.perf_counter()

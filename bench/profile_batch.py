@@ -68,7 +68,7 @@ def main() -> None:
     institutions = {i.fixmedins_code: i for i in Institution.objects.filter(fixmedins_code__in=by_inst)}
     queries = [0]
 
-    def count(execute, sql, params, many, context):  # noqa: ANN001, ANN202
+    def count(execute, sql, params, many, context):
         queries[0] += 1
         return execute(sql, params, many, context)
 

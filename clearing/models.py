@@ -7,10 +7,18 @@ never write it twice (guarantee 2); rows of a closed cycle are never updated.
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from django.db import models
 from django.db.models import Q
 
-MONEY = {"max_digits": 16, "decimal_places": 2}
+
+class _MoneyArgs(TypedDict):
+    max_digits: int
+    decimal_places: int
+
+
+MONEY: _MoneyArgs = {"max_digits": 16, "decimal_places": 2}  # yuan, 2 places (typed for mypy's **)
 
 
 class Scheme(models.TextChoices):
@@ -124,6 +132,20 @@ class ClearingItem(models.Model):
 
     def __str__(self) -> str:
         return self.setl_id
+
+
+class ItemReversal(models.Model):
+    """The settlement item ``item`` was reversed by the item ``reversal_setl_id`` (at most once).
+    Written by :func:`clearing.services.items.clearing_item_reversal_lock` under the item's row
+    lock, which the dispute services take too: a dispute that may still move money and a reversal
+    of the same item never both succeed."""
+
+    item = models.OneToOneField(ClearingItem, on_delete=models.PROTECT, related_name="reversal")
+    reversal_setl_id = models.CharField(max_length=30, unique=True)
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.item_id} reversed by {self.reversal_setl_id}"
 
 
 class CycleHead(models.Model):

@@ -52,6 +52,12 @@ if PRODUCTION and not ALLOWED_HOSTS:
 if _missing:
     raise ImproperlyConfigured(keyfile.missing_settings_message(_missing))
 
+# How core.auth finds clients and tokens without importing the app that owns them.
+AUTH_LOADERS = {
+    "client": "accounts.selectors.client_for_signature",
+    "token": "accounts.selectors.api_token_by_hash",
+}
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -68,6 +74,7 @@ INSTALLED_APPS = [
     "settlement",
     "clearing",
     "cardholder",
+    "demo",  # the main job's command (manage.py demo)
 ]
 
 MIDDLEWARE = [

@@ -46,6 +46,20 @@ def audit_principal(principal: Any, action: str, object_type: str, object_id: st
                      detail=detail)
 
 
+def audit_principal_many(principal: Any, action: str, object_type: str,
+                         entries: list[tuple[str, dict[str, Any]]]) -> None:
+    """:func:`audit_principal` for many objects at once, ``entries`` = ``[(object_id, detail)]``:
+    one multi-row INSERT (e.g. a batch of settlements)."""
+    actor = str(getattr(principal, "actor", "system"))[:100]
+    role = getattr(principal, "role", "system")
+    at, request_id = timezone.now(), request_id_var.get()
+    AuditRecord.objects.bulk_create([
+        AuditRecord(at=at, actor=actor, role=role, action=action, object_type=object_type,
+                    object_id=str(object_id)[:100], request_id=request_id, detail=detail)
+        for object_id, detail in entries
+    ])
+
+
 def _record_bytes(r: AuditRecord) -> bytes:
     return canonical_bytes({
         "id": r.id, "seq": r.seal_seq, "at": r.at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),

@@ -37,3 +37,12 @@ class Principal:
 
     def __str__(self) -> str:
         return self.pk
+
+
+def request_principal(request: Any) -> Principal:
+    """The authenticated caller of a DRF request. Every view declares its roles
+    (:func:`core.permissions.roles`), so inside a view ``request.user`` is a :class:`Principal`."""
+    user = request.user
+    if not isinstance(user, Principal):  # pragma: no cover - the permission classes refuse first
+        raise TypeError("the request has no authenticated principal")
+    return user

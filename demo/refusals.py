@@ -10,6 +10,7 @@ import copy
 import datetime as dt
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,11 +153,11 @@ def run_checks(
 
 
 def _filing_checks(
-    post,
-    fresh,
+    post: Callable[..., None],
+    fresh: Callable[..., dict],
     clients: dict[str, Client],
     net: Network,
-    day: Day,  # noqa: ANN001
+    day: Day,
     outcomes: dict[int, Outcome],
 ) -> None:
     """``no_filing`` for a person with no filing at a hospital of another province, outside any

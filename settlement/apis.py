@@ -9,12 +9,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.parsers import UPLOAD_BODY_FIELDS, CsvRowsParser, upload_rows
 from core import metrics
 from core.errors import DomainError, Invalid, field_error
-from core.fields import ImportResultSerializer
-from core.parsers import StrictJSONParser
 from core.permissions import roles
+from core.principals import request_principal
 from settlement import selectors
 from settlement import serializers as s
 from settlement.parsers import BatchJSONParser
@@ -26,7 +24,6 @@ from settlement.request_parsing import (
     parse_settlement_request,
 )
 from settlement.requests import SettlementRequest
-from settlement.services import reference
 from settlement.services.batch import settlements_batch
 from settlement.services.lookup import person_lookup
 from settlement.services.reconcile import reconciliation_details, reconciliation_totals
@@ -61,11 +58,10 @@ class SettlementCreateApi(APIView):
         responses={201: OutputSerializer, 200: OutputSerializer},
     )
     def post(self, request: Request) -> Response:
+        who = request_principal(request)
         try:
             parsed = parse_settlement_request(request.data, now=timezone.now())
-            outcome = settlement_create(
-                institution=request.user.institution, request=parsed, principal=request.user
-            )
+            outcome = settlement_create(institution=who.institution, request=parsed, principal=who)
         except DomainError as exc:
             metrics.settlement_recorded(code=exc.code)
             raise
@@ -89,8 +85,9 @@ class SettlementsApi(SettlementCreateApi):
         ],
     )
     def get(self, request: Request) -> Response:
+        who = request_principal(request)
         qs = selectors.settlements_of_institution(
-            institution=request.user.institution, params=request.query_params
+            institution=who.institution, params=request.query_params
         )
         page, size = _page_params(request)
         count = qs.count()
@@ -144,8 +141,9 @@ class SettlementPreviewApi(APIView):
         operation_id="settlement_preview", request=InputSerializer, responses={200: OutputSerializer}
     )
     def post(self, request: Request) -> Response:
+        who = request_principal(request)
         parsed = parse_settlement_request(request.data, now=timezone.now(), require_serial=False)
-        row, lines = settlement_preview(institution=request.user.institution, request=parsed)
+        row, lines = settlement_preview(institution=who.institution, request=parsed)
         info = setlinfo(row, person=row.person, institution=row.institution, preview=True)
         return Response({"setlinfo": info, "feedetail": [fee_line(ln) for ln in lines]})
 
@@ -162,10 +160,11 @@ class SettlementBatchApi(APIView):
         operation_id="settlement_batch", request=InputSerializer, responses={200: OutputSerializer}
     )
     def post(self, request: Request) -> Response:
+        who = request_principal(request)
         items = parse_batch_items(request.data, now=timezone.now())
         valid = [x for x in items if isinstance(x, SettlementRequest)]
         settled = iter(
-            settlements_batch(institution=request.user.institution, requests=valid, principal=request.user)
+            settlements_batch(institution=who.institution, requests=valid, principal=who)
         )
         results = [batch_result(x if isinstance(x, DomainError) else next(settled)) for x in items]
         for r in results:
@@ -187,9 +186,10 @@ class SettlementReversalApi(APIView):
         responses={201: OutputSerializer, 200: OutputSerializer},
     )
     def post(self, request: Request, setl_id: str) -> Response:
+        who = request_principal(request)
         parsed = parse_reversal_request(request.data, setl_id=setl_id)
         outcome = settlement_reverse(
-            institution=request.user.institution, request=parsed, principal=request.user
+            institution=who.institution, request=parsed, principal=who
         )
         return _outcome_response(outcome)
 
@@ -203,8 +203,9 @@ class SettlementDetailApi(APIView):
 
     @extend_schema(operation_id="settlement_detail", responses={200: OutputSerializer})
     def get(self, request: Request, setl_id: str) -> Response:
-        row = selectors.settlement_for_reader(principal=request.user, setl_id=setl_id)
-        body = settlement_body(row, mask_all=request.user.role != "institution")
+        who = request_principal(request)
+        row = selectors.settlement_for_reader(principal=who, setl_id=setl_id)
+        body = settlement_body(row, mask_all=who.role != "institution")
         return Response(with_disputes(body, row))
 
 
@@ -217,9 +218,10 @@ class PersonLookupApi(APIView):
 
     @extend_schema(operation_id="person_lookup", request=InputSerializer, responses={200: OutputSerializer})
     def post(self, request: Request) -> Response:
+        who = request_principal(request)
         parsed = parse_lookup_request(request.data)
         return Response(
-            person_lookup(institution=request.user.institution, request=parsed, principal=request.user)
+            person_lookup(institution=who.institution, request=parsed, principal=who)
         )
 
 
@@ -234,7 +236,8 @@ class ReconciliationTotalsApi(APIView):
         operation_id="reconciliation_totals", request=InputSerializer, responses={200: OutputSerializer}
     )
     def post(self, request: Request) -> Response:
-        return Response(reconciliation_totals(institution=request.user.institution, data=request.data))
+        who = request_principal(request)
+        return Response(reconciliation_totals(institution=who.institution, data=request.data))
 
 
 class ReconciliationDetailsApi(APIView):
@@ -248,81 +251,5 @@ class ReconciliationDetailsApi(APIView):
         operation_id="reconciliation_details", request=InputSerializer, responses={200: OutputSerializer}
     )
     def post(self, request: Request) -> Response:
-        return Response(reconciliation_details(institution=request.user.institution, data=request.data))
-
-
-class _UploadApi(APIView):
-    """Bureau upload (JSON list or ``text/csv``) of the caller's own province only (spec/security.md
-    §Scopes: clearing staff do not write reference data; ``manage.py import_reference`` loads any).
-    Rows of another province are rejected ``wrong_province``. Overlapping validity answers ``422``
-    with the code and the result document (nothing written)."""
-
-    permission_classes = [roles("bureau")]
-    parser_classes = [StrictJSONParser, CsvRowsParser]
-    body_fields = UPLOAD_BODY_FIELDS  # a JSON list, or {"items": [...]}
-    OutputSerializer = ImportResultSerializer
-    overlap_code = ""
-
-    def importer(self, **kw):  # noqa: ANN003, ANN201
-        raise NotImplementedError
-
-    def post(self, request: Request) -> Response:
-        principal = request.user
-        result = self.importer(rows=upload_rows(request.data), province=principal.admdvs, principal=principal)
-        body = result.as_dict()
-        if self.overlap_code and any(r["code"] == self.overlap_code for r in result.rejected):
-            from core.errors import problem_response
-
-            return problem_response(
-                422, self.overlap_code, "Rows overlap the validity of another version.", **body
-            )
-        return Response(body)
-
-
-class CatalogueUploadApi(_UploadApi):
-    """``POST /api/v1/catalogue``: the province's catalogue rows (``catalogue.csv``)."""
-
-    overlap_code = "overlapping_catalogue"
-
-    def importer(self, **kw):  # noqa: ANN003, ANN201
-        return reference.catalogue_import(**kw)
-
-    @extend_schema(
-        operation_id="catalogue_upload",
-        request={"application/json": {"type": "array"}, "text/csv": {}},
-        responses={200: ImportResultSerializer},
-    )
-    def post(self, request: Request) -> Response:
-        return super().post(request)
-
-
-class PoliciesUploadApi(_UploadApi):
-    """``POST /api/v1/policies``: the province's policies (``policies.csv``)."""
-
-    overlap_code = "overlapping_policy"
-
-    def importer(self, **kw):  # noqa: ANN003, ANN201
-        return reference.policies_import(**kw)
-
-    @extend_schema(
-        operation_id="policies_upload",
-        request={"application/json": {"type": "array"}, "text/csv": {}},
-        responses={200: ImportResultSerializer},
-    )
-    def post(self, request: Request) -> Response:
-        return super().post(request)
-
-
-class AccumulatorsUploadApi(_UploadApi):
-    """``POST /api/v1/accumulators``: opening accumulators (``accumulators.csv``)."""
-
-    def importer(self, **kw):  # noqa: ANN003, ANN201
-        return reference.accumulators_import(**kw)
-
-    @extend_schema(
-        operation_id="accumulators_upload",
-        request={"application/json": {"type": "array"}, "text/csv": {}},
-        responses={200: ImportResultSerializer},
-    )
-    def post(self, request: Request) -> Response:
-        return super().post(request)
+        who = request_principal(request)
+        return Response(reconciliation_details(institution=who.institution, data=request.data))

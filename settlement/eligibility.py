@@ -13,14 +13,13 @@ import datetime as dt
 import unicodedata
 from dataclasses import dataclass
 
-from django.db.models import Q
-
 from accounts.models import Filing, Institution, Person
 from accounts.regions import pooling_region, province_of
 from accounts.selectors import person_by_credential, person_name
 from core.errors import DomainError
-from settlement.models import CatalogueItem, Policy
+from settlement.models import Policy
 from settlement.requests import EMERGENCY_MED_TYPES, SettlementRequest
+from settlement.services.reference_cache import ReferenceSnapshot
 from settlement.split import CatalogueTerms, PolicyTerms, line_amount_matches
 
 TEMP_EMERGENCY_FILING = "22"
@@ -65,8 +64,16 @@ def _nfkc(s: str) -> str:
 
 
 def person_for_request(req: SettlementRequest) -> Person:
-    """The insured person who may settle: credential, name, insutype and status checks in order."""
+    """The insured person who may settle: credential, then :func:`person_checks`."""
     person = person_by_credential(cert_type=req.cert_type, cert_no=req.cert_no, card_sn=req.card_sn)
+    person_checks(req, person)
+    return person
+
+
+def person_checks(req: SettlementRequest, person: Person) -> None:
+    """The checks after the person was found by credential (``unknown_person``), in spec order:
+    ``name_mismatch`` → ``insutype_mismatch`` → ``not_insured``. (A check on the credential itself,
+    e.g. a denied card, goes first here.)"""
     if req.psn_name is not None and _nfkc(req.psn_name) != _nfkc(person_name(person)):
         raise DomainError("name_mismatch", "psn_name does not match the insured person.", field="psn_name")
     if req.insutype != person.insutype:
@@ -75,7 +82,6 @@ def person_for_request(req: SettlementRequest) -> Person:
         )
     if person.psn_insu_stas != Person.InsuStatus.INSURED:
         raise DomainError("not_insured", "The person's insurance is not active (psn_insu_stas is not 1).")
-    return person
 
 
 def is_out_of_area(person: Person, institution: Institution) -> bool:
@@ -149,9 +155,9 @@ def filing_for(
     raise DomainError("no_filing", "The person has no filing (备案) for this region on the settlement day.")
 
 
-def record_temporary_filing(person: Person, use: FilingUse, day: dt.date) -> Filing:
-    """Record the emergency filing ``22`` (begndate = day, enddate = day + 9). Caller's transaction."""
-    return Filing.objects.create(
+def temporary_filing(person: Person, use: FilingUse, day: dt.date) -> Filing:
+    """The emergency filing ``22`` to record (unsaved; begndate = day, enddate = day + 9)."""
+    return Filing(
         person=person,
         filing_type=use.filing_type,
         mdtrtarea_admvs=use.mdtrtarea_admvs,
@@ -162,44 +168,26 @@ def record_temporary_filing(person: Person, use: FilingUse, day: dt.date) -> Fil
 
 
 def policy_for(
-    person: Person,
-    institution: Institution,
-    med_type_group: str,
-    day: dt.date,
-    cache: dict[tuple, Policy | None] | None = None,
+    person: Person, institution: Institution, med_type_group: str, day: dt.date, reference: ReferenceSnapshot
 ) -> Policy:
     """The insured region's policy: ``insuplc_admdvs`` first, then its province code; the
-    institution's ``hosp_lv`` ('' for pharmacies); valid on ``day``. Else ``422 no_policy``.
-    ``cache`` (optional, e.g. one per batch) remembers the answer per region, insutype, group,
-    grade and day, so a batch asks the database once per distinct key."""
-    key = (person.insutype, med_type_group, institution.hosp_lv or "", person.insuplc_admdvs,
-           person.province, day)
-    if cache is not None and key in cache:
-        policy = cache[key]
-    else:
-        policy = _policy_query(person, institution, med_type_group, day)
-        if cache is not None:
-            cache[key] = policy
-    if policy is None:
-        raise DomainError("no_policy", "No policy of the insured region applies to this settlement.")
-    return policy
-
-
-def _policy_query(
-    person: Person, institution: Institution, med_type_group: str, day: dt.date
-) -> Policy | None:
-    base = Policy.objects.filter(
-        insutype=person.insutype,
-        med_type_group=med_type_group,
-        hosp_lv=institution.hosp_lv or "",
-        begndate__lte=day,
-        enddate__gte=day,
-    )
-    for admdvs in (person.insuplc_admdvs, person.province):
-        policy = base.filter(insuplc_admdvs=admdvs).order_by("-begndate").first()
+    institution's ``hosp_lv`` ('' for pharmacies); the newest version valid on ``day``. Else
+    ``422 no_policy``. ``reference`` must hold both regions (:func:`reference_regions`)."""
+    for region in (person.insuplc_admdvs, person.province):
+        policy = reference.policy(region, person.insutype, med_type_group, institution.hosp_lv or "", day)
         if policy is not None:
             return policy
-    return None
+    raise DomainError("no_policy", "No policy of the insured region applies to this settlement.")
+
+
+def reference_regions(persons: list[Person]) -> set[str]:
+    """The regions whose policies :func:`policy_for` may read for these persons."""
+    return {p.insuplc_admdvs for p in persons} | {p.province for p in persons}
+
+
+def catalogue_keys(province: str, reqs: list[SettlementRequest]) -> set[tuple[str, str]]:
+    """The (treatment province, code) catalogue keys :func:`catalogue_terms` reads for ``reqs``."""
+    return {(province, ln.med_list_codg) for req in reqs for ln in req.lines}
 
 
 def policy_terms(policy: Policy) -> PolicyTerms:
@@ -212,33 +200,14 @@ def policy_terms(policy: Policy) -> PolicyTerms:
     )
 
 
-def catalogue_rows(province: str, reqs: list[SettlementRequest]) -> dict[str, list[CatalogueItem]]:
-    """The treatment province's catalogue rows of every code of ``reqs`` whose validity meets the
-    span of their fee dates, by code in catalogue order (one query, e.g. for a whole batch)."""
-    days = [d for req in reqs for d in req.fee_days()]
-    codes = {ln.med_list_codg for req in reqs for ln in req.lines}
-    by_code: dict[str, list[CatalogueItem]] = {}
-    if not days:
-        return by_code
-    rows = CatalogueItem.objects.filter(
-        Q(admdvs=province, med_list_codg__in=codes, begndate__lte=max(days), enddate__gte=min(days))
-    )
-    for row in rows:
-        by_code.setdefault(row.med_list_codg, []).append(row)
-    return by_code
-
-
 def catalogue_terms(
-    province: str, req: SettlementRequest, rows: dict[str, list[CatalogueItem]] | None = None
+    province: str, req: SettlementRequest, reference: ReferenceSnapshot
 ) -> list[CatalogueTerms | None]:
     """Per line, the treatment province's catalogue row valid on the fee's Asia/Shanghai date
-    (one query for the whole bill, none when ``rows`` of :func:`catalogue_rows` covering this
-    bill are given)."""
-    days = req.fee_days()
-    by_code = rows if rows is not None else catalogue_rows(province, [req])
+    (``reference`` must hold :func:`catalogue_keys` of the request)."""
     out: list[CatalogueTerms | None] = []
-    for ln, day in zip(req.lines, days, strict=True):
-        match = next((r for r in by_code.get(ln.med_list_codg, ()) if r.begndate <= day <= r.enddate), None)
+    for ln, day in zip(req.lines, req.fee_days(), strict=True):
+        match = reference.catalogue_row(province, ln.med_list_codg, day)
         out.append(
             None
             if match is None

@@ -2,24 +2,28 @@
 fee lines (spec/policy.md, spec/hospital-api.md).
 
 Amounts are ``Decimal`` yuan with 2 places; ratios 4 places; ``cnt``/``pric`` up to 4 places.
-Only :func:`settlement.services.settle.settlement_status_move` changes ``Settlement.status``.
+Only :func:`settlement.transitions.settlement_status_move` changes ``Settlement.status``.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.db import models
+from django.db.models.fields import NOT_PROVIDED
 
 ZERO = Decimal("0.00")
 
 
-def _money(**kw: object) -> models.DecimalField:
-    return models.DecimalField(max_digits=16, decimal_places=2, **kw)
+def _money(*, default: Any = NOT_PROVIDED, null: bool = False) -> models.DecimalField:
+    """Yuan, 2 places (the money format's 14 digits before the point)."""
+    return models.DecimalField(max_digits=16, decimal_places=2, default=default, null=null)
 
 
-def _ratio(**kw: object) -> models.DecimalField:
-    return models.DecimalField(max_digits=5, decimal_places=4, **kw)
+def _ratio(*, default: Any = NOT_PROVIDED) -> models.DecimalField:
+    """A ratio in [0, 1] with 4 places."""
+    return models.DecimalField(max_digits=5, decimal_places=4, default=default)
 
 
 class MedTypeGroup(models.TextChoices):
@@ -87,6 +91,17 @@ class Policy(models.Model):
     def __str__(self) -> str:
         lv = self.hosp_lv or "-"
         return f"{self.insuplc_admdvs} {self.insutype} {self.med_type_group} {lv} {self.begndate}"
+
+
+class ReferenceVersion(models.Model):
+    """One row (id 1): a random stamp that changes with every write to policies or the catalogue
+    (database triggers, migration 0002), so each process's cache of them
+    (:mod:`settlement.services.reference_cache`) knows when to drop what it holds."""
+
+    stamp = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"reference stamp {self.stamp}"
 
 
 class Accumulator(models.Model):

@@ -16,24 +16,7 @@ from core.errors import DomainError, problem_of
 from core.logging import mask_name
 from core.money import fmt_money, fmt_ratio
 from core.timezones import SHANGHAI
-
-BANDS = (
-    "medfee_sumamt",
-    "fulamt_ownpay_amt",
-    "overlmt_selfpay",
-    "preselfpay_amt",
-    "inscp_scp_amt",
-    "act_pay_dedc",
-)
-BANDS_AFTER_RATIO = (
-    "hifp_pay",
-    "fund_pay_sumamt",
-    "psn_part_amt",
-    "acct_pay",
-    "psn_cash_pay",
-    "balc",
-    "clr_amt",
-)
+from settlement.split import LINE_MONEY_FIGURES, RATIO_FIGURES, SETTLEMENT_FIGURES
 
 
 def fmt_price(value: Decimal | None) -> str | None:
@@ -74,11 +57,8 @@ def setlinfo(
             "clr_date": s.clr_date.isoformat() if s.clr_date else None,
         }
     )
-    for band in BANDS:
-        out[band] = fmt_money(getattr(s, band))
-    out["pool_prop_selfpay"] = fmt_ratio(s.pool_prop_selfpay)
-    for band in BANDS_AFTER_RATIO:
-        out[band] = fmt_money(getattr(s, band))
+    for name in SETTLEMENT_FIGURES:  # the declaration's order (settlement.split.SplitResult)
+        out[name] = fmt_ratio(getattr(s, name)) if name in RATIO_FIGURES else fmt_money(getattr(s, name))
     if s.filing_type and s.status != "reversal":
         out["filing"] = {
             "filing_type": s.filing_type,
@@ -102,10 +82,7 @@ def fee_line(line: Any) -> dict[str, Any]:
         "selfpay_prop": fmt_ratio(line.selfpay_prop),
         "pric_uplmt_amt": fmt_price(line.pric_uplmt_amt),
         "det_item_fee_sumamt": fmt_money(line.det_item_fee_sumamt),
-        "fulamt_ownpay_amt": fmt_money(line.fulamt_ownpay_amt),
-        "overlmt_amt": fmt_money(line.overlmt_amt),
-        "preselfpay_amt": fmt_money(line.preselfpay_amt),
-        "inscp_scp_amt": fmt_money(line.inscp_scp_amt),
+        **{name: fmt_money(getattr(line, name)) for name in LINE_MONEY_FIGURES},
         "warn": line.warn or None,
     }
 

@@ -16,20 +16,27 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import unicodedata
 from decimal import Decimal
 from typing import Any
 
 from accounts.certno import InvalidCertno, normalize_certno
 from core.errors import DomainError, Invalid, field_error, is_outage
-from core.money import MAX_MONEY, parse_money, parse_quantity
+from core.money import MAX_MONEY
 from core.parsers import unknown_field_errors
 from settlement.errors import item_failed
+from settlement.request_fields import (
+    Errors,
+    has_control_character,
+    parse_time,
+    read_money,
+    read_quantity,
+    read_string,
+    read_time,
+)
 from settlement.requests import (
     CERT_TYPES,
     INSUTYPES,
     MED_TYPES,
-    SHANGHAI,
     FeeLine,
     LookupRequest,
     ReversalRequest,
@@ -37,128 +44,22 @@ from settlement.requests import (
 )
 from settlement.serializers import SettleRequestIn
 
+__all__ = ["Errors", "credential", "has_control_character", "parse_batch_items", "parse_lookup_request",
+           "parse_reversal_request", "parse_settlement_request", "parse_time"]
 logger = logging.getLogger("kuasheng.settlement")
 MAX_LINES = 1000
 MAX_ITEMS = 1000  # items of one batch
-MAX_OFFSET = dt.timedelta(hours=14)  # the widest real UTC offset; PostgreSQL refuses ±16:00 and beyond
 CLOCK_SKEW = dt.timedelta(seconds=300)  # an endtime this far ahead of our clock is accepted
 MAX_CLAIM_AGE = dt.timedelta(days=366)  # begntime at most this long before the settlement
 MIN_TIME = dt.datetime.min.replace(tzinfo=dt.UTC)
 SETTLE_FIELDS = frozenset(SettleRequestIn().fields)  # the top-level fields a settle request may carry
 
 
-class Errors:
-    """The bad fields of one body, raised together as ``400 invalid``."""
-
-    def __init__(self) -> None:
-        self.items: list[dict[str, str]] = []
-
-    def add(self, field: str, code: str, message: str) -> None:
-        self.items.append(field_error(field, code, message))
-
-
-def _string(
-    data: dict,
-    key: str,
-    errs: Errors,
-    *,
-    name: str | None = None,
-    required: bool = True,
-    max_len: int = 30,
-    choices: tuple[str, ...] | None = None,
-) -> str | None:
-    name = name or key
-    value = data.get(key)
-    if value is None:
-        if required:
-            errs.add(name, "required", "This field is required.")
-        return None
-    if not isinstance(value, str):
-        errs.add(name, "not_a_string", "Must be a JSON string.")
-        return None
-    if required and not value.strip():
-        errs.add(name, "blank", "Must not be blank.")
-        return None
-    if len(value) > max_len:
-        errs.add(name, "max_length", f"At most {max_len} characters.")
-        return None
-    if has_control_character(value):
-        errs.add(name, "invalid_character", "Must not contain control characters (such as U+0000).")
-        return None
-    if choices is not None and value not in choices:
-        errs.add(name, "invalid_choice", f"Must be one of {', '.join(choices)}.")
-        return None
-    return value
-
-
-def has_control_character(value: str) -> bool:
-    """True when ``value`` holds a control character (Unicode category Cc: U+0000–U+001F, U+007F–U+009F).
-    PostgreSQL text cannot store U+0000; none of them belongs in an identifier or code."""
-    return any(unicodedata.category(c) == "Cc" for c in value)
-
-
-def parse_time(value: Any) -> dt.datetime:
-    """ISO 8601 date-time; without an offset it is read as Asia/Shanghai. Raises ``ValueError``, also
-    for an offset beyond ±14:00 (PostgreSQL refuses e.g. +23:59) and for instants that cannot be
-    expressed in UTC or Asia/Shanghai (year 1, year 9999)."""
-    if not isinstance(value, str) or len(value) < 16 or "T" not in value.upper():
-        raise ValueError("must be an ISO 8601 date-time string")
-    t = dt.datetime.fromisoformat(value)
-    t = t if t.tzinfo is not None else t.replace(tzinfo=SHANGHAI)
-    offset = t.utcoffset()
-    if offset is None or abs(offset) > MAX_OFFSET:
-        raise ValueError("the UTC offset must lie within ±14:00")
-    try:
-        t.astimezone(dt.UTC)
-        t.astimezone(SHANGHAI)
-    except OverflowError:
-        raise ValueError("the date-time is out of range") from None
-    return t
-
-
-def _time(
-    data: dict, key: str, errs: Errors, latest: dt.datetime, *, name: str | None = None, required: bool = True
-) -> dt.datetime | None:
-    """The time at ``key``, which must not lie after ``latest`` (``in_future``)."""
-    name = name or key
-    value = data.get(key)
-    if value is None:
-        if required:
-            errs.add(name, "required", "This field is required.")
-        return None
-    try:
-        t = parse_time(value)
-    except ValueError:
-        errs.add(name, "invalid_datetime",
-                 "Must be an ISO 8601 date-time with an offset within ±14:00, in a representable year.")
-        return None
-    if t > latest:
-        errs.add(name, "in_future", "Must not be in the future.")
-        return None
-    return t
-
-
-def _money_field(data: dict, key: str, errs: Errors, name: str) -> Decimal | None:
-    try:
-        return parse_money(data.get(key))
-    except ValueError as e:
-        errs.add(name, "invalid_amount" if key in data else "required", str(e))
-        return None
-
-
-def _qty(data: dict, key: str, errs: Errors, name: str, *, positive: bool) -> Decimal | None:
-    try:
-        return parse_quantity(data.get(key), positive=positive)
-    except ValueError as e:
-        errs.add(name, "invalid_number" if key in data else "required", str(e))
-        return None
-
-
 def credential(data: dict, errs: Errors) -> tuple[str | None, str | None, str | None]:
     """``mdtrt_cert_type``, ``mdtrt_cert_no`` (normalised for ``02``), ``card_sn`` (required for ``03``)."""
-    cert_type = _string(data, "mdtrt_cert_type", errs, choices=CERT_TYPES)
-    cert_no = _string(data, "mdtrt_cert_no", errs, max_len=64)
-    card_sn = _string(data, "card_sn", errs, required=False, max_len=64)
+    cert_type = read_string(data, "mdtrt_cert_type", errs, choices=CERT_TYPES)
+    cert_no = read_string(data, "mdtrt_cert_no", errs, max_len=64)
+    card_sn = read_string(data, "card_sn", errs, required=False, max_len=64)
     if cert_type == "02" and cert_no is not None:
         try:
             cert_no = normalize_certno(cert_no)
@@ -179,20 +80,20 @@ def _line(item: Any, p: str, errs: Errors, window: Window, seen: set[str]) -> Fe
     if not isinstance(item, dict):
         errs.add(p, "not_an_object", "Each line must be an object.")
         return None
-    sn = _string(item, "feedetl_sn", errs, name=f"{p}.feedetl_sn")
+    sn = read_string(item, "feedetl_sn", errs, name=f"{p}.feedetl_sn")
     if sn is not None:
         if sn in seen:
             errs.add(f"{p}.feedetl_sn", "duplicate", f"feedetl_sn {sn!r} appears more than once.")
         seen.add(sn)
-    code = _string(item, "med_list_codg", errs, name=f"{p}.med_list_codg", max_len=50)
-    at = _time(item, "fee_ocur_time", errs, window[2], name=f"{p}.fee_ocur_time")
+    code = read_string(item, "med_list_codg", errs, name=f"{p}.med_list_codg", max_len=50)
+    at = read_time(item, "fee_ocur_time", errs, window[2], name=f"{p}.fee_ocur_time")
     if at is not None and at < window[0]:
         errs.add(f"{p}.fee_ocur_time", "before_begntime", "fee_ocur_time must not be before begntime.")
     elif at is not None and window[1] is not None and at > window[1]:
         errs.add(f"{p}.fee_ocur_time", "after_endtime", "fee_ocur_time must not be after endtime.")
-    cnt = _qty(item, "cnt", errs, f"{p}.cnt", positive=True)
-    pric = _qty(item, "pric", errs, f"{p}.pric", positive=False)
-    amount = _money_field(item, "det_item_fee_sumamt", errs, f"{p}.det_item_fee_sumamt")
+    cnt = read_quantity(item, "cnt", errs, f"{p}.cnt", positive=True)
+    pric = read_quantity(item, "pric", errs, f"{p}.pric", positive=False)
+    amount = read_money(item, "det_item_fee_sumamt", errs, f"{p}.det_item_fee_sumamt")
     if sn is None or code is None or at is None or cnt is None or pric is None or amount is None:
         return None
     return FeeLine(sn, code, at, cnt, pric, amount)
@@ -247,15 +148,15 @@ def parse_settlement_request(
     errs = Errors()
     # the parser checks a body's top level; a batch item's top level is checked here, as its own result
     errs.items.extend(unknown_field_errors(data, SETTLE_FIELDS))
-    serial = _string(data, "medins_setl_id", errs, required=require_serial)
+    serial = read_string(data, "medins_setl_id", errs, required=require_serial)
     cert_type, cert_no, card_sn = credential(data, errs)
-    psn_name = _string(data, "psn_name", errs, required=False, max_len=100)
-    insutype = _string(data, "insutype", errs, choices=INSUTYPES)
-    med_type = _string(data, "med_type", errs, choices=MED_TYPES)
-    begntime = _time(data, "begntime", errs, now)
-    endtime = _time(data, "endtime", errs, now + CLOCK_SKEW, required=False)
-    dise_codg = _string(data, "dise_codg", errs, required=False) or ""
-    flag = _string(data, "acct_used_flag", errs, max_len=1, choices=("0", "1"))
+    psn_name = read_string(data, "psn_name", errs, required=False, max_len=100)
+    insutype = read_string(data, "insutype", errs, choices=INSUTYPES)
+    med_type = read_string(data, "med_type", errs, choices=MED_TYPES)
+    begntime = read_time(data, "begntime", errs, now)
+    endtime = read_time(data, "endtime", errs, now + CLOCK_SKEW, required=False)
+    dise_codg = read_string(data, "dise_codg", errs, required=False) or ""
+    flag = read_string(data, "acct_used_flag", errs, max_len=1, choices=("0", "1"))
     lines = _lines(data, errs, _claim_window(begntime, endtime, now, errs))
     if errs.items or None in (cert_type, cert_no, insutype, med_type, begntime, flag):
         raise Invalid(errs.items)

@@ -132,3 +132,28 @@ def person_accumulators(*, person: Person, year: int) -> list[dict[str, Any]]:
                 }
             )
     return out
+
+
+def settlements_by_serials(institution: Any, serials: list[str]) -> dict[str, Settlement]:
+    """The settlements/reversals ``institution`` recorded under any of ``serials`` (unique per
+    institution), by serial, with ``person``, ``institution`` and ``orig`` loaded. One narrow query
+    when none is recorded (the usual case); the persons and originals of those found take one more
+    query each."""
+    wanted = {x for x in serials if x}
+    if not wanted:
+        return {}
+    rows = list(Settlement.objects.filter(institution=institution, medins_setl_id__in=wanted).order_by())
+    if not rows:
+        return {}
+    persons = Person.objects.in_bulk({r.person_id for r in rows})
+    origs = Settlement.objects.in_bulk({r.orig_id for r in rows if r.orig_id})
+    for row in rows:
+        row.institution, row.person = institution, persons[row.person_id]
+        if row.orig_id:
+            row.orig = origs[row.orig_id]
+    return {row.medins_setl_id: row for row in rows}
+
+
+def settlement_by_serial(institution: Any, serial: str | None) -> Settlement | None:
+    """:func:`settlements_by_serials` for one serial (None when none is recorded or no serial)."""
+    return settlements_by_serials(institution, [serial]).get(serial) if serial else None

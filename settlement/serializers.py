@@ -10,15 +10,11 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from core.fields import MoneyField, RatioField
 from settlement.requests import CERT_TYPES, INSUTYPES, MED_TYPES
+from settlement.split import LINE_MONEY_FIGURES, RATIO_FIGURES, SETTLEMENT_FIGURES
 
-MONEY = {"help_text": 'decimal yuan string with exactly 2 places, e.g. "125.00"'}
-
-
-class Money(serializers.CharField):
-    def __init__(self, **kw: object) -> None:
-        kw.setdefault("help_text", MONEY["help_text"])
-        super().__init__(**kw)
+MONEY_HELP = 'decimal yuan string with exactly 2 places, e.g. "125.00"'
 
 
 class FeeLineIn(serializers.Serializer):
@@ -27,7 +23,7 @@ class FeeLineIn(serializers.Serializer):
     fee_ocur_time = serializers.CharField(help_text="ISO 8601 with offset; not in the future")
     cnt = serializers.CharField(help_text=r"^\d{1,12}(\.\d{1,4})?$, > 0")
     pric = serializers.CharField(help_text=r"^\d{1,12}(\.\d{1,4})?$")
-    det_item_fee_sumamt = Money()
+    det_item_fee_sumamt = MoneyField(help_text=MONEY_HELP)
 
 
 class SettleRequestIn(serializers.Serializer):
@@ -53,52 +49,58 @@ class FilingOut(serializers.Serializer):
     created_now = serializers.BooleanField()
 
 
-class SetlinfoOut(serializers.Serializer):
-    setl_id = serializers.CharField(required=False, help_text="absent in previews")
-    mdtrt_id = serializers.CharField(allow_null=True)
-    medins_setl_id = serializers.CharField(allow_null=True)
-    psn_no = serializers.CharField()
-    psn_name = serializers.CharField(help_text="masked for bureau and staff readers")
-    certno = serializers.CharField(help_text="masked: 3401**********1234")
-    insutype = serializers.CharField()
-    med_type = serializers.CharField()
-    clr_type = serializers.CharField()
-    insuplc_admdvs = serializers.CharField()
-    mdtrtarea_admvs = serializers.CharField()
-    fixmedins_code = serializers.CharField()
-    setl_time = serializers.CharField()
-    clr_date = serializers.CharField()
-    medfee_sumamt = Money()
-    fulamt_ownpay_amt = Money()
-    overlmt_selfpay = Money()
-    preselfpay_amt = Money()
-    inscp_scp_amt = Money()
-    act_pay_dedc = Money()
-    pool_prop_selfpay = serializers.CharField(help_text="ratio with 4 places")
-    hifp_pay = Money()
-    fund_pay_sumamt = Money()
-    psn_part_amt = Money()
-    acct_pay = Money()
-    psn_cash_pay = Money()
-    balc = Money(help_text="account balance after")
-    clr_amt = Money()
-    filing = FilingOut(allow_null=True)
-    orig_setl_id = serializers.CharField(required=False, help_text="reversals only")
-    reason = serializers.CharField(required=False, allow_null=True, help_text="reversals only")
-    status = serializers.ChoiceField(choices=["settled", "reversed", "reversal", "preview"])
+def _figure_field(name: str) -> serializers.Field:
+    if name in RATIO_FIGURES:
+        return RatioField(help_text="ratio with 4 places")
+    return MoneyField(help_text="account balance after" if name == "balc" else MONEY_HELP)
 
 
-class FeeLineOut(serializers.Serializer):
-    feedetl_sn = serializers.CharField()
-    chrgitm_lv = serializers.CharField()
-    selfpay_prop = serializers.CharField()
-    pric_uplmt_amt = serializers.CharField(allow_null=True)
-    det_item_fee_sumamt = Money()
-    fulamt_ownpay_amt = Money()
-    overlmt_amt = Money()
-    preselfpay_amt = Money()
-    inscp_scp_amt = Money()
-    warn = serializers.CharField(allow_null=True)
+# ``setlinfo``: the settlement's figures come from their one declaration (settlement.split.SplitResult),
+# in its order, between the identifying fields and the filing/status fields (as the presenter writes them).
+SetlinfoOut = type(
+    "SetlinfoOut",
+    (serializers.Serializer,),
+    {
+        "__module__": __name__,
+        "__doc__": "A settlement's or reversal's ``setlinfo`` (settlement.presenters.setlinfo).",
+        "setl_id": serializers.CharField(required=False, help_text="absent in previews"),
+        "mdtrt_id": serializers.CharField(allow_null=True),
+        "medins_setl_id": serializers.CharField(allow_null=True),
+        "psn_no": serializers.CharField(),
+        "psn_name": serializers.CharField(help_text="masked for bureau and staff readers"),
+        "certno": serializers.CharField(help_text="masked: 3401**********1234"),
+        "insutype": serializers.CharField(),
+        "med_type": serializers.CharField(),
+        "clr_type": serializers.CharField(),
+        "insuplc_admdvs": serializers.CharField(),
+        "mdtrtarea_admvs": serializers.CharField(),
+        "fixmedins_code": serializers.CharField(),
+        "setl_time": serializers.CharField(),
+        "clr_date": serializers.CharField(),
+        **{name: _figure_field(name) for name in SETTLEMENT_FIGURES},
+        "filing": FilingOut(allow_null=True),
+        "orig_setl_id": serializers.CharField(required=False, help_text="reversals only"),
+        "reason": serializers.CharField(required=False, allow_null=True, help_text="reversals only"),
+        "status": serializers.ChoiceField(choices=["settled", "reversed", "reversal", "preview"]),
+    },
+)
+
+
+FeeLineOut = type(
+    "FeeLineOut",
+    (serializers.Serializer,),
+    {
+        "__module__": __name__,
+        "__doc__": "A fee line's result (settlement.presenters.fee_line).",
+        "feedetl_sn": serializers.CharField(),
+        "chrgitm_lv": serializers.CharField(),
+        "selfpay_prop": serializers.CharField(),
+        "pric_uplmt_amt": serializers.CharField(allow_null=True),
+        "det_item_fee_sumamt": MoneyField(help_text=MONEY_HELP),
+        **{name: MoneyField(help_text=MONEY_HELP) for name in LINE_MONEY_FIGURES},
+        "warn": serializers.CharField(allow_null=True),
+    },
+)
 
 
 class SettlementOut(serializers.Serializer):
@@ -152,15 +154,15 @@ class LookupOut(serializers.Serializer):
     insutype = serializers.CharField()
     insuplc_admdvs = serializers.CharField()
     psn_insu_stas = serializers.CharField()
-    balc = Money()
+    balc = MoneyField(help_text=MONEY_HELP)
     filings = LookupFilingOut(many=True)
     out_of_area = serializers.BooleanField()
 
 
 class FiguresOut(serializers.Serializer):
-    medfee_sumamt = Money()
-    fund_pay_sumamt = Money()
-    acct_pay = Money()
+    medfee_sumamt = MoneyField(help_text=MONEY_HELP)
+    fund_pay_sumamt = MoneyField(help_text=MONEY_HELP)
+    acct_pay = MoneyField(help_text=MONEY_HELP)
     fixmedins_setl_cnt = serializers.IntegerField()
 
 
@@ -179,9 +181,9 @@ class TotalsOut(serializers.Serializer):
 
 class DetailItemIn(serializers.Serializer):
     setl_id = serializers.CharField()
-    medfee_sumamt = Money()
-    fund_pay_sumamt = Money()
-    acct_pay = Money()
+    medfee_sumamt = MoneyField(help_text=MONEY_HELP)
+    fund_pay_sumamt = MoneyField(help_text=MONEY_HELP)
+    acct_pay = MoneyField(help_text=MONEY_HELP)
     refd_setl_flag = serializers.ChoiceField(choices=["0", "1"])
 
 
@@ -192,9 +194,9 @@ class DetailsIn(serializers.Serializer):
 
 
 class DetailOursOut(serializers.Serializer):
-    medfee_sumamt = Money()
-    fund_pay_sumamt = Money()
-    acct_pay = Money()
+    medfee_sumamt = MoneyField(help_text=MONEY_HELP)
+    fund_pay_sumamt = MoneyField(help_text=MONEY_HELP)
+    acct_pay = MoneyField(help_text=MONEY_HELP)
     refd_setl_flag = serializers.CharField()
 
 

@@ -9,7 +9,7 @@ minima and maxima of 2-place amounts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
@@ -78,28 +78,47 @@ class Standing:
     balance: Decimal = ZERO
 
 
+def _money(*, flow: bool = True) -> Decimal:
+    """A money figure of a settlement; ``flow`` figures are negated by a reversal (``balc`` is a
+    balance, not a flow)."""
+    return field(default=ZERO, metadata={"unit": "money", "flow": flow})
+
+
 @dataclass(frozen=True)
 class SplitResult:
     """Totals and per-line results. ``fund_pay_sumamt + psn_part_amt = medfee_sumamt``,
     ``acct_pay + psn_cash_pay = psn_part_amt``, and the four bands add up to ``medfee_sumamt``.
     What moves: ``act_pay_dedc`` onto ``deductible_used``, ``hifp_pay`` onto ``fund_paid``,
-    ``acct_pay`` off the balance (leaving ``balc``)."""
+    ``acct_pay`` off the balance (leaving ``balc``).
+
+    The figures below are THE declaration of a settlement's amounts: the stored row
+    (:data:`SETTLEMENT_FIGURES`), the reversal's negation (:data:`FLOW_FIGURES`), the response and
+    the OpenAPI serializer are derived from it, in this order (the response's order)."""
 
     lines: list[LineOut] = field(default_factory=list)
-    medfee_sumamt: Decimal = ZERO
-    fulamt_ownpay_amt: Decimal = ZERO
-    overlmt_selfpay: Decimal = ZERO
-    preselfpay_amt: Decimal = ZERO
-    inscp_scp_amt: Decimal = ZERO
-    act_pay_dedc: Decimal = ZERO
-    pool_prop_selfpay: Decimal = RATIO_ZERO
-    hifp_pay: Decimal = ZERO
-    fund_pay_sumamt: Decimal = ZERO
-    psn_part_amt: Decimal = ZERO
-    acct_pay: Decimal = ZERO
-    psn_cash_pay: Decimal = ZERO
-    balc: Decimal = ZERO
-    clr_amt: Decimal = ZERO
+    medfee_sumamt: Decimal = _money()
+    fulamt_ownpay_amt: Decimal = _money()
+    overlmt_selfpay: Decimal = _money()
+    preselfpay_amt: Decimal = _money()
+    inscp_scp_amt: Decimal = _money()
+    act_pay_dedc: Decimal = _money()
+    pool_prop_selfpay: Decimal = field(default=RATIO_ZERO, metadata={"unit": "ratio", "flow": False})
+    hifp_pay: Decimal = _money()
+    fund_pay_sumamt: Decimal = _money()
+    psn_part_amt: Decimal = _money()
+    acct_pay: Decimal = _money()
+    psn_cash_pay: Decimal = _money()
+    balc: Decimal = _money(flow=False)
+    clr_amt: Decimal = _money()
+
+
+SETTLEMENT_FIGURES = tuple(f.name for f in fields(SplitResult) if "unit" in f.metadata)
+MONEY_FIGURES = tuple(f.name for f in fields(SplitResult) if f.metadata.get("unit") == "money")
+RATIO_FIGURES = tuple(f.name for f in fields(SplitResult) if f.metadata.get("unit") == "ratio")
+FLOW_FIGURES = tuple(f.name for f in fields(SplitResult) if f.metadata.get("flow"))
+# What a settlement moved, stored beside the figures so a reversal moves back exactly that.
+MOVED = {"dedc_moved": "act_pay_dedc", "fund_moved": "hifp_pay", "acct_moved": "acct_pay"}
+LINE_MONEY_FIGURES = ("fulamt_ownpay_amt", "overlmt_amt", "preselfpay_amt", "inscp_scp_amt")
 
 
 def line_amount_matches(cnt: Decimal, pric: Decimal, amount: Decimal) -> bool:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from settlement import apis
+from settlement import apis, apis_reference
 
 urlpatterns = [
     path("settlements", apis.SettlementsApi.as_view(), name="settlements"),
@@ -15,7 +15,7 @@ urlpatterns = [
     path("persons/lookup", apis.PersonLookupApi.as_view(), name="person-lookup"),
     path("reconciliation/totals", apis.ReconciliationTotalsApi.as_view(), name="reconciliation-totals"),
     path("reconciliation/details", apis.ReconciliationDetailsApi.as_view(), name="reconciliation-details"),
-    path("catalogue", apis.CatalogueUploadApi.as_view(), name="catalogue-upload"),
-    path("policies", apis.PoliciesUploadApi.as_view(), name="policies-upload"),
-    path("accumulators", apis.AccumulatorsUploadApi.as_view(), name="accumulators-upload"),
+    path("catalogue", apis_reference.CatalogueUploadApi.as_view(), name="catalogue-upload"),
+    path("policies", apis_reference.PoliciesUploadApi.as_view(), name="policies-upload"),
+    path("accumulators", apis_reference.AccumulatorsUploadApi.as_view(), name="accumulators-upload"),
 ]

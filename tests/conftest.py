@@ -21,13 +21,13 @@ REQUIRE_PG = os.environ.get("KUASHENG_REQUIRE_POSTGRES") == "1"
 _skipped_for_pg: list[str] = []
 
 
-def pytest_report_header(config):  # noqa: ANN001, ANN201
+def pytest_report_header(config):
     db = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     return [f"kuasheng: database={db} redis={'yes' if settings.REDIS_URL else 'no'} "
             f"celery={'broker' if settings.CELERY_BROKER_URL else 'eager'}"]
 
 
-def pytest_collection_modifyitems(config, items):  # noqa: ANN001, ANN201
+def pytest_collection_modifyitems(config, items):
     if settings.IS_POSTGRES:
         return
     if REQUIRE_PG:
@@ -41,7 +41,7 @@ def pytest_collection_modifyitems(config, items):  # noqa: ANN001, ANN201
             _skipped_for_pg.append(item.nodeid)
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ANN001, ANN201
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if _skipped_for_pg:
         terminalreporter.write_sep("!", f"NOTICE: {len(_skipped_for_pg)} PostgreSQL-only tests SKIPPED "
                                         "(no DATABASE_URL); .ci/run runs them", yellow=True, bold=True)

@@ -24,7 +24,7 @@ FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
-def examples(db, tmp_path):  # noqa: ANN001, ANN201
+def examples(db, tmp_path):
     """The example reference data of ``data/examples`` loaded (regions, institutions, persons, filings,
     catalogue, policies, accumulators, prefunds).
 
@@ -47,7 +47,7 @@ def examples(db, tmp_path):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def institution_client(db):  # noqa: ANN001, ANN201
+def institution_client(db):
     """Factory: ``make(fixmedins_code) -> SignedClient`` for a new client of that institution."""
     from accounts.services import client_create
 
@@ -59,7 +59,7 @@ def institution_client(db):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def staff_client(db):  # noqa: ANN001, ANN201
+def staff_client(db):
     """Factory: ``make(role, admdvs) -> BearerClient`` (``role`` ``bureau`` or ``clearing_staff``;
     ``admdvs`` the bureau's provincial code, e.g. ``"340000"``). The client has ``.username``."""
     from accounts.services import staff_create, staff_token_issue
@@ -78,7 +78,7 @@ def staff_client(db):  # noqa: ANN001, ANN201
 
 
 class _Null:
-    def write(self, *_a, **_k) -> None:  # noqa: ANN002, ANN003
+    def write(self, *_a, **_k) -> None:
         pass
 
     def flush(self) -> None:

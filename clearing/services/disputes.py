@@ -1,21 +1,18 @@
 """Disputes after clearing (spec/clearing.md §Disputes, bureau-api.md §Disputes).
 
-The payer bureau opens one dispute per settlement item, ever, under a lock on the settlement row
-(``settlement.models.Settlement``, ``SELECT … FOR UPDATE``) — the same lock the settlement's
-reversal takes before calling :func:`clearing.selectors.settlement_blocking_dispute_exists`, so a
-dispute and a reversal of one settlement can never both succeed. The payee bureau (or clearing
-staff once escalated) resolves it: ``upheld`` records an ``adjustment`` item of minus the resolved
-amount in the open cycle; ``rejected`` moves nothing. Either side may escalate an open dispute.
+The payer bureau opens one dispute per settlement item, ever. The payee bureau (or clearing staff
+once escalated) resolves it: ``upheld`` records an ``adjustment`` item of minus the resolved amount
+in the open cycle; ``rejected`` moves nothing. Either side may escalate an open dispute.
 
 A reversal and a dispute of one settlement never both move money (docs/decisions.md §Disputes and
-reversals). Both halves of the rule run under the settlement row lock, taken first (before the
-dispute or item rows, in the same order as the reversal, so no deadlock):
-- the reversal refuses ``409 disputed`` while a dispute may still move money
+reversals). Both halves of the rule run under the row lock of the settlement's clearing item, which
+clearing owns (:func:`clearing.services.items.clearing_item_lock`), taken before the dispute row:
+- the reversal (:func:`clearing.services.items.clearing_item_reversal_lock`) refuses ``409
+  disputed`` while a dispute may still move money
   (:func:`clearing.selectors.settlement_blocking_dispute_exists`: open, escalated, upheld, or
-  rejected by the payee and still escalatable);
-- :func:`dispute_escalate` and an ``upheld`` :func:`dispute_resolve` refuse ``409 already_reversed``
-  when the settlement has been reversed (a defence in depth: with the first rule it cannot happen
-  for disputes opened by this code, but it holds whatever the history of the rows).
+  rejected by the payee and still escalatable), else records the item as reversed;
+- :func:`dispute_open`, :func:`dispute_escalate` and an ``upheld`` :func:`dispute_resolve` refuse
+  ``409 already_reversed`` when the item was reversed.
 """
 
 from __future__ import annotations
@@ -24,7 +21,6 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -32,6 +28,7 @@ from django.utils import timezone
 from clearing.models import ClearingItem, Cycle, Dispute
 from clearing.selectors import escalation_cutoff
 from clearing.services.cycles import clearing_item_record
+from clearing.services.items import clearing_item_lock, clearing_item_reversed
 from core.audit import audit_principal
 from core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, field_error
 from core.ids import new_setl_id
@@ -75,15 +72,6 @@ def _positive(amount: Decimal | None) -> None:
         raise Invalid([field_error("amount", "not_positive", "must be greater than 0.00")])
 
 
-def _lock_settlement(setl_id: str) -> Any:
-    """Row-lock the settlement (the settlement app's model); ``None`` when that app has no row."""
-    try:
-        model = apps.get_model("settlement", "Settlement")
-    except LookupError:  # pragma: no cover - the settlement app always ships the model
-        return None
-    return model.objects.select_for_update().filter(setl_id=setl_id).first()
-
-
 def dispute_open(
     *, principal: Any, setl_id: str, reason_code: str, amount: Decimal | None, note: str
 ) -> Dispute:
@@ -99,19 +87,12 @@ def dispute_open(
     _positive(amount)
     now = timezone.now()
     with transaction.atomic():
-        settlement = _lock_settlement(setl_id)
-        item = (
-            ClearingItem.objects.select_for_update(of=("self",))
-            .select_related("cycle")
-            .filter(setl_id=setl_id)
-            .first()
-        )
+        item = clearing_item_lock(setl_id)
         if item is None or item.payer != principal.admdvs:
             raise NotFound("No such item for this bureau.")
         if item.kind != ClearingItem.Kind.SETTLEMENT:
             raise DomainError("not_disputable", "only settlement items can be disputed", field="setl_id")
-        if settlement is not None and settlement.status != "settled":
-            raise Conflict("already_reversed", "the settlement was reversed", field="setl_id")
+        _refuse_if_reversed(item)
         if item.cycle.status != Cycle.Status.CLOSED:
             raise DomainError("not_disputable", "the item's cycle is not closed yet", field="setl_id")
         today = now.astimezone(timezone.get_default_timezone()).date()
@@ -154,21 +135,21 @@ def dispute_open(
     return dispute
 
 
-def _locked(dispute_id: int, principal: Any) -> tuple[Dispute, Any]:
-    """Lock the dispute's settlement row, then the dispute row (the reversal's lock order: settlement
-    first). Returns (dispute, settlement or ``None``). ``404`` when unknown or out of scope."""
+def _locked(dispute_id: int, principal: Any) -> tuple[Dispute, ClearingItem | None]:
+    """Lock the dispute's item row (the lock a reversal takes), then the dispute row. Returns
+    (dispute, item). ``404`` when unknown or out of scope."""
     setl_id = Dispute.objects.filter(pk=dispute_id).values_list("setl_id", flat=True).first()
-    settlement = _lock_settlement(setl_id) if setl_id is not None else None
+    item = clearing_item_lock(setl_id) if setl_id is not None else None
     dispute = Dispute.objects.select_for_update().filter(pk=dispute_id).first()
     scope = principal.admdvs if principal.role == "bureau" else None
     if dispute is None or (scope is not None and scope not in (dispute.payer, dispute.payee)):
         raise NotFound("No such dispute.")
-    return dispute, settlement
+    return dispute, item
 
 
-def _refuse_if_reversed(settlement: Any) -> None:
-    """``409 already_reversed`` when the (locked) settlement is no longer ``settled``."""
-    if settlement is not None and settlement.status != "settled":
+def _refuse_if_reversed(item: ClearingItem | None) -> None:
+    """``409 already_reversed`` when the (locked) item was reversed."""
+    if clearing_item_reversed(item):
         raise Conflict("already_reversed", "the settlement was reversed", field="setl_id")
 
 
@@ -180,8 +161,8 @@ def dispute_escalate(*, principal: Any, dispute_id: int) -> Dispute:
     if principal.role != "bureau":
         raise Forbidden("Only the payer or payee bureau may escalate.")
     with transaction.atomic():
-        dispute, settlement = _locked(dispute_id, principal)
-        _refuse_if_reversed(settlement)
+        dispute, item = _locked(dispute_id, principal)
+        _refuse_if_reversed(item)
         dispute_transition(dispute, Dispute.Status.ESCALATED, actor=principal.actor, at=timezone.now())
         dispute.save(update_fields=["status", "escalated_by", "escalated_at"])
         audit_principal(
@@ -201,7 +182,7 @@ def dispute_resolve(
     already gave the money back)."""
     _positive(amount)
     with transaction.atomic():
-        dispute, settlement = _locked(dispute_id, principal)
+        dispute, item = _locked(dispute_id, principal)
         if principal.role == "clearing_staff":
             if dispute.status != Dispute.Status.ESCALATED:
                 raise Forbidden("Clearing staff resolve escalated disputes only.")
@@ -215,7 +196,7 @@ def dispute_resolve(
                 "amount_exceeds_disputed", "amount must not exceed the disputed amount", field="amount"
             )
         if outcome == Dispute.Status.UPHELD:
-            _refuse_if_reversed(settlement)
+            _refuse_if_reversed(item)
         dispute_transition(dispute, outcome, actor=principal.actor, at=timezone.now())
         dispute.resolution_note = note
         if outcome == Dispute.Status.UPHELD:

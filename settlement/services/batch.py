@@ -1,63 +1,60 @@
-"""Many settlements in one call (spec/hospital-api.md §POST /settlements/batch).
+"""Settle many bills in one call (spec/hospital-api.md §POST /settlements/batch); a single
+settlement is a batch of one (:func:`settlement.services.settle.settlement_create`).
 
-Each item is atomic on its own (a savepoint of one transaction). Every person named by the batch
-is locked up front in primary-key order, so two batches never deadlock each other; a deadlock or
-serialization failure (e.g. against a concurrent reversal) rolls the whole attempt back and it is
-retried, so results are still exactly once.
+Set-based: the serials already recorded, the persons (by blind index), their accumulators and
+filings are read with one query each for the whole batch, policies and catalogue come from the
+process cache; the items are then checked and split in memory in order (each sees what the items
+before it moved), and everything is written with one multi-row statement per table
+(:mod:`settlement.services.writes`). Exactly once: ``(institution, medins_setl_id)`` is unique.
 
-One item's failure is that item's result, never the batch's: a refusal (``DomainError``) is its
-problem; a value the database cannot store (``DataError``, e.g. a numeric overflow) is ``400
-invalid``; any other unexpected error of one item is ``422 item_failed`` (logged; its savepoint is
-rolled back). Only an outage (``core.errors.is_outage``: ``OperationalError``/``InterfaceError``,
-broker or cache connection failures) fails the whole call, so the client gets ``503`` and may retry;
-deadlocks and serialization failures are operational errors too and are retried first.
+Isolation of one item: a refusal is that item's result and moves nothing. If the batch's writes
+fail (a concurrent twin's serial, a value the database cannot store), the writes are rolled back to
+their savepoint and the items are settled again one by one, each in its own savepoint, so one bad
+item never fails the others. Every person of the batch is locked up front in primary-key order, so
+two batches never deadlock each other; a deadlock or serialization failure rolls the whole attempt
+back and it is retried. Only an outage (``core.errors.is_outage``) fails the call (``503``).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
 
 from django.db import DatabaseError, DataError, IntegrityError, transaction
+from django.utils import timezone
 
-from accounts.models import Institution
+from accounts.models import Institution, Person
+from accounts.selectors import persons_by_credentials
+from clearing.models import Cycle
 from clearing.services.cycles import cycle_for_write
 from core.errors import DomainError, is_outage
 from core.principals import Principal
+from settlement import eligibility as elig
 from settlement.errors import item_failed, unstorable_value
+from settlement.models import Settlement
 from settlement.requests import SettlementRequest
-from settlement.services.batch_state import (
-    BatchState,
-    batch_lock_persons,
-    batch_state_load,
-)
-from settlement.services.settle import (
-    SettleOutcome,
-    existing_by_serial,
-    existing_by_serials,
-    prepare_parsed,
-    replay_or_conflict,
-    settle_locked,
-)
-
-ItemResult = SettleOutcome | DomainError
+from settlement.selectors import settlement_by_serial, settlements_by_serials
+from settlement.services.drafts import Draft, draft_apply, settlement_draft
+from settlement.services.lookups import BatchLookups, batch_lookups_load
+from settlement.services.outcomes import SettleOutcome, replay_or_conflict
+from settlement.services.writes import drafts_write
 
 logger = logging.getLogger("kuasheng.settlement")
 RETRIES = 3
 RETRYABLE_PGCODES = ("40P01", "40001")  # deadlock_detected, serialization_failure
+ItemResult = SettleOutcome | DomainError
+Known = dict[str, Settlement]
 
 
-def _failure(e: Exception) -> DomainError:
-    """The result of an item that failed unexpectedly (not a refusal). Outages are never passed here."""
-    if isinstance(e, DataError):
-        return unstorable_value()
-    logger.exception("batch item failed")
-    return item_failed()
+@dataclass(frozen=True)
+class Pending:
+    """An item that passed the checks before the lock: to settle for ``person_id``."""
 
-
-def _retryable(e: DatabaseError) -> bool:
-    return getattr(getattr(e, "__cause__", None), "sqlstate", None) in RETRYABLE_PGCODES
+    index: int
+    request: SettlementRequest
+    fingerprint: str
+    person_id: int
 
 
 def settlements_batch(
@@ -65,68 +62,63 @@ def settlements_batch(
 ) -> list[ItemResult]:
     """Settle ``requests`` (valid in format) in order. Returns one result per request, in order: a
     :class:`SettleOutcome` (``created`` False: replayed) or the ``DomainError`` refusing that item
-    (``422 item_failed`` for an unexpected error of one item). Raises only for an outage.
+    (``422 item_failed`` for an unexpected error of one item, ``400 invalid`` ``unstorable_value``).
+    Raises only for an outage. Each item gets the checks of the single endpoint in the same order."""
+    return settle_requests(institution, list(requests), principal, isolate=True)
 
-    Each item gets the checks of the single endpoint in the same order (known serial, line amounts,
-    person, ...); the serials already recorded are read in one query for the whole batch."""
+
+def settle_requests(
+    institution: Institution, requests: list[SettlementRequest], principal: Principal, *, isolate: bool
+) -> list[ItemResult]:
+    """:func:`settlements_batch`; ``isolate`` False (a single request) lets an unexpected error raise."""
     results: list[ItemResult | None] = [None] * len(requests)
-    known = _known_serials(institution, list(requests))
-    pending: list[tuple[int, SettlementRequest, str, int]] = []
-    for i, req in enumerate(requests):
-        try:
-            fingerprint = req.fingerprint()
-            if known is not None:
-                existing = known.get(req.serial)
-            else:
-                existing = existing_by_serial(institution, req.medins_setl_id)
-            replay, person = prepare_parsed(req, fingerprint, existing)
-        except Exception as e:  # noqa: BLE001 — one item's failure is its own result
-            results[i] = _item_error(e)
+    fingerprints = [r.fingerprint() for r in requests]
+    known = settlements_by_serials(institution, [r.serial for r in requests])
+    checked: list[int] = []
+    for i, req in enumerate(requests):  # spec order: known serial, line amounts, then the person
+        if req.serial in known:
+            results[i] = _replay(known[req.serial], fingerprints[i])
             continue
-        if replay is not None:
-            results[i] = replay
-        else:
-            assert person is not None
-            pending.append((i, req, fingerprint, person.pk))
+        try:
+            elig.check_line_amounts(req)
+            checked.append(i)
+        except DomainError as e:
+            results[i] = e
+    credentials = [(r.cert_type, r.cert_no, r.card_sn) for r in (requests[i] for i in checked)]
+    found = persons_by_credentials(credentials)
+    pending: list[Pending] = []
+    for i, person in zip(checked, found, strict=True):
+        try:
+            if isinstance(person, DomainError):
+                raise person
+            elig.person_checks(requests[i], person)
+            pending.append(Pending(i, requests[i], fingerprints[i], person.pk))
+        except DomainError as e:
+            results[i] = e
     if pending:
-        for i, res in _settle_pending(institution, pending, principal).items():
+        for i, res in _settle_pending(institution, pending, known, principal, isolate).items():
             results[i] = res
     return [r for r in results if r is not None]
 
 
-def _item_error(e: Exception) -> DomainError:
-    """The result of an item refused or failed before the writing transaction (outages re-raised)."""
-    if isinstance(e, DomainError):
-        return e
-    if is_outage(e):
-        raise e
-    return _failure(e)
-
-
-def _known_serials(institution: Institution, reqs: list[SettlementRequest]) -> dict[str, Any] | None:
-    """The batch's serials already recorded (one query); None when that query fails other than by
-    an outage, so each item looks its serial up alone and only that item fails."""
+def _replay(existing: object, fingerprint: str) -> ItemResult:
     try:
-        return existing_by_serials(institution, [r.medins_setl_id or "" for r in reqs])
-    except Exception as e:  # noqa: BLE001
-        if is_outage(e):
-            raise
-        return None
+        return replay_or_conflict(existing, fingerprint)  # type: ignore[arg-type]
+    except DomainError as e:
+        return e
+
+
+def _retryable(e: DatabaseError) -> bool:
+    return getattr(getattr(e, "__cause__", None), "sqlstate", None) in RETRYABLE_PGCODES
 
 
 def _settle_pending(
-    institution: Institution, pending: list[tuple[int, SettlementRequest, str, int]], principal: Principal
+    institution: Institution, pending: list[Pending], known: Known, principal: Principal, isolate: bool
 ) -> dict[int, ItemResult]:
     for attempt in range(RETRIES):
-        done: dict[int, ItemResult] = {}
         try:
             with transaction.atomic():
-                persons = batch_lock_persons([p for *_, p in pending])
-                cycle = cycle_for_write()
-                state = batch_state_load(institution, persons, [req for _, req, _, _ in pending])
-                for i, req, fingerprint, person_id in pending:
-                    done[i] = _one(institution, req, fingerprint, person_id, principal, cycle, state)
-            return done
+                return _attempt(institution, pending, known, principal, isolate)
         except DatabaseError as e:
             if not _retryable(e) or attempt == RETRIES - 1:
                 raise
@@ -134,52 +126,97 @@ def _settle_pending(
     raise RuntimeError("unreachable")  # pragma: no cover
 
 
-def _one(
-    institution: Institution,
-    req: SettlementRequest,
-    fingerprint: str,
-    person_id: int,
-    principal: Principal,
-    cycle: Any,
-    state: BatchState,
-) -> ItemResult:
-    """One item; its writes are one savepoint (:func:`settle_locked`'s own), as is the replay read
-    after a duplicate serial (nothing else here queries, so a failure never poisons the batch).
-    Outages (and retryable deadlocks, which are operational errors) propagate to
-    :func:`_settle_pending`; everything else is this item's result."""
+def _load(
+    institution: Institution, pending: list[Pending], known: Known | None, cycle: Cycle | None = None
+) -> tuple[BatchLookups, Cycle]:
+    """Lock the persons (primary-key order), then the open cycle (shared), then read the lookups
+    (``known`` None: read the serials again)."""
+    ids = sorted({p.person_id for p in pending})
+    locked = list(Person.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    cycle = cycle or cycle_for_write()
+    lk = batch_lookups_load(institution, {p.pk: p for p in locked}, [p.request for p in pending],
+                            clr_date=cycle.clr_date, known=known)
+    return lk, cycle
+
+
+def _attempt(
+    institution: Institution, pending: list[Pending], known: Known, principal: Principal, isolate: bool
+) -> dict[int, ItemResult]:
+    """One try, inside the batch's transaction: all drafts written at once, else one by one."""
+    lk, cycle = _load(institution, pending, known)
+    results: dict[int, ItemResult] = {}
+    drafts: list[tuple[int, Draft]] = []
+    for p in pending:
+        try:
+            outcome = _draft_or_replay(lk, p)
+        except DomainError as e:
+            results[p.index] = e
+            continue
+        except Exception as e:
+            if is_outage(e) or not isolate:
+                raise
+            logger.exception("batch item failed")
+            results[p.index] = item_failed()
+            continue
+        if isinstance(outcome, Draft):
+            draft_apply(lk, outcome)
+            drafts.append((p.index, outcome))
+        else:
+            results[p.index] = outcome
     try:
-        outcome = _settle_or_replay(institution, req, fingerprint, person_id, principal, cycle, state)
-        return outcome
-    except DomainError as e:
-        return e
-    except Exception as e:  # noqa: BLE001 — one item's failure is its own result
+        with transaction.atomic():
+            drafts_write([d for _, d in drafts], cycle=cycle, principal=principal)
+    except Exception as e:
         if is_outage(e):
             raise
-        return _failure(e)
+        logger.info("batch writes failed (%s): settling one by one", type(e).__name__)
+        lk, _ = _load(institution, pending, None, cycle)
+        return _one_by_one(lk, pending, cycle, principal, isolate)
+    results.update({i: SettleOutcome(d.settlement, created=True) for i, d in drafts})
+    return results
 
 
-def _settle_or_replay(
-    institution: Institution,
-    req: SettlementRequest,
-    fingerprint: str,
-    person_id: int,
-    principal: Principal,
-    cycle: Any,
-    state: BatchState,
-) -> SettleOutcome:
-    try:
-        return settle_locked(
-            institution=institution,
-            req=req,
-            fingerprint=fingerprint,
-            person_id=person_id,
-            principal=principal,
-            cycle=cycle,
-            state=state,
-        )
-    except IntegrityError:
+def _draft_or_replay(lk: BatchLookups, p: Pending) -> Draft | SettleOutcome:
+    existing = lk.known.get(p.request.serial)
+    if existing is not None:  # recorded before the lock was taken, or by an earlier item
+        return replay_or_conflict(existing, p.fingerprint)
+    return settlement_draft(lk, p.request, p.fingerprint, lk.persons[p.person_id], timezone.now())
+
+
+def _one_by_one(
+    lk: BatchLookups, pending: list[Pending], cycle: Cycle, principal: Principal, isolate: bool
+) -> dict[int, ItemResult]:
+    """Each item drafted and written in its own savepoint; only what was written is applied."""
+    results: dict[int, ItemResult] = {}
+    for p in pending:
+        try:
+            with transaction.atomic():
+                outcome = _draft_or_replay(lk, p)
+                if isinstance(outcome, Draft):
+                    drafts_write([outcome], cycle=cycle, principal=principal)
+            if isinstance(outcome, Draft):
+                draft_apply(lk, outcome)
+                outcome = SettleOutcome(outcome.settlement, created=True)
+            results[p.index] = outcome
+        except DomainError as e:
+            results[p.index] = e
+        except Exception as e:
+            if is_outage(e):
+                raise
+            results[p.index] = _failed(lk, p, e, isolate)
+    return results
+
+
+def _failed(lk: BatchLookups, p: Pending, e: Exception, isolate: bool) -> ItemResult:
+    """An item whose own writes failed: a twin that committed first is replayed (or ``409``)."""
+    if isinstance(e, IntegrityError):
         with transaction.atomic():
-            existing = existing_by_serial(institution, req.medins_setl_id)
-        if existing is None:
-            raise
-        return replay_or_conflict(existing, fingerprint)
+            existing = settlement_by_serial(lk.institution, p.request.medins_setl_id)
+        if existing is not None:
+            return _replay(existing, p.fingerprint)
+    if isinstance(e, DataError):
+        return unstorable_value()
+    if not isolate:
+        raise e
+    logger.exception("batch item failed")
+    return item_failed()

@@ -154,7 +154,7 @@ def _policy_row(row: dict[str, str], province: str | None, provinces: frozenset[
 
 def _versioned_import(
     *,
-    model: type,
+    model: type[CatalogueItem] | type[Policy],
     key_fields: tuple[str, ...],
     parse: Callable[..., dict[str, Any]],
     overlap_code: str,

@@ -1,7 +1,8 @@
 """Reverse a whole settlement (spec/hospital-api.md §POST /settlements/{setl_id}/reversal).
 
-Under ``select_for_update`` of the settlement row (the lock the dispute code takes too, so a
-reversal and a dispute never both succeed) and then of the person row, the reversal record is
+Under ``select_for_update`` of the settlement row, then of its clearing item (the lock the dispute
+services take: :func:`clearing.services.items.clearing_item_reversal_lock`, so a reversal and a
+dispute never both move money) and of the person row, the reversal record is
 written with every band negated, the accumulators and balance move back by exactly what the
 settlement moved, and a negative clearing item goes into the cycle open now.
 """
@@ -12,8 +13,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Institution, Person
-from clearing import selectors as clearing_selectors
 from clearing.services.cycles import business_day, clearing_item_record, cycle_for_write
+from clearing.services.items import clearing_item_reversal_lock
 from core.audit import audit_principal
 from core.crypto import blind_index
 from core.errors import Conflict, DomainError, NotFound
@@ -21,31 +22,15 @@ from core.ids import new_setl_id
 from core.principals import Principal
 from settlement.models import Settlement
 from settlement.requests import ReversalRequest
-from settlement.services.settle import (
-    SettleOutcome,
-    existing_by_serial,
-    move_accumulator,
-    replay_or_conflict,
-    settlement_status_move,
-)
+from settlement.selectors import settlement_by_serial
+from settlement.services.accumulators import accumulator_move
+from settlement.services.outcomes import SettleOutcome, replay_or_conflict
+from settlement.split import FLOW_FIGURES, MOVED, RATIO_FIGURES
+from settlement.transitions import settlement_status_move
 
-NEGATED = (
-    "medfee_sumamt",
-    "fulamt_ownpay_amt",
-    "overlmt_selfpay",
-    "preselfpay_amt",
-    "inscp_scp_amt",
-    "act_pay_dedc",
-    "hifp_pay",
-    "fund_pay_sumamt",
-    "psn_part_amt",
-    "acct_pay",
-    "psn_cash_pay",
-    "clr_amt",
-    "dedc_moved",
-    "fund_moved",
-    "acct_moved",
-)
+# Derived from the one declaration of a settlement's figures (settlement.split.SplitResult): the
+# flows and what was moved are negated, ratios copied, ``balc`` computed.
+NEGATED = (*FLOW_FIGURES, *MOVED)
 COPIED = (
     "person_id",
     "institution_id",
@@ -60,10 +45,10 @@ COPIED = (
     "endtime",
     "dise_codg",
     "acct_used_flag",
-    "pool_prop_selfpay",
     "accum_year",
     "med_type_group",
     "mdtrt_id",
+    *RATIO_FIGURES,
 )
 
 
@@ -87,7 +72,7 @@ def settlement_reverse(
         with transaction.atomic():
             return _reverse_locked(institution, setl_id, serial, reason, fingerprint, principal)
     except IntegrityError:
-        existing = existing_by_serial(institution, serial)
+        existing = settlement_by_serial(institution, serial)
         if existing is None:
             raise
         return replay_or_conflict(existing, fingerprint)
@@ -99,7 +84,7 @@ def _reverse_locked(
     orig = Settlement.objects.select_for_update().filter(setl_id=setl_id, institution=institution).first()
     if orig is None:
         raise NotFound("No such settlement of this institution.")
-    existing = existing_by_serial(institution, serial)
+    existing = settlement_by_serial(institution, serial)
     if existing is not None:
         return replay_or_conflict(existing, fingerprint)
     if orig.status == Settlement.Status.REVERSAL:
@@ -111,13 +96,12 @@ def _reverse_locked(
             "This settlement is already reversed.",
             extra={"reversal_setl_id": done.setl_id if done else None},
         )
-    if clearing_selectors.settlement_blocking_dispute_exists(orig.setl_id):
-        raise Conflict("disputed", "This settlement has an open or upheld dispute; it cannot be reversed.")
+    now, rev_setl_id = timezone.now(), new_setl_id("R")
+    clearing_item_reversal_lock(setl_id=orig.setl_id, reversal_setl_id=rev_setl_id, at=now)  # 409 disputed
     person = Person.objects.select_for_update().get(pk=orig.person_id)
     cycle = cycle_for_write()
-    now = timezone.now()
     rev = Settlement(
-        setl_id=new_setl_id("R"),
+        setl_id=rev_setl_id,
         medins_setl_id=serial,
         fingerprint=fingerprint,
         status=Settlement.Status.REVERSAL,
@@ -133,10 +117,11 @@ def _reverse_locked(
         setattr(rev, name, -getattr(orig, name))
     rev.balc = person.acct_balance + orig.acct_moved
     rev.save(force_insert=True)
-    move_accumulator(person, rev)
+    accumulator_move(person_id=person.pk, key=(person.pk, rev.accum_year, rev.insutype, rev.med_type_group),
+                     dedc=rev.dedc_moved, fund=rev.fund_moved)
     if orig.acct_moved:
         Person.objects.filter(pk=person.pk).update(acct_balance=rev.balc)
-    settlement_status_move(orig, Settlement.Status.REVERSED)
+    settlement_status_move(orig, Settlement.Status.REVERSED, principal=principal)
     clearing_item_record(
         setl_id=rev.setl_id,
         kind="reversal",

@@ -14,7 +14,7 @@ GOOD_PERSON = ("34010000000000000091,01,340104199001010113,名字,1,1990-01-01,3
                "10.00\n")
 
 
-def _csv(client, path: str, text: str):  # noqa: ANN001, ANN202
+def _csv(client, path: str, text: str):
     return client.post(path, raw=text.encode(), content_type="text/csv")
 
 

@@ -22,12 +22,12 @@ _serial = itertools.count(1)
 
 
 @pytest.fixture(autouse=True)
-def _fast_hasher(settings):  # noqa: ANN001, ANN202
+def _fast_hasher(settings):
     """PBKDF2 at full strength would make every login take most of a second on the shared CPU."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def post_json(client: Client, path: str, body: dict[str, Any], **extra: Any):  # noqa: ANN201
+def post_json(client: Client, path: str, body: dict[str, Any], **extra: Any):
     return client.post(path, json.dumps(body, ensure_ascii=False), content_type="application/json", **extra)
 
 
@@ -47,7 +47,7 @@ def _cred(person: dict[str, str]) -> dict[str, str]:
 
 
 @pytest.fixture
-def cardholder(examples):  # noqa: ANN001, ANN201
+def cardholder(examples):
     """Factory: ``make(E1) -> BearerClient`` signed in as that example person."""
     return activate_and_sign_in
 
@@ -87,7 +87,7 @@ INSTITUTION_OF = {"E1": "H31010400001", "E2a": "H33010600001", "E2b": "H33010600
 
 
 @pytest.fixture
-def settle(institution_client):  # noqa: ANN001, ANN201
+def settle(institution_client):
     """Factory: ``settle("E1") -> setlinfo`` through ``POST /api/v1/settlements`` (signed)."""
     clients: dict[str, Any] = {}
 

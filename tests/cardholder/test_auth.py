@@ -15,11 +15,11 @@ from tests.cardholder.conftest import E1, E2, E3, PASSWORD, activate_and_sign_in
 from tests.signing import BearerClient
 
 
-def _activate(body: dict, address: str = "127.0.0.1"):  # noqa: ANN201
+def _activate(body: dict, address: str = "127.0.0.1"):
     return post_json(Client(REMOTE_ADDR=address), "/api/v1/cardholder/activate", body)
 
 
-def _token(certno: str, password: str, address: str = "127.0.0.1"):  # noqa: ANN201
+def _token(certno: str, password: str, address: str = "127.0.0.1"):
     return post_json(Client(REMOTE_ADDR=address), "/api/v1/cardholder/token",
                      {"certno": certno, "password": password})
 

@@ -41,7 +41,7 @@ def record(
     kind: str = "settlement",
     setl_id: str | None = None,
     cycle=None,
-) -> ClearingItem:  # noqa: ANN001
+) -> ClearingItem:
     from core.ids import new_setl_id
 
     with transaction.atomic():
@@ -60,7 +60,7 @@ def record_example_day() -> dict[str, ClearingItem]:
     return {label: record(payer, payee, amt, code) for label, payer, payee, amt, code in EXAMPLE_ITEMS}
 
 
-def load_prefunds():  # noqa: ANN201
+def load_prefunds():
     from clearing.services.prefunds import prefunds_import
 
     rows = rows_from_csv_bytes((EXAMPLES / "prefunds.csv").read_bytes())

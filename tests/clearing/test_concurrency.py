@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def in_thread(fn, results: list, errors: list):  # noqa: ANN001, ANN201
+def in_thread(fn, results: list, errors: list):
     def run() -> None:
         try:
             results.append(fn())
@@ -139,7 +139,7 @@ def _worker(queue: str, delay: float, log: Path) -> subprocess.Popen:
     )
 
 
-def _wait(predicate, timeout: float) -> bool:  # noqa: ANN001
+def _wait(predicate, timeout: float) -> bool:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if predicate():

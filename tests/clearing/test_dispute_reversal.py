@@ -18,7 +18,7 @@ from tests.adversary.helpers import DING, bill, line
 pytestmark = pytest.mark.django_db
 
 
-def _settled_closed_disputed(institution_client, staff_client) -> tuple:  # noqa: ANN001
+def _settled_closed_disputed(institution_client, staff_client) -> tuple:
     """E4-like: 示例丁 3000.00, 330000 → 310000, cycle closed, payer dispute open."""
     hospital = institution_client("H31010400001")
     r = hospital.post("/api/v1/settlements", bill(certno=DING, med_type="24", acct="1",
@@ -38,7 +38,7 @@ def _moved() -> Decimal:
                Decimal("0.00"))
 
 
-def _reverse(hospital, setl_id: str, serial: str):  # noqa: ANN001, ANN202
+def _reverse(hospital, setl_id: str, serial: str):
     return hospital.post(f"/api/v1/settlements/{setl_id}/reversal", {"medins_setl_id": serial})
 
 
@@ -113,7 +113,7 @@ def test_reversal_and_uphold_at_once_exactly_one_succeeds(
     gate = threading.Barrier(2)
     results: dict[str, int] = {}
 
-    def run(name: str, call) -> None:  # noqa: ANN001
+    def run(name: str, call) -> None:
         try:
             gate.wait()
             results[name] = call().status_code

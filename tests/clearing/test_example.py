@@ -17,11 +17,11 @@ from tests.clearing.helpers import load_prefunds, record, record_example_day
 pytestmark = pytest.mark.django_db
 
 
-def head_of(cycle) -> dict:  # noqa: ANN001
+def head_of(cycle) -> dict:
     return json.loads(bytes(cycle.head.canonical))
 
 
-def statement_of(cycle, admdvs: str) -> dict:  # noqa: ANN001
+def statement_of(cycle, admdvs: str) -> dict:
     return json.loads(bytes(Statement.objects.get(cycle=cycle, admdvs=admdvs).canonical))
 
 

@@ -67,7 +67,7 @@ CLR = {
 }
 
 
-def settle_day(world) -> dict[str, str]:  # noqa: ANN001, F811
+def settle_day(world) -> dict[str, str]:  # noqa: F811
     out = {}
     for label, (code, make) in BILLS.items():
         r = world[code].post("/api/v1/settlements", make())

@@ -32,7 +32,7 @@ def reference_figures(clr_date: dt.date) -> fig.Figures:
     cross = items.exclude(payer=F("payee"))
     intra = items.filter(payer=F("payee"))
 
-    def lines(qs, key):  # noqa: ANN001, ANN202
+    def lines(qs, key):
         rows = (
             qs.values(key, "fixmedins_code")
             .annotate(cnt=Count("id"), amount=Sum("clr_amt"))

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 OPENSSL = shutil.which("openssl")
 
 
-def openssl_verify(tmp_path, pem: bytes, data: bytes, sig: bytes) -> bool:  # noqa: ANN001
+def openssl_verify(tmp_path, pem: bytes, data: bytes, sig: bytes) -> bool:
     (tmp_path / "key.pem").write_bytes(pem)
     (tmp_path / "doc.json").write_bytes(data)
     (tmp_path / "doc.sig").write_bytes(sig)

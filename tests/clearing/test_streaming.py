@@ -15,7 +15,7 @@ from clearing.services.figures import cycle_figures
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
 
-def _load(cycle, start: int, n: int) -> None:  # noqa: ANN001
+def _load(cycle, start: int, n: int) -> None:
     rows = []
     for i in range(start, start + n):
         sid = f"S{i:012d}"
@@ -43,7 +43,7 @@ def _load(cycle, start: int, n: int) -> None:  # noqa: ANN001
     ClearingItem.objects.bulk_create(rows, batch_size=5000)
 
 
-def _peak(clr_date) -> tuple[int, int]:  # noqa: ANN001
+def _peak(clr_date) -> tuple[int, int]:
     tracemalloc.start()
     figures = cycle_figures(clr_date)
     peak = tracemalloc.get_traced_memory()[1]

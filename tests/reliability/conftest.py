@@ -110,7 +110,7 @@ def _load_support_data() -> None:
 
 
 @pytest.fixture
-def world(examples, institution_client, staff_client, settings):  # noqa: ANN001, ANN201
+def world(examples, institution_client, staff_client, settings):
     from django.contrib.auth import get_user_model
 
     from accounts.models import Filing

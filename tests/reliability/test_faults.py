@@ -283,7 +283,7 @@ def _count(pg: ThrowawayPostgres) -> int:
     return int(pg.psql("SELECT count(*) FROM settlement_settlement"))
 
 
-def _wait(pred, timeout: float) -> bool:  # noqa: ANN001
+def _wait(pred, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if pred():

@@ -66,14 +66,14 @@ def row_counts() -> dict[str, int]:
     return {f"{a}.{m}": apps.get_model(a, m).objects.count() for a, m in COUNTED}
 
 
-def _auth_for(world, role: str):  # noqa: ANN001, ANN202
+def _auth_for(world, role: str):
     caller = world.callers[role]
     if hasattr(caller, "secret"):
         return HmacAuth(caller.client_id, caller.secret)
     return BearerAuth(caller["token"]) if caller["token"] else None
 
 
-def _path_ids(world) -> dict[str, str]:  # noqa: ANN001
+def _path_ids(world) -> dict[str, str]:
     return {
         "setl_id": world.setl_a,
         "clr_date": world.clr_date,

@@ -35,11 +35,11 @@ UPLOADS = (
 )
 
 
-def _json(obj) -> bytes:  # noqa: ANN001
+def _json(obj) -> bytes:
     return json.dumps(obj, ensure_ascii=False).encode()
 
 
-def _reference_rows(**over) -> list[dict]:  # noqa: ANN003
+def _reference_rows(**over) -> list[dict]:
     return [
         {
             "psn_no": "34010000000000000001",
@@ -307,7 +307,7 @@ CASES = [
 
 
 @pytest.fixture
-def hostile_callers(examples, institution_client, staff_client, settings):  # noqa: ANN001, ANN201
+def hostile_callers(examples, institution_client, staff_client, settings):
     """One caller per role; server errors come back as 500 responses instead of being raised."""
     from accounts.models import Person
     from cardholder.services import token_issue
@@ -327,7 +327,7 @@ def hostile_callers(examples, institution_client, staff_client, settings):  # no
     return callers
 
 
-def _send(caller, method: str, path: str, body: bytes | None):  # noqa: ANN001, ANN202
+def _send(caller, method: str, path: str, body: bytes | None):
     from tests.signing import SignedClient
 
     if isinstance(caller, SignedClient):

@@ -34,7 +34,7 @@ def test_expectation_table_covers_every_endpoint_of_the_schema(world):
     assert covered - ops == set(), "expectations for endpoints the schema does not list"
 
 
-def _call_rolled_back(world, role: str, method: str, path: str, body, audits: list | None = None):  # noqa: ANN001, ANN202
+def _call_rolled_back(world, role: str, method: str, path: str, body, audits: list | None = None):
     """One call in a savepoint that is rolled back; the audit records it appended go to ``audits``."""
     from core.models import AuditRecord
 
@@ -107,7 +107,7 @@ def _foreign_records(world, role: str) -> dict[str, str]:
     return out
 
 
-def _text(resp) -> str:  # noqa: ANN001
+def _text(resp) -> str:
     raw = resp.content.decode("utf-8", "replace") if hasattr(resp, "content") else ""
     try:
         raw += json.dumps(json.loads(raw), ensure_ascii=False)

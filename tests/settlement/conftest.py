@@ -69,7 +69,7 @@ def load_current_year_accumulators() -> None:
 
 
 @pytest.fixture
-def world(examples, institution_client):  # noqa: ANN001, ANN201
+def world(examples, institution_client):
     """Examples loaded and one signed client per example institution: ``world[code].post(...)``."""
     load_current_year_accumulators()
     return {code: institution_client(code) for code in CODES}

@@ -39,7 +39,7 @@ def _state() -> tuple:
     return standing("33010000000000000004"), temp, Settlement.objects.count()
 
 
-def test_batch_equals_the_same_items_one_by_one(world):  # noqa: ANN001
+def test_batch_equals_the_same_items_one_by_one(world):
     client = world["H31010400001"]
     with transaction.atomic():
         r = client.post("/api/v1/settlements/batch", {"items": _items()})

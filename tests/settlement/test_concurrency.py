@@ -38,7 +38,7 @@ def run_at_once(client: SignedClient, path: str, bodies: list[dict]) -> list:
     return results
 
 
-def test_sixteen_identical_at_once(world):  # noqa: ANN001
+def test_sixteen_identical_at_once(world):
     body = bill(CERT["丁"], "310", "24", [("001201000010000", "1", "3000.00", "3000.00")], "1")
     results = run_at_once(world["H31010400001"], "/api/v1/settlements", [body] * 16)
     statuses = sorted(r.status_code for r in results)
@@ -48,7 +48,7 @@ def test_sixteen_identical_at_once(world):  # noqa: ANN001
     assert Person.objects.get(psn_no="33010000000000000004").acct_balance == D("400.00")
 
 
-def test_two_bills_near_cap_equal_a_serial_order(world):  # noqa: ANN001
+def test_two_bills_near_cap_equal_a_serial_order(world):
     bodies = [
         bill(CERT["丙"], "390", "21", [("001201000010000", "1", "5000.00", "5000.00")], "1") for _ in range(2)
     ]
@@ -64,7 +64,7 @@ def test_two_bills_near_cap_equal_a_serial_order(world):  # noqa: ANN001
     assert acc.fund_paid == D("150000.00")
 
 
-def test_two_bills_share_the_balance(world):  # noqa: ANN001
+def test_two_bills_share_the_balance(world):
     bodies = [bill(CERT["戊"], "310", "41", [("XB02BBB002", "1", "200.00", "200.00")], "1") for _ in range(2)]
     results = run_at_once(world["P34010400001"], "/api/v1/settlements", bodies)
     assert [r.status_code for r in results] == [201, 201]
@@ -73,7 +73,7 @@ def test_two_bills_share_the_balance(world):  # noqa: ANN001
     assert Person.objects.get(psn_no="31000000000000000005").acct_balance == D("0.00")
 
 
-def test_batches_crossing_persons_do_not_deadlock(world):  # noqa: ANN001
+def test_batches_crossing_persons_do_not_deadlock(world):
     line = [("001201000010000", "1", "100.00", "100.00")]
     a = {"items": [bill(CERT["丁"], "310", "24", line, "1"), bill(CERT["甲"], "310", "21", line, "1")]}
     b = {"items": [bill(CERT["甲"], "310", "21", line, "1"), bill(CERT["丁"], "310", "24", line, "1")]}
@@ -83,7 +83,7 @@ def test_batches_crossing_persons_do_not_deadlock(world):  # noqa: ANN001
     assert Settlement.objects.count() == 4
 
 
-def test_same_serial_different_people_at_once(world):  # noqa: ANN001
+def test_same_serial_different_people_at_once(world):
     """Both pass the serial check before either commits; the unique constraint decides (IntegrityError
     caught in a savepoint → 409 naming the winner), never 500."""
     line = [("001201000010000", "1", "100.00", "100.00")]
@@ -99,7 +99,7 @@ def test_same_serial_different_people_at_once(world):  # noqa: ANN001
     assert Settlement.objects.count() == 1
 
 
-def test_two_reversals_one_serial_at_once(world):  # noqa: ANN001
+def test_two_reversals_one_serial_at_once(world):
     line = [("001201000010000", "1", "100.00", "100.00")]
     h = world["H31010400001"]
     a = h.post("/api/v1/settlements", bill(CERT["丁"], "310", "24", line, "1")).json()["setlinfo"]["setl_id"]

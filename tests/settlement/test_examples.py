@@ -15,7 +15,7 @@ from tests.settlement.conftest import CERT, SH, bill
 pytestmark = pytest.mark.django_db
 
 
-def settle(world, code, body):  # noqa: ANN001, ANN201
+def settle(world, code, body):
     r = world[code].post("/api/v1/settlements", body)
     assert r.status_code == 201, r.content
     return r.json()["setlinfo"]
@@ -35,7 +35,7 @@ E1_LINES = [
 ]
 
 
-def test_worked_day(world):  # noqa: ANN001
+def test_worked_day(world):
     # E1
     r = world["H31010400001"].post("/api/v1/settlements", bill(CERT["甲"], "310", "21", E1_LINES, "1"))
     assert r.status_code == 201, r.content

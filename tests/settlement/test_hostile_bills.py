@@ -21,17 +21,17 @@ def _serials() -> list[str]:
     return sorted(Settlement.objects.values_list("medins_setl_id", flat=True))
 
 
-def _failing_on(monkeypatch, serial: str, exc: Exception) -> None:  # noqa: ANN001
+def _failing_on(monkeypatch, serial: str, exc: Exception) -> None:
     from settlement.services import batch
 
-    real = batch.settle_locked
+    real = batch.settlement_draft
 
-    def fake(**kw):  # noqa: ANN003, ANN202
-        if kw["req"].medins_setl_id == serial:
+    def fake(lk, req, *args):
+        if req.medins_setl_id == serial:
             raise exc
-        return real(**kw)
+        return real(lk, req, *args)
 
-    monkeypatch.setattr(batch, "settle_locked", fake)
+    monkeypatch.setattr(batch, "settlement_draft", fake)
 
 
 def test_batch_unexpected_error_of_one_item_is_422_item_failed(examples, institution_client, monkeypatch):

@@ -28,7 +28,7 @@ def standing(psn_no: str) -> tuple:
     return p.acct_balance, accs
 
 
-def test_replay_same_body_and_header(world):  # noqa: ANN001
+def test_replay_same_body_and_header(world):
     body = bill(CERT["丁"], "310", "24", E4, "1")
     first = world["H31010400001"].post("/api/v1/settlements", body)
     assert first.status_code == 201 and "Idempotent-Replayed" not in first
@@ -48,7 +48,7 @@ def test_replay_same_body_and_header(world):  # noqa: ANN001
     assert CERT["丁"] not in s.fingerprint and len(s.fingerprint) == 64
 
 
-def test_conflict_names_original(world):  # noqa: ANN001
+def test_conflict_names_original(world):
     body = bill(CERT["丁"], "310", "24", E4, "1")
     first = world["H31010400001"].post("/api/v1/settlements", body).json()
     changed = dict(body, acct_used_flag="0")
@@ -65,7 +65,7 @@ def test_conflict_names_original(world):  # noqa: ANN001
     assert world["H32010200001"].post("/api/v1/settlements", other).status_code == 201
 
 
-def test_reverse_restores_exactly_then_replays(world):  # noqa: ANN001
+def test_reverse_restores_exactly_then_replays(world):
     psn = "33010000000000000004"
     before = standing(psn)
     s = (
@@ -121,7 +121,7 @@ def test_reverse_restores_exactly_then_replays(world):  # noqa: ANN001
     assert AuditRecord.objects.filter(action="settlement.reverse", object_id=rev["setl_id"]).count() == 1
 
 
-def test_reverse_scope_and_dispute(world):  # noqa: ANN001
+def test_reverse_scope_and_dispute(world):
     s = (
         world["H31010400001"]
         .post("/api/v1/settlements", bill(CERT["丁"], "310", "24", E4, "1"))
@@ -142,7 +142,7 @@ def test_reverse_scope_and_dispute(world):  # noqa: ANN001
     assert Person.objects.get(psn_no="33010000000000000004").acct_balance == D("400.00")
 
 
-def test_preview_records_nothing(world):  # noqa: ANN001
+def test_preview_records_nothing(world):
     body = bill(CERT["丁"], "310", "24", E4, "1")
     del body["medins_setl_id"]
     r = world["H31010400001"].post("/api/v1/settlements/preview", body)
@@ -155,7 +155,7 @@ def test_preview_records_nothing(world):  # noqa: ANN001
     assert not Person.objects.get(psn_no="33010000000000000004").filings.exists()
 
 
-def test_batch_items_independent(world):  # noqa: ANN001
+def test_batch_items_independent(world):
     good = bill(CERT["丁"], "310", "24", E4, "1")
     items = [
         good,
@@ -174,7 +174,7 @@ def test_batch_items_independent(world):  # noqa: ANN001
     assert world["H31010400001"].post("/api/v1/settlements/batch", {"items": []}).status_code == 400
 
 
-def test_reads_and_scope(world, staff_client):  # noqa: ANN001
+def test_reads_and_scope(world, staff_client):
     s = world["H31010400001"].post("/api/v1/settlements", bill(CERT["丁"], "310", "24", E4, "1")).json()
     sid = s["setlinfo"]["setl_id"]
     own = world["H31010400001"].get(f"/api/v1/settlements/{sid}")
@@ -194,7 +194,7 @@ def test_reads_and_scope(world, staff_client):  # noqa: ANN001
     assert staff_client("bureau", "330000").post("/api/v1/settlements", {}).status_code == 403
 
 
-def test_lookup(world):  # noqa: ANN001
+def test_lookup(world):
     r = world["H31010400001"].post(
         "/api/v1/persons/lookup", {"mdtrt_cert_type": "02", "mdtrt_cert_no": CERT["甲"]}
     )
@@ -223,7 +223,7 @@ def test_lookup(world):  # noqa: ANN001
     assert AuditRecord.objects.filter(action="person.lookup").count() == 2
 
 
-def test_open_dispute_blocks_reversal_and_is_listed(world):  # noqa: ANN001
+def test_open_dispute_blocks_reversal_and_is_listed(world):
     from django.utils import timezone
 
     from clearing.models import Dispute
@@ -249,7 +249,7 @@ def test_open_dispute_blocks_reversal_and_is_listed(world):  # noqa: ANN001
     assert "adjustments" not in detail
 
 
-def test_list_filters_and_pages(world):  # noqa: ANN001
+def test_list_filters_and_pages(world):
     h = world["H31010400001"]
     ids = [
         h.post("/api/v1/settlements", bill(CERT["丁"], "310", "24", E4, "0", serial=f"P-{i}")).json()[
@@ -274,7 +274,7 @@ def test_list_filters_and_pages(world):  # noqa: ANN001
     assert h.get("/api/v1/settlements?page=0").status_code == 400
 
 
-def test_batch_retries_a_deadlock(world, monkeypatch):  # noqa: ANN001
+def test_batch_retries_a_deadlock(world, monkeypatch):
     from django.db import OperationalError
 
     from settlement.services import batch
@@ -285,7 +285,7 @@ def test_batch_retries_a_deadlock(world, monkeypatch):  # noqa: ANN001
     class Deadlock(Exception):
         sqlstate = "40P01"
 
-    def flaky():  # noqa: ANN202
+    def flaky():
         calls["n"] += 1
         if calls["n"] == 1:
             raise OperationalError("deadlock detected") from Deadlock()

@@ -16,7 +16,7 @@ E4 = [("001201000010000", "1", "3000.00", "3000.00")]
 
 
 @pytest.fixture
-def day_with_reversal(world):  # noqa: ANN001, ANN201
+def day_with_reversal(world):
     h = world["H31010400001"]
     s1 = h.post("/api/v1/settlements", bill(CERT["丁"], "310", "24", E4, "1")).json()["setlinfo"]
     s2 = h.post(
@@ -26,7 +26,7 @@ def day_with_reversal(world):  # noqa: ANN001, ANN201
     return h, s1, s2, rev
 
 
-def test_totals(day_with_reversal):  # noqa: ANN001
+def test_totals(day_with_reversal):
     h, s1, s2, rev = day_with_reversal
     today = dt.datetime.now(SH).date().isoformat()
     body = {
@@ -68,7 +68,7 @@ def test_totals(day_with_reversal):  # noqa: ANN001
     assert (bad.status_code, bad.json()["errors"][0]["field"]) == (400, "medfee_sumamt")
 
 
-def test_details(day_with_reversal):  # noqa: ANN001
+def test_details(day_with_reversal):
     h, s1, s2, rev = day_with_reversal
     today = dt.datetime.now(SH).date().isoformat()
     items = [
@@ -117,7 +117,7 @@ def test_details(day_with_reversal):  # noqa: ANN001
     assert {row["setl_id"]: row["reason"] for row in r.json()["rows"]}[s1["setl_id"]] == "amount_mismatch"
 
 
-def test_person_reads(day_with_reversal):  # noqa: ANN001
+def test_person_reads(day_with_reversal):
     _, s1, _, rev = day_with_reversal
     p = Person.objects.get(psn_no="33010000000000000004")
     year = dt.datetime.now(SH).year
@@ -141,7 +141,7 @@ def test_person_reads(day_with_reversal):  # noqa: ANN001
     ]
 
 
-def test_person_accumulators_year_basis_grade3(world):  # noqa: ANN001
+def test_person_accumulators_year_basis_grade3(world):
     from settlement.models import Policy
 
     Policy.objects.create(

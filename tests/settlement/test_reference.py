@@ -32,7 +32,7 @@ def cat_row(**kw: str) -> dict[str, str]:
     return row | kw
 
 
-def test_examples_reimport_unchanged(examples):  # noqa: ANN001
+def test_examples_reimport_unchanged(examples):
     from core.imports import rows_from_csv_bytes
 
     for name, func in (
@@ -51,7 +51,7 @@ def test_examples_reimport_unchanged(examples):  # noqa: ANN001
         ), name
 
 
-def test_catalogue_versions_and_overlap(examples):  # noqa: ANN001
+def test_catalogue_versions_and_overlap(examples):
     r = catalogue_import(
         rows=[cat_row(), cat_row(begndate="2027-01-01", enddate="2099-12-31")],
         province="310000",
@@ -85,7 +85,7 @@ def test_catalogue_versions_and_overlap(examples):  # noqa: ANN001
     ]
 
 
-def test_catalogue_api_csv_and_overlap(examples, staff_client):  # noqa: ANN001
+def test_catalogue_api_csv_and_overlap(examples, staff_client):
     bureau = staff_client("bureau", "310000")
     csv = CAT_HEADER + "310000,NEW002,新药,101,01,0,12.50,2026-01-01,2099-12-31\n"
     r = bureau.post("/api/v1/catalogue", raw=csv.encode("utf-8-sig"), content_type="text/csv")
@@ -103,7 +103,7 @@ def test_catalogue_api_csv_and_overlap(examples, staff_client):  # noqa: ANN001
     )
 
 
-def test_policies_overlap_and_validation(examples):  # noqa: ANN001
+def test_policies_overlap_and_validation(examples):
     row = {
         "insuplc_admdvs": "340000",
         "insutype": "310",
@@ -129,7 +129,7 @@ def test_policies_overlap_and_validation(examples):  # noqa: ANN001
     assert Policy.objects.filter(insuplc_admdvs="340000", hosp_lv="2").count() == 1
 
 
-def test_accumulators_never_overwrite_settlements(world):  # noqa: ANN001
+def test_accumulators_never_overwrite_settlements(world):
     import datetime as dt
 
     year = str(dt.date.today().year)
@@ -159,7 +159,7 @@ def test_accumulators_never_overwrite_settlements(world):  # noqa: ANN001
     assert acc.fund_paid == D("20.00") + D("1400.00")
 
 
-def test_upload_roles(examples, staff_client, institution_client):  # noqa: ANN001
+def test_upload_roles(examples, staff_client, institution_client):
     assert staff_client("clearing_staff", "000000").post("/api/v1/catalogue", [cat_row()]).status_code == 403
     assert institution_client("H31010400001").post("/api/v1/policies", []).status_code == 403
     r = staff_client("bureau", "320000").post(

@@ -75,7 +75,7 @@ CASES = [
 
 
 @pytest.mark.parametrize(("name", "body", "field"), CASES, ids=[c[0] for c in CASES])
-def test_invalid_400_names_field(world, name, body, field):  # noqa: ANN001
+def test_invalid_400_names_field(world, name, body, field):
     before = snapshot()
     r = world["H31010400001"].post("/api/v1/settlements", body)
     assert r.status_code == 400, r.content
@@ -85,7 +85,7 @@ def test_invalid_400_names_field(world, name, body, field):  # noqa: ANN001
     assert snapshot() == before
 
 
-def test_json_numbers_refused(world):  # noqa: ANN001
+def test_json_numbers_refused(world):
     raw = json.dumps(good()).replace('"det_item_fee_sumamt": "3000.00"', '"det_item_fee_sumamt": 3000.00')
     raw = raw.replace('"pric": "3000.00"', '"pric": 3000.5')
     assert "3000.5" in raw
@@ -96,7 +96,7 @@ def test_json_numbers_refused(world):  # noqa: ANN001
     assert Settlement.objects.count() == 0
 
 
-def test_duplicate_feedetl_sn(world):  # noqa: ANN001
+def test_duplicate_feedetl_sn(world):
     b = good()
     b["feedetail"].append(dict(b["feedetail"][0]))
     r = world["H31010400001"].post("/api/v1/settlements", b)
@@ -106,13 +106,13 @@ def test_duplicate_feedetl_sn(world):  # noqa: ANN001
     }
 
 
-def test_1000_lines_accepted(world):  # noqa: ANN001
+def test_1000_lines_accepted(world):
     r = world["H31010400001"].post("/api/v1/settlements", many_lines(1000))
     assert r.status_code == 201
     assert r.json()["setlinfo"]["medfee_sumamt"] == "1000.00" and len(r.json()["feedetail"]) == 1000
 
 
-def test_amount_mismatch_names_line(world):  # noqa: ANN001
+def test_amount_mismatch_names_line(world):
     before = snapshot()
     b = with_line(cnt="3", pric="0.3333", det_item_fee_sumamt="1.01")
     r = world["H31010400001"].post("/api/v1/settlements", b)
@@ -121,7 +121,7 @@ def test_amount_mismatch_names_line(world):  # noqa: ANN001
     assert snapshot() == before
 
 
-def test_check_order(world):  # noqa: ANN001
+def test_check_order(world):
     post = world["H31010400001"].post
     # 400 before 422: a format error and an amount mismatch together → 400
     b = with_line(det_item_fee_sumamt="1.00")
@@ -150,7 +150,7 @@ def test_check_order(world):  # noqa: ANN001
     assert post("/api/v1/settlements", good()).json()["code"] == "not_insured"
 
 
-def test_no_policy(world):  # noqa: ANN001
+def test_no_policy(world):
     from settlement.models import Policy
 
     Policy.objects.filter(insuplc_admdvs="330000").delete()
@@ -160,7 +160,7 @@ def test_no_policy(world):  # noqa: ANN001
     assert snapshot() == before  # the emergency filing is not recorded either
 
 
-def test_card_credential(world):  # noqa: ANN001
+def test_card_credential(world):
     b = dict(
         good(), mdtrt_cert_type="03", mdtrt_cert_no="A33000004", card_sn="2e6b9d3f7a1c4e8b0d5f2a6c9e3b7d14"
     )
@@ -199,7 +199,7 @@ def test_request_shapes_unit():
     assert e.value.errors[0]["field"] == "feedetail"
 
 
-def test_reconciliation_validation(world):  # noqa: ANN001
+def test_reconciliation_validation(world):
     post = world["H31010400001"].post
     r = post(
         "/api/v1/reconciliation/totals",

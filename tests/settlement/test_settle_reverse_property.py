@@ -59,7 +59,7 @@ def standing(psn_no: str) -> tuple:
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=st.sampled_from(CASES), data=st.data(), acct=st.sampled_from(["0", "1"]), twice=st.booleans())
-def test_settle_then_reverse_restores(world, case, data, acct, twice):  # noqa: ANN001
+def test_settle_then_reverse_restores(world, case, data, acct, twice):
     who, insutype, med_type, code, codes = case
     n = data.draw(st.integers(min_value=1, max_value=5))
     lines = []
