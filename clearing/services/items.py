@@ -12,6 +12,7 @@ from decimal import Decimal
 from clearing import selectors
 from clearing.leaf import leaf_bytes, leaf_hash
 from clearing.models import ClearingItem, Cycle, ItemReversal
+from clearing.services.cycles import clearing_items_bulk_record
 from core.errors import Conflict
 
 
@@ -29,9 +30,10 @@ class ItemEntry:
 
 
 def clearing_items_record(*, entries: list[ItemEntry], cycle: Cycle) -> None:
-    """Record ``entries`` in ``cycle`` (open and locked shared by the caller's transaction), with
-    their Merkle leaf hashes: one INSERT."""
-    ClearingItem.objects.bulk_create([
+    """Record medical ``entries`` in ``cycle`` (open and locked shared by the caller's transaction),
+    with their Merkle leaf hashes: one INSERT
+    (:func:`clearing.services.cycles.clearing_items_bulk_record`)."""
+    clearing_items_bulk_record(cycle=cycle, items=[
         ClearingItem(
             setl_id=e.setl_id,
             kind=e.kind,
@@ -39,7 +41,6 @@ def clearing_items_record(*, entries: list[ItemEntry], cycle: Cycle) -> None:
             payee=e.payee,
             clr_amt=e.clr_amt,
             fixmedins_code=e.fixmedins_code,
-            cycle=cycle,
             leaf_hash=leaf_hash(leaf_bytes(
                 setl_id=e.setl_id, kind=e.kind, payer=e.payer, payee=e.payee, clr_amt=e.clr_amt,
                 fixmedins_code=e.fixmedins_code, clr_date=cycle.clr_date,

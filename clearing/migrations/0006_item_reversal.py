@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("settlement", "0001_initial"),
-        ('clearing', '0004_proof_blocks'),
+        ('clearing', '0005_scheme_key'),
     ]
 
     operations = [
