@@ -125,4 +125,10 @@ class JsonFormatter(_BaseJsonFormatter):
     def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
         for key in ("request_id", "principal", "route"):
             log_data.setdefault(key, "")
+        # Django's own request lines ("Not Found: /…") carry status_code and the request object:
+        # one name for the status, and no repr of the request (its path is in the message already).
+        if "status_code" in log_data:
+            log_data.setdefault("status", log_data.pop("status_code"))
+        if not isinstance(log_data.get("request", ""), str):
+            log_data.pop("request")
         return {k: _mask_value(v) for k, v in log_data.items()}

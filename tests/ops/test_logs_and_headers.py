@@ -105,6 +105,17 @@ def test_json_log_lines_carry_request_context(monkeypatch, staff_client):
     assert isinstance(line["duration_ms"], float) and line["time"].endswith("+00:00")
 
 
+@pytest.mark.django_db
+def test_djangos_own_request_lines_use_the_same_fields(monkeypatch):
+    stream = _captured(monkeypatch)
+    Client().get("/api/v1/whoami", headers={"X-Request-Id": "req-django-1"})
+    lines = [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+    django_line = next(r for r in lines if r["logger"] == "django.request")
+    assert (django_line["status"], django_line["request_id"], django_line["route"]) == \
+        (401, "req-django-1", "api/v1/whoami")
+    assert "request" not in django_line and "status_code" not in django_line
+
+
 def test_json_formatter_masks_extra_fields_and_tracebacks():
     formatter = JsonFormatter()
     try:
