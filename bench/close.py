@@ -188,7 +188,16 @@ sys.path.insert(0, {root!r})
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 import django
 django.setup()
+from clearing.services import fold
 from clearing.services.close import cycle_close
+workers_rss = []
+real_fold = fold.parallel_fold
+def spy(*args):
+    done = real_fold(*args)
+    if done is not None:
+        workers_rss.extend(part.peak_rss_kb for part in done[1])
+    return done
+fold.parallel_fold = spy
 def hwm():
     status = open("/proc/self/status").read()
     return int(status.split("VmHWM:")[1].split()[0])
@@ -198,7 +207,7 @@ cycle = cycle_close(clr_date=dt.date.fromisoformat({day!r}), actor="bench")
 seconds = time.perf_counter() - t
 peak = hwm()
 print(json.dumps({{"seconds": seconds, "rss_before_kb": rss_before, "peak_rss_kb": peak,
-                  "head": json.loads(bytes(cycle.head.canonical))}}))
+                  "workers_rss_kb": workers_rss, "head": json.loads(bytes(cycle.head.canonical))}}))
 """
 
 
@@ -291,6 +300,9 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="parallel fold processes (default: one per core; 1: serial)"
+    )
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the close's heaviest queries")
     args = parser.parse_args()
     base = os.environ.get("DATABASE_URL", "")
@@ -300,7 +312,13 @@ def main() -> None:
     url = db_url(base, name)
     clr_date = dt.date.today() - dt.timedelta(days=1)
     n = args.items
-    print(f"close benchmark: {n:,} items, database {name} (scratch), clr_date {clr_date}")
+    if args.workers:
+        os.environ["CLEARING_CLOSE_WORKERS"] = str(args.workers)
+    cores = os.cpu_count()
+    print(
+        f"close benchmark: {n:,} items, database {name} (scratch), clr_date {clr_date}, "
+        f"{cores} cores, fold workers {args.workers or cores}, load average {os.getloadavg()[0]:.1f}"
+    )
     t = time.perf_counter()
     recreate(base, name)
     manage(url, "migrate", "--no-input")
@@ -324,7 +342,13 @@ def main() -> None:
         f"peak RSS of the closing process {peak_mb:.0f} MB "
         f"({result['rss_before_kb'] / 1024:.0f} MB before the close)"
     )
-    print(f"  ratio close / bare GROUP BY: {result['seconds'] / bare:.1f}×")
+    if result["workers_rss_kb"]:
+        rss = ", ".join(f"{kb / 1024:.0f}" for kb in result["workers_rss_kb"])
+        print(f"  parallel fold: {len(result['workers_rss_kb'])} worker processes, peak RSS each {rss} MB")
+    else:
+        print("  fold: serial (one process)")
+    load1 = os.getloadavg()[0]
+    print(f"  ratio close / bare GROUP BY: {result['seconds'] / bare:.1f}× (load average {load1:.1f})")
     print(
         f"  head: tree_size {head['tree_size']:,}, item_cnt {head['item_cnt']:,}, gross {head['gross']}, "
         f"net_funding {head['net_funding']}, efficiency {head['netting_efficiency']}"
@@ -352,6 +376,7 @@ def main() -> None:
                 "peak_rss_mb": round(peak_mb, 1),
                 "baseline_s": round(bare, 3),
                 "ratio": round(result["seconds"] / bare, 2),
+                "workers_peak_rss_mb": [round(kb / 1024, 1) for kb in result["workers_rss_kb"]],
                 "load_s": round(load_s, 1),
             }
         )

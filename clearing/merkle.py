@@ -68,6 +68,15 @@ class StreamingRoot:
                 self.blocks.append(node)
         stack.append((width, node))
 
+    def push_subtree(self, node: bytes, width: int) -> None:
+        """Add the MTH ``node`` of the next ``width`` leaves, computed elsewhere (a block hash of a
+        parallel fold, :mod:`clearing.services.fold`): the same state as adding those leaves.
+        Raises ``ValueError`` unless ``width`` is a power of two dividing the current size (the
+        subtree must be aligned in the tree)."""
+        if width < 1 or width & (width - 1) or self.size % width:
+            raise ValueError(f"a subtree of {width} leaves is not aligned at leaf {self.size}")
+        self._push(node, width)
+
     def extend(self, hashes: bytes) -> None:
         """Add the leaf hashes concatenated in ``hashes`` (32 bytes each, in order): the same
         state as :meth:`add` of each, faster. Aligned runs of up to ``RUN`` leaves are folded level

@@ -3,12 +3,27 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("kuasheng")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Queues (docs/scaling.md §Celery queues): the close never waits behind periodic work, the audit
+# sealer (every 5 s) never waits behind a close, deny lists and other periodic jobs have their own.
+# A worker started without -Q consumes all four (the embedded demo's); production runs one worker
+# per queue, e.g. `celery -A config worker -Q close --concurrency 1` (the close folds on all cores).
+QUEUES = ("close", "audit", "periodic", "default")
+app.conf.task_queues = [Queue(name, routing_key=name) for name in QUEUES]
+app.conf.task_default_queue = "default"
+app.conf.task_routes = {
+    "clearing.tasks.close_*": {"queue": "close"},
+    "core.tasks.seal_audit": {"queue": "audit"},
+    "*.tasks.*deny*": {"queue": "periodic"},
+    "*.tasks.periodic_*": {"queue": "periodic"},
+}
 
 # spec/clearing.md §Cycles: the close job runs at 00:30 Asia/Shanghai (CELERY_TIMEZONE), closing
 # every cut cycle oldest first.

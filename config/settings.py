@@ -162,6 +162,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", REDIS_URL or None)
 
+# --- the close's parallel fold (clearing/services/fold.py, docs/scaling.md) ------------------------
+CLEARING_CLOSE_WORKERS = int(os.environ.get("CLEARING_CLOSE_WORKERS", "0"))  # processes; 0: one per core
+CLEARING_CLOSE_PARALLEL_MIN_ITEMS = int(os.environ.get("CLEARING_CLOSE_PARALLEL_MIN_ITEMS", "200000"))
+
 # --- i18n / time ----------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 TIME_ZONE = "Asia/Shanghai"

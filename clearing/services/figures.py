@@ -117,7 +117,9 @@ def _leaf_chunks_pg(clr_date: dt.date, scheme: str) -> Iterator[bytes]:
         # a server-side-binding cursor (Django's own are client-side, text only), same connection
         with psycopg.Cursor(pg) as cur:
             while True:
-                cur.execute(sql, [clr_date, scheme, last, LEAF_CHUNK], prepare=True, binary=True)
+                # never a named prepared statement: PgBouncer's transaction pooling would hand the
+                # next transaction another server connection (docs/scaling.md §PgBouncer)
+                cur.execute(sql, [clr_date, scheme, last, LEAF_CHUNK], prepare=False, binary=True)
                 data, last, cnt, all_32 = cur.fetchone()
                 if not cnt:
                     return
@@ -286,11 +288,19 @@ def _groups_beside(clr_date: dt.date, scheme: str, fold: Callable[[], int]) -> d
     return groups
 
 
+def fold_ranges(clr_date: dt.date, scheme: str = Scheme.MEDICAL) -> list[str]:
+    """The ``setl_id`` bounds of the parallel fold's ranges; ``[]`` folds serially."""
+    from clearing.services import fold as parallel
+
+    return parallel.range_bounds(clr_date, scheme, parallel.workers())
+
+
 def cycle_figures(clr_date: dt.date, *, scheme: str = Scheme.MEDICAL) -> Figures:
     """Compute the figures of the ``scheme``'s cycle ``clr_date`` from its items (read-only): one aggregate
     scan (:func:`item_groups`; bilateral pairs, intra-province totals and both remittance lists
     are exact Decimal sums of its rows) and one ordered pass over the leaf hashes (on PostgreSQL
-    both at once, :func:`_groups_beside`). Raises ``ValueError`` when a stored leaf hash is not
+    both at once, :func:`_groups_beside`; for a large day the fold runs in one process per core,
+    :mod:`clearing.services.fold`). Raises ``ValueError`` when a stored leaf hash is not
     32 bytes."""
     acc = merkle.StreamingRoot(block=PROOF_BLOCK)
 
@@ -299,7 +309,17 @@ def cycle_figures(clr_date: dt.date, *, scheme: str = Scheme.MEDICAL) -> Figures
             acc.extend(chunk)
         return acc.size
 
-    if connection.vendor == "postgresql" and GROUPS_BESIDE:
+    bounds = fold_ranges(clr_date, scheme) if connection.vendor == "postgresql" else []
+    if bounds:  # a large day on PostgreSQL: the fold on all cores (clearing.services.fold)
+        from clearing.services import fold as parallel
+
+        groups, counts = parallel.groups_and_range_counts(clr_date, scheme, bounds)
+        done = parallel.parallel_fold(clr_date, scheme, bounds, counts, PROOF_BLOCK)
+        if done is not None:
+            acc = done[0]
+        else:
+            fold()
+    elif connection.vendor == "postgresql" and GROUPS_BESIDE:
         groups = _groups_beside(clr_date, scheme, fold)
     else:
         groups = item_groups(clr_date, scheme=scheme)
