@@ -12,6 +12,7 @@ from cardholder import selectors, services
 from core.errors import Invalid, field_error
 from core.fields import MoneyField, RatioField
 from core.permissions import AllowAnyone, roles
+from core.replica import replica_reads
 
 PROBLEM = OpenApiResponse(description="problem+json (RFC 9457) with a stable `code`")
 DEFAULT_PAGE_SIZE = 100
@@ -218,6 +219,7 @@ class SettlementsApi(APIView):
                    parameters=[OpenApiParameter("year", int, description="settlement day's year (optional)"),
                                OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
                    responses={200: OutputSerializer, 400: PROBLEM, 401: PROBLEM})
+    @replica_reads  # history: lag-tolerant (core/replica.py)
     def get(self, request: Request) -> Response:
         year = year_param(request, required=False)
         page, size = page_params(request)
@@ -281,6 +283,7 @@ class ReceiptApi(APIView):
         key_id = serializers.CharField()
 
     @extend_schema(operation_id="me_receipt", responses={200: OutputSerializer, 404: PROBLEM, 409: PROBLEM})
+    @replica_reads  # a receipt exists once the cycle is closed; 404/409 are asked again on the primary
     def get(self, request: Request, setl_id: str) -> Response:
         # The clearing house's document is passed through unchanged: its bytes are what is signed.
         return Response(selectors.person_receipt(person=request.user.person, setl_id=setl_id))

@@ -22,6 +22,7 @@ from cardholder.web_auth import cardholder_page, session_person, session_sign_in
 from core.crypto import KeyError_, signing_key
 from core.errors import DomainError
 from core.money import fmt_money
+from core.replica import replica_reads
 
 
 def _address(request: HttpRequest) -> str:
@@ -90,6 +91,7 @@ def _bar(used: Decimal | None, limit: Decimal | None) -> int | None:
 
 
 @cardholder_page
+@replica_reads  # history: lag-tolerant (core/replica.py)
 def records(request: HttpRequest, person: Person) -> HttpResponse:
     """Profile, accumulators as bars and the records of a year with the split of each bill."""
     this_year = selectors.today_shanghai().year
@@ -138,6 +140,7 @@ def receipt_check(receipt: dict[str, Any], record: dict[str, Any]) -> Any:
 
 
 @cardholder_page
+@replica_reads  # 404/409 from a lagging replica are asked again on the primary
 def receipt(request: HttpRequest, person: Person, setl_id: str) -> HttpResponse:
     """The record's receipt, checked here with an RFC 9162 verifier and the Ed25519 head
     signature: 已验证 verified, 验证失败 failed, or 尚未清算 not yet cleared (409)."""

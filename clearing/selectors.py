@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
@@ -199,6 +200,19 @@ def disputes_overdue(scope: str | None, scheme: str = Scheme.MEDICAL) -> QuerySe
     return disputes_visible(scope, scheme=scheme).filter(
         status__in=(Dispute.Status.OPEN, Dispute.Status.ESCALATED), opened_at__lt=limit
     )
+
+
+def items_in_pages(qs: QuerySet[ClearingItem], size: int = 2000) -> Iterator[ClearingItem]:
+    """Every row of ``qs`` (in ``setl_id`` byte order), read in keyset pages of ``size``: no
+    server-side cursor and no long transaction, so a long export works through PgBouncer's
+    transaction pooling and on a hot standby (docs/scaling.md §PgBouncer)."""
+    key = None
+    while True:
+        rows, more = items_page(qs, direction="after", key=key, size=size)
+        yield from rows
+        if not more or not rows:
+            return
+        key = rows[-1].setl_id
 
 
 def items_page(

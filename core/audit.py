@@ -23,6 +23,7 @@ from django.utils import timezone
 from core.canonical import canonical_bytes
 from core.middleware import request_id_var
 from core.models import AuditRecord, AuditSealCheckpoint
+from core.pooling import cursor_transaction
 
 GENESIS = "0" * 64
 CHECKPOINT_PK = 1
@@ -142,14 +143,15 @@ def audit_verify() -> AuditVerdict:
     prev, checked, last_id = GENESIS, 0, 0
     unsealed = AuditRecord.objects.filter(seal_seq__isnull=True).count()
     sealed = AuditRecord.objects.filter(seal_seq__isnull=False).order_by("seal_seq")
-    for r in sealed.iterator(chunk_size=5000):
-        if r.seal_seq != checked + 1:
-            return AuditVerdict(False, checked, unsealed, r.id,
-                                f"sealed record #{checked + 1} is missing (next found is #{r.seal_seq})")
-        if r.prev_hash != prev or _link(prev, r) != r.record_hash:
-            return AuditVerdict(False, checked, unsealed, r.id,
-                                "hash chain broken (edited or deleted record)")
-        prev, checked, last_id = r.record_hash, checked + 1, r.id
+    with cursor_transaction():  # the server-side cursor lives in a transaction (core.pooling)
+        for r in sealed.iterator(chunk_size=5000):
+            if r.seal_seq != checked + 1:
+                return AuditVerdict(False, checked, unsealed, r.id,
+                                    f"sealed record #{checked + 1} is missing (next found is #{r.seal_seq})")
+            if r.prev_hash != prev or _link(prev, r) != r.record_hash:
+                return AuditVerdict(False, checked, unsealed, r.id,
+                                    "hash chain broken (edited or deleted record)")
+            prev, checked, last_id = r.record_hash, checked + 1, r.id
     head = AuditSealCheckpoint.objects.filter(pk=CHECKPOINT_PK).first()
     head_seq, head_hash = (head.last_seq, head.last_hash) if head else (0, GENESIS)
     if (head_seq, head_hash) != (checked, prev) or (head is not None and head.last_id != last_id):

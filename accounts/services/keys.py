@@ -22,6 +22,7 @@ from django.db.models import Q
 from core.audit import audit_principal
 from core.crypto import current_key_id, decrypt, encrypt, encryption_key_ids, key_id_of
 from core.errors import Conflict
+from core.pooling import cursor_transaction
 
 logger = logging.getLogger("kuasheng.keys")
 
@@ -92,8 +93,10 @@ def key_usage() -> Counter:
     for label, fields in ENCRYPTED_FIELDS:
         model = apps.get_model(label)
         for f in fields:
-            for value in model.objects.filter(**{f"{f}__isnull": False}).values_list(f, flat=True).iterator():
-                usage[key_id_of(value)] += 1
+            values = model.objects.filter(**{f"{f}__isnull": False}).values_list(f, flat=True)
+            with cursor_transaction():  # the server-side cursor lives in a transaction (core.pooling)
+                for value in values.iterator():
+                    usage[key_id_of(value)] += 1
     return usage
 
 

@@ -34,6 +34,7 @@ from clearing.models import Cycle, NetPosition
 from clearing.services.statements import statement_ack
 from core.errors import Invalid, field_error
 from core.permissions import roles
+from core.replica import replica_reads
 
 STAFF = roles("bureau", "card_bureau", "clearing_staff")
 
@@ -130,6 +131,7 @@ class HeadBytesApi(APIView):
         operation_id="cycles_head_bytes",
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **ERRORS},
     )
+    @replica_reads  # a closed cycle's head never changes (core/replica.py)
     def get(self, request: Request, clr_date: str) -> HttpResponse:
         head = selectors.cycle_head_required(parse_date(clr_date), scheme_of(request))
         if self.part == "json":
@@ -184,6 +186,7 @@ class StatementApi(APIView):
             **ERRORS,
         },
     )
+    @replica_reads  # a closed cycle's statement never changes (core/replica.py)
     def get(self, request: Request, clr_date: str) -> HttpResponse:
         scheme = scheme_of(request)
         st = selectors.statement_get(parse_date(clr_date), staff_province(request), scheme)

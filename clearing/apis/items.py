@@ -34,10 +34,11 @@ from clearing.apis.common import (
     scheme_of,
     scope_of,
 )
-from clearing.models import ClearingItem
+from clearing.models import ClearingItem, Cycle
 from core.crypto import signing_keys
 from core.errors import Invalid, NotFound, field_error
 from core.permissions import AllowAnyone, roles
+from core.replica import primary_required, replica_reads
 
 STAFF = roles("bureau", "card_bureau", "clearing_staff")
 FIELDS = ["setl_id", "kind", "payer", "payee", "clr_amt", "fixmedins_code", "clr_date"]
@@ -107,10 +108,12 @@ class ItemListApi(APIView):
             **ERRORS,
         },
     )
+    @replica_reads  # a closed cycle's items never change (core/replica.py)
     def get(self, request: Request, clr_date: str) -> HttpResponse:
         day = parse_date(clr_date)
         scheme = scheme_of(request)
-        selectors.cycle_get(day, scheme)
+        if selectors.cycle_get(day, scheme).status != Cycle.Status.CLOSED:
+            primary_required()  # an open or cut cycle's items are read where they are written
         kind = query_param(request, "kind", KINDS, "settlement, reversal, adjustment or acceptance")
         counterparty = query_param(request, "counterparty", ADMDVS, "a province code (6 digits)")
         fmt = query_param(request, "format", FORMATS, "csv or json")
@@ -148,7 +151,7 @@ def _csv_rows(qs) -> Iterator[bytes]:  # noqa: ANN001
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(FIELDS)
     yield "\ufeff".encode() + buf.getvalue().encode()
-    for item in qs.iterator(chunk_size=2000):
+    for item in selectors.items_in_pages(qs):
         buf.seek(0)
         buf.truncate()
         w.writerow(
@@ -176,6 +179,7 @@ class ItemProofApi(APIView):
         parameters=[SCHEME_PARAM],
         responses={200: OpenApiTypes.OBJECT, **ERRORS},
     )
+    @replica_reads  # 409 not_yet_cleared from a lagging replica is asked again on the primary
     def get(self, request: Request, clr_date: str, setl_id: str) -> Response:
         day = parse_date(clr_date)
         scope = scope_of(request)

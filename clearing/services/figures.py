@@ -29,6 +29,7 @@ from clearing import merkle
 from clearing.models import ClearingItem, Scheme
 from clearing.netting import Bilateral, Netting, net_positions
 from core.money import ZERO, round2
+from core.pooling import cursor_transaction
 
 logger = logging.getLogger("kuasheng.clearing.figures")
 
@@ -78,10 +79,12 @@ def cycle_items(clr_date: dt.date, scheme: str = Scheme.MEDICAL) -> QuerySet[Cle
 
 
 def leaf_hashes(clr_date: dt.date, scheme: str = Scheme.MEDICAL) -> Iterator[bytes]:
-    """Stored leaf hashes in tree order, one at a time, streamed (server-side cursor on PostgreSQL)."""
-    rows = cycle_items(clr_date, scheme).values_list("leaf_hash", flat=True).iterator(chunk_size=CHUNK)
-    for h in rows:
-        yield bytes(h)
+    """Stored leaf hashes in tree order, one at a time, streamed (server-side cursor on PostgreSQL,
+    inside a transaction: core.pooling)."""
+    rows = cycle_items(clr_date, scheme).values_list("leaf_hash", flat=True)
+    with cursor_transaction(rows.db):
+        for h in rows.iterator(chunk_size=CHUNK):
+            yield bytes(h)
 
 
 def _leaf_chunks_pg(clr_date: dt.date, scheme: str) -> Iterator[bytes]:
