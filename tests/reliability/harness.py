@@ -122,13 +122,14 @@ class ThrowawayPostgres:
             ["runuser", "-u", "postgres", "--", *cmd], check=check, capture_output=True, text=True, timeout=60
         )
 
-    def start(self) -> None:
+    def start(self, extra: str = "") -> None:
+        """Start the cluster; ``extra``: more ``-c name=value`` server options."""
         # fsync off is safe here: the tests kill the server process, never the machine, and the OS
         # keeps what was written. synchronous_commit stays ON: an acknowledged commit must survive
         # an immediate stop, which is exactly what the outage test checks.
         opts = (
             f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c full_page_writes=off -c max_connections=50"
+            f"-c full_page_writes=off -c max_connections=50 {extra}"
         )
         self._as_postgres(
             [
