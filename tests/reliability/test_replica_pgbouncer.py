@@ -57,7 +57,7 @@ def cluster():
         svc.prepare()  # migrations and the examples, through PgBouncer
         for name, role in (("closer", "clearing_staff"), ("reader", "clearing_staff")):
             svc.manage("create_staff", name, "--admdvs", "000000", "--role", role, "--password", PASSWORD)
-        clients = {code: HmacAuth(*svc.client(code)) for code, _ in BILLS.values()}
+        clients = {code: HmacAuth(*svc.client(code)) for code in sorted({c for c, _ in BILLS.values()})}
         svc.start()
         yield pg, replica, bouncer, svc, clients
     finally:
