@@ -168,8 +168,8 @@ def run_on_replica(fn: Callable[[], Any], request: HttpRequest | None = None) ->
         if state.get("wrote") or not _maybe_lag(exc):
             raise
         return fn()
-    if isinstance(result, StreamingHttpResponse):
-        result.streaming_content = _streamed(iter(result.streaming_content))
+    if isinstance(result, StreamingHttpResponse) and not result.is_async:
+        result.streaming_content = _streamed(iter(result.streaming_content))  # type: ignore[arg-type]
     elif isinstance(result, HttpResponse) and result.status_code in (404, 409) and not state["wrote"]:
         return fn()
     return result
