@@ -134,7 +134,7 @@ if DATABASE_REPLICA_URL and IS_POSTGRES:
     DATABASES["replica"] = dj_database_url.parse(
         DATABASE_REPLICA_URL, conn_max_age=60, conn_health_checks=True
     )
-    DATABASES["replica"].setdefault("OPTIONS", {})["connect_timeout"] = 2  # seconds: a dead replica costs little
+    DATABASES["replica"].setdefault("OPTIONS", {})["connect_timeout"] = 2  # s: a dead replica costs little
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["core.replica.PrimaryReplicaRouter"]
 REPLICA_READ_YOUR_WRITES_SECONDS = int(os.environ.get("REPLICA_READ_YOUR_WRITES_SECONDS", "10"))
