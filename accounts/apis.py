@@ -22,6 +22,7 @@ from accounts.services import (
 )
 from core.errors import Invalid, field_error
 from core.fields import ImportResultSerializer, MoneyField
+from core.pagination import PAGE_PARAMETERS, page_schema, paginate
 from core.parsers import StrictJSONParser
 from core.permissions import province_scope, roles
 
@@ -167,7 +168,7 @@ class FilingOutputSerializer(serializers.Serializer):
 
 class FilingsApi(APIView):
     """``GET /api/v1/filings?psn_no=``: the person's filings (bureau of its province, clearing
-    staff; others → 404), paginated ``{"count", "next", "previous", "results"}`` (one page).
+    staff; others → 404), paginated ``{"count", "next", "previous", "results"}`` (:mod:`core.pagination`).
 
     ``POST /api/v1/filings`` (bureau): one filing as a JSON object → ``201`` with the filing; or a
     JSON list / ``text/csv`` in the format of ``filings.csv`` → the upload counts
@@ -182,16 +183,16 @@ class FilingsApi(APIView):
         return [roles(*allowed)()]
 
     @extend_schema(operation_id="filings_list",
-                   parameters=[OpenApiParameter("psn_no", str, required=True)],
-                   responses={200: FilingOutputSerializer(many=True), 400: PROBLEM, 404: PROBLEM})
+                   parameters=[OpenApiParameter("psn_no", str, required=True), *PAGE_PARAMETERS],
+                   responses={200: page_schema("FilingPage", FilingOutputSerializer),
+                              400: PROBLEM, 404: PROBLEM})
     def get(self, request: Request) -> Response:
         psn_no = request.query_params.get("psn_no", "").strip()
         if not psn_no:
             raise Invalid([field_error("psn_no", "required", "psn_no is required")])
         person = selectors.person_for_staff(psn_no=psn_no, principal=request.user)
-        filings = list(selectors.filings_of_person(person=person).select_related("person"))
-        return Response({"count": len(filings), "next": None, "previous": None,
-                         "results": FilingOutputSerializer(filings, many=True).data})
+        filings = selectors.filings_of_person(person=person).select_related("person")
+        return Response(paginate(request, filings, lambda f: FilingOutputSerializer(f).data))
 
     @extend_schema(operation_id="filings_create",
                    request={"application/json": FilingRowSerializer, "text/csv": OpenApiTypes.STR},

@@ -11,12 +11,11 @@ from rest_framework.views import APIView
 from cardholder import selectors, services
 from core.errors import Invalid, field_error
 from core.fields import MoneyField, RatioField
+from core.pagination import PAGE_PARAMETERS, paginate
 from core.permissions import AllowAnyone, roles
 from core.replica import replica_reads
 
 PROBLEM = OpenApiResponse(description="problem+json (RFC 9457) with a stable `code`")
-DEFAULT_PAGE_SIZE = 100
-MAX_PAGE_SIZE = 1000
 
 
 def client_address(request: Request) -> str:
@@ -183,29 +182,10 @@ class RecordSerializer(serializers.Serializer):
     cycle_closed = serializers.BooleanField()
 
 
-def page_params(request: Request) -> tuple[int, int]:
-    """``?page=`` (from 1) and ``?page_size=`` (1–1000, default 100); ``400 invalid`` otherwise."""
-    raw_page = request.query_params.get("page", "1")
-    raw_size = request.query_params.get("page_size", str(DEFAULT_PAGE_SIZE))
-    errors = []
-    if not raw_page.isdigit() or int(raw_page) < 1:
-        errors.append(field_error("page", "invalid", "page must be a positive integer."))
-    if not raw_size.isdigit() or not 1 <= int(raw_size) <= MAX_PAGE_SIZE:
-        errors.append(field_error("page_size", "invalid", f"page_size must be 1 to {MAX_PAGE_SIZE}."))
-    if errors:
-        raise Invalid(errors)
-    return int(raw_page), int(raw_size)
-
-
-def _page_link(request: Request, page: int, size: int) -> str:
-    query = request.query_params.copy()
-    query["page"], query["page_size"] = str(page), str(size)
-    return request.build_absolute_uri(request.path + "?" + query.urlencode())
-
-
 class SettlementsApi(APIView):
     """``GET /api/v1/me/settlements?year=&page=&page_size=``: own settlements and reversals, newest
-    first (time, then id), paginated ``{"count", "next", "previous", "results"}``."""
+    first (time, then id), paginated ``{"count", "next", "previous", "results"}`` by
+    :mod:`core.pagination` (keyset ``next``/``previous``: rows settled meanwhile never shift a page)."""
 
     permission_classes = [roles("cardholder")]
 
@@ -217,20 +197,14 @@ class SettlementsApi(APIView):
 
     @extend_schema(operation_id="me_settlements",
                    parameters=[OpenApiParameter("year", int, description="settlement day's year (optional)"),
-                               OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
+                               *PAGE_PARAMETERS],
                    responses={200: OutputSerializer, 400: PROBLEM, 401: PROBLEM})
     @replica_reads  # history: lag-tolerant (core/replica.py)
     def get(self, request: Request) -> Response:
         year = year_param(request, required=False)
-        page, size = page_params(request)
-        rows = selectors.person_records(person=request.user.person, year=year)
-        start = (page - 1) * size
-        return Response(self.OutputSerializer({
-            "count": len(rows),
-            "next": _page_link(request, page + 1, size) if start + size < len(rows) else None,
-            "previous": _page_link(request, page - 1, size) if page > 1 else None,
-            "results": rows[start:start + size],
-        }).data)
+        page = paginate(request, selectors.person_record_rows(person=request.user.person, year=year))
+        page["results"] = selectors.records_of(page["results"])
+        return Response(self.OutputSerializer(page).data)
 
 
 class AccumulatorsApi(APIView):

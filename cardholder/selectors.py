@@ -54,10 +54,24 @@ def person_records(*, person: Person, year: int | None = None) -> list[dict[str,
     (``settlement.selectors.person_settlements``), each a dict of the record's NHSA fields plus
     ``fixmedins_code``, ``fixmedins_name``, ``mdtrtarea_admvs``, ``orig_setl_id`` and
     ``cycle_closed`` (bool). ``year`` filters on the settlement day's year."""
-    from clearing.models import Cycle
     from settlement.selectors import person_settlements
 
-    rows = list(person_settlements(person=person, year=year))
+    return records_of(list(person_settlements(person=person, year=year)))
+
+
+def person_record_rows(*, person: Person, year: int | None = None) -> Any:
+    """The settlement rows behind :func:`person_records` as a queryset, newest first
+    (``-setl_time``, ``-id``), for keyset pagination; map a page with :func:`records_of`."""
+    from settlement.selectors import person_settlements
+
+    return person_settlements(person=person, year=year)
+
+
+def records_of(rows: list[Any]) -> list[dict[str, Any]]:
+    """The record dicts of :func:`person_records` for settlement rows (e.g. one page of
+    ``settlement.selectors.person_settlements``), in the same order."""
+    from clearing.models import Cycle
+
     closed = set(Cycle.objects.filter(
         scheme="medical", clr_date__in={r.clr_date for r in rows}, status=Cycle.Status.CLOSED)
                  .values_list("clr_date", flat=True))

@@ -79,15 +79,15 @@ class AutoSchema(SpectacularAutoSchema):
         ``application/problem+json`` with ``ProblemDetails``, whatever the view declared for it
         (spec/README.md §Errors: every error is problem+json), keeping the view's description."""
         bodies = super()._get_response_bodies(direction)
-        for status in self._platform_error_statuses():
-            bodies.setdefault(str(status), {"description": TITLES.get(status, "")})
-        for status, declared in bodies.items():
-            if status.isdigit() and int(status) >= 400:
+        for platform_status in self._platform_error_statuses():
+            bodies.setdefault(str(platform_status), {"description": TITLES.get(platform_status, "")})
+        for code, declared in bodies.items():
+            if code.isdigit() and int(code) >= 400:
                 response = self._get_response_for_code(
-                    ProblemSerializer, status, media_types=[PROBLEM_CONTENT_TYPE], direction=direction
+                    ProblemSerializer, code, media_types=[PROBLEM_CONTENT_TYPE], direction=direction
                 )
-                response["description"] = declared.get("description") or TITLES.get(int(status), "")
-                bodies[status] = response
+                response["description"] = declared.get("description") or TITLES.get(int(code), "")
+                bodies[code] = response
         return bodies
 
     def get_serializer_name(self, serializer: Any, direction: str) -> str:

@@ -10,7 +10,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import metrics
-from core.errors import DomainError, Invalid, field_error
+from core.errors import DomainError
+from core.pagination import PAGE_PARAMETERS, paginate
 from core.permissions import roles
 from core.principals import request_principal
 from settlement import selectors
@@ -31,9 +32,6 @@ from settlement.services.reverse import settlement_reverse
 from settlement.services.settle import SettleOutcome, settlement_create, settlement_preview
 
 REPLAYED = {"Idempotent-Replayed": "true"}
-MAX_PAGE_SIZE = 1000
-MAX_PAGE = 1_000_000  # keeps OFFSET = (page − 1) × page_size far inside bigint
-DEFAULT_PAGE_SIZE = 100
 
 
 def _outcome_response(outcome: SettleOutcome) -> Response:
@@ -71,8 +69,9 @@ class SettlementCreateApi(APIView):
 
 class SettlementsApi(SettlementCreateApi):
     """``GET /api/v1/settlements``: the institution's own settlements and reversals, paginated
-    (``page``, ``page_size`` ≤ 1000), filters ``begin``, ``end``, ``clr_date``, ``status``, ``psn_no``,
-    ``medins_setl_id``. ``POST`` on the same path settles (:class:`SettlementCreateApi`)."""
+    (:mod:`core.pagination`: ``page``, ``page_size`` ≤ 1000, keyset ``next``/``previous``), filters
+    ``begin``, ``end``, ``clr_date``, ``status``, ``psn_no``, ``medins_setl_id``.
+    ``POST`` on the same path settles (:class:`SettlementCreateApi`)."""
 
     ListOutputSerializer = s.SettlementListOut
 
@@ -80,8 +79,8 @@ class SettlementsApi(SettlementCreateApi):
         operation_id="settlement_list",
         responses={200: ListOutputSerializer},
         parameters=[
-            OpenApiParameter(name, str, required=False)
-            for name in (*selectors.LIST_FILTERS, "page", "page_size")
+            *(OpenApiParameter(name, str, required=False) for name in selectors.LIST_FILTERS),
+            *PAGE_PARAMETERS,
         ],
     )
     def get(self, request: Request) -> Response:
@@ -89,45 +88,8 @@ class SettlementsApi(SettlementCreateApi):
         qs = selectors.settlements_of_institution(
             institution=who.institution, params=request.query_params
         )
-        page, size = _page_params(request)
-        count = qs.count()
-        rows = list(qs[(page - 1) * size : page * size])
-        results = [setlinfo(r, person=r.person, institution=r.institution) for r in rows]
-        return Response(
-            {
-                "count": count,
-                "next": _page_link(request, page + 1, size) if page * size < count else None,
-                "previous": _page_link(request, page - 1, size) if page > 1 else None,
-                "results": results,
-            }
-        )
-
-
-def _page_params(request: Request) -> tuple[int, int]:
-    errs = []
-    try:
-        page = int(request.query_params.get("page", "1"))
-        if not 1 <= page <= MAX_PAGE:
-            raise ValueError
-    except ValueError:
-        errs.append(field_error("page", "invalid", f"page must be an integer from 1 to {MAX_PAGE}."))
-        page = 1
-    try:
-        size = int(request.query_params.get("page_size", str(DEFAULT_PAGE_SIZE)))
-        if not 1 <= size <= MAX_PAGE_SIZE:
-            raise ValueError
-    except ValueError:
-        errs.append(field_error("page_size", "invalid", f"page_size must be 1 to {MAX_PAGE_SIZE}."))
-        size = DEFAULT_PAGE_SIZE
-    if errs:
-        raise Invalid(errs)
-    return page, size
-
-
-def _page_link(request: Request, page: int, size: int) -> str:
-    params = request.query_params.copy()
-    params["page"], params["page_size"] = str(page), str(size)
-    return request.build_absolute_uri(request.path + "?" + params.urlencode())
+        return Response(paginate(
+            request, qs, lambda r: setlinfo(r, person=r.person, institution=r.institution)))
 
 
 class SettlementPreviewApi(APIView):

@@ -1,5 +1,5 @@
-"""Shared pieces of the clearing APIs: money fields, date path parameters, page-number pagination,
-CSV passthrough, the problem+json schema component."""
+"""Shared pieces of the clearing APIs: money fields, date path parameters, the page schema, CSV
+passthrough, the problem+json schema component. Lists are paged by :mod:`core.pagination`."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from clearing.models import Scheme
 from core.errors import Forbidden, Invalid, NotFound, field_error
 from core.fields import MoneyField, RatioField  # noqa: F401 - re-exported to clearing.apis
+from core.pagination import page_schema
 from core.permissions import province_scope
 from core.principals import Principal
 
@@ -38,18 +39,16 @@ ERRORS = {(status, "application/problem+json"): PROBLEM for status in (400, 401,
 def paged(name: str, item: Any, *, cursor: bool = False) -> Any:
     """Schema of a paginated list: ``{"count", "next", "previous", "results"}`` (cursor lists
     have no ``count``)."""
-    fields: dict[str, Any] = {
+    if not cursor:
+        return page_schema(name, item)
+    return inline_serializer(name=name, fields={
         "next": serializers.URLField(allow_null=True),
         "previous": serializers.URLField(allow_null=True),
         "results": item(many=True) if isinstance(item, type) else item,
-    }
-    if not cursor:
-        fields["count"] = serializers.IntegerField()
-    return inline_serializer(name=name, fields=fields)
+    })
 
 
 DATE_PARAM = OpenApiParameter("clr_date", str, OpenApiParameter.PATH, description="business day YYYY-MM-DD")
-MAX_PAGE = 1000
 
 
 class CSVRenderer(BaseRenderer):
@@ -86,7 +85,6 @@ def scope_of(request: Request) -> str | None:
 
 
 ADMDVS = re.compile(r"[0-9]{6}")
-MAX_PAGE_NUMBER = 1_000_000  # × MAX_PAGE rows: far beyond any list, far inside a bigint OFFSET
 
 
 def query_param(request: Request, name: str, pattern: re.Pattern[str], message: str) -> str | None:
@@ -108,38 +106,6 @@ def staff_province(request: Request) -> str:
     if admdvs is None:
         raise Invalid([field_error("admdvs", "required", "clearing staff must name the province (?admdvs=)")])
     return admdvs[:2] + "0000"
-
-
-def page_params(request: Request) -> tuple[int, int]:
-    """``(page, page_size)`` from ``?page=`` (1 to ``MAX_PAGE_NUMBER``, default 1) and
-    ``?page_size=`` (1 to ``MAX_PAGE``, default 100); anything else → ``400 invalid`` naming the
-    parameter (a huge page would overflow the database's OFFSET)."""
-    values = {}
-    for name, default, top in (("page", "1", MAX_PAGE_NUMBER), ("page_size", "100", MAX_PAGE)):
-        raw = request.query_params.get(name, default)
-        if not (raw.isascii() and raw.isdigit() and len(raw) <= 7 and 1 <= int(raw) <= top):
-            raise Invalid([field_error(name, "invalid", f"an integer from 1 to {top}")])
-        values[name] = int(raw)
-    return values["page"], values["page_size"]
-
-
-def paginate(request: Request, qs: Any, serialize: Any) -> dict[str, Any]:
-    """``{"count", "next", "previous", "results"}`` with ``?page=``/``?page_size=``."""
-    page, size = page_params(request)
-    count = len(qs) if isinstance(qs, list) else qs.count()
-    rows = list(qs[(page - 1) * size : page * size])
-
-    def link(p: int) -> str:
-        q = request.query_params.copy()
-        q["page"], q["page_size"] = str(p), str(size)
-        return request.build_absolute_uri(request.path) + "?" + q.urlencode()
-
-    return {
-        "count": count,
-        "next": link(page + 1) if page * size < count else None,
-        "previous": link(page - 1) if page > 1 else None,
-        "results": [serialize(r) for r in rows],
-    }
 
 
 SCHEMES = re.compile("|".join(Scheme.values))

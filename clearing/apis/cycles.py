@@ -24,7 +24,6 @@ from clearing.apis.common import (
     MoneyField,
     RatioField,
     paged,
-    paginate,
     parse_date,
     scheme_of,
     scope_of,
@@ -33,6 +32,7 @@ from clearing.apis.common import (
 from clearing.models import Cycle, NetPosition
 from clearing.services.statements import statement_ack
 from core.errors import Invalid, field_error
+from core.pagination import PAGE_PARAMETERS, paginate
 from core.permissions import roles
 from core.replica import replica_reads
 
@@ -56,7 +56,7 @@ class CycleListApi(APIView):
 
     @extend_schema(
         operation_id="cycles_list",
-        parameters=[SCHEME_PARAM],
+        parameters=[SCHEME_PARAM, *PAGE_PARAMETERS],
         responses={200: paged("CyclePage", OutputSerializer), **ERRORS},
     )
     def get(self, request: Request) -> Response:

@@ -9,10 +9,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clearing import selectors
-from clearing.apis.common import ERRORS, MoneyField, paged, paginate, scope_of
+from clearing.apis.common import ERRORS, MoneyField, paged, scope_of
 from clearing.models import Dispute
 from clearing.services.disputes import dispute_escalate, dispute_open, dispute_resolve
 from core.errors import Invalid, field_error
+from core.pagination import PAGE_PARAMETERS, paginate
 from core.permissions import roles
 
 
@@ -53,7 +54,7 @@ class DisputeListCreateApi(APIView):
 
     @extend_schema(
         operation_id="disputes_list",
-        parameters=[OpenApiParameter("status", str, enum=list(Dispute.Status.values))],
+        parameters=[OpenApiParameter("status", str, enum=list(Dispute.Status.values)), *PAGE_PARAMETERS],
         responses={200: paged("DisputePage", DisputeSerializer), **ERRORS},
     )
     def get(self, request: Request) -> Response:

@@ -37,6 +37,7 @@ from clearing.apis.common import (
 from clearing.models import ClearingItem, Cycle
 from core.crypto import signing_keys
 from core.errors import Invalid, NotFound, field_error
+from core.pagination import page_size_param
 from core.permissions import AllowAnyone, roles
 from core.replica import primary_required, replica_reads
 
@@ -124,10 +125,7 @@ class ItemListApi(APIView):
             resp = StreamingHttpResponse(_csv_rows(qs), content_type="text/csv; charset=utf-8")
             resp["Content-Disposition"] = f'attachment; filename="items-{clr_date}.csv"'
             return resp
-        raw = request.query_params.get("page_size", "100")
-        size = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 4 else 0
-        if not 1 <= size <= 1000:
-            raise Invalid([field_error("page_size", "invalid", "1 ≤ page_size ≤ 1000")])
+        size = page_size_param(request)  # the one limit of every list (core.pagination)
         cursor = request.query_params.get("cursor")
         direction, key = _read_cursor(cursor) if cursor else ("after", None)
         rows, has_more = selectors.items_page(qs, direction=direction, key=key, size=size)

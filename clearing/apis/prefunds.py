@@ -9,9 +9,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clearing import selectors
-from clearing.apis.common import ERRORS, SCHEME_PARAM, MoneyField, paged, paginate, scheme_of, scope_of
+from clearing.apis.common import ERRORS, SCHEME_PARAM, MoneyField, paged, scheme_of, scope_of
 from clearing.models import Alert, PrefundAccount, PrefundPosting
 from clearing.services.prefunds import prefund_post
+from core.pagination import PAGE_PARAMETERS, paginate
 from core.permissions import roles
 
 STAFF = roles("bureau", "card_bureau", "clearing_staff")
@@ -43,7 +44,7 @@ class PrefundListApi(APIView):
 
     @extend_schema(
         operation_id="prefunds_list",
-        parameters=[SCHEME_PARAM],
+        parameters=[SCHEME_PARAM, *PAGE_PARAMETERS],
         responses={200: paged("PrefundPage", OutputSerializer), **ERRORS},
     )
     def get(self, request: Request) -> Response:
@@ -113,7 +114,7 @@ class AlertListApi(APIView):
 
     @extend_schema(
         operation_id="alerts_list",
-        parameters=[SCHEME_PARAM],
+        parameters=[SCHEME_PARAM, *PAGE_PARAMETERS],
         responses={200: paged("AlertPage", serializers.ListField(child=serializers.DictField())), **ERRORS},
     )
     def get(self, request: Request) -> Response:
