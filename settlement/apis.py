@@ -59,11 +59,10 @@ class SettlementCreateApi(APIView):
         who = request_principal(request)
         try:
             parsed = parse_settlement_request(request.data, now=timezone.now())
-            outcome = settlement_create(institution=who.institution, request=parsed, principal=who)
-        except DomainError as exc:
+        except DomainError as exc:  # refused before the service, which counts everything after
             metrics.settlement_recorded(code=exc.code)
             raise
-        metrics.settlement_recorded(code="ok" if outcome.created else "replayed")
+        outcome = settlement_create(institution=who.institution, request=parsed, principal=who)
         return _outcome_response(outcome)
 
 
@@ -129,9 +128,9 @@ class SettlementBatchApi(APIView):
             settlements_batch(institution=who.institution, requests=valid, principal=who)
         )
         results = [batch_result(x if isinstance(x, DomainError) else next(settled)) for x in items]
-        for r in results:
-            code = {201: "ok", 200: "replayed"}.get(r["status"]) or (r.get("problem") or {}).get("code")
-            metrics.settlement_recorded(code=code)
+        for x in items:  # items refused by the parser; settle_requests counted the rest
+            if isinstance(x, DomainError):
+                metrics.settlement_recorded(code=x.code)
         return Response({"results": results})
 
 

@@ -28,6 +28,7 @@ from accounts.models import Institution, Person
 from accounts.selectors import persons_by_credentials
 from clearing.models import Cycle
 from clearing.services.cycles import cycle_for_write
+from core import metrics
 from core.errors import DomainError, is_outage
 from core.principals import Principal
 from settlement import eligibility as elig
@@ -98,7 +99,11 @@ def settle_requests(
     if pending:
         for i, res in _settle_pending(institution, pending, known, principal, isolate).items():
             results[i] = res
-    return [r for r in results if r is not None]
+    decided = [r for r in results if r is not None]
+    for r in decided:  # kuasheng_settlements_total, for the API and every other caller (the gateway)
+        metrics.settlement_recorded(code=r.code if isinstance(r, DomainError) else
+                                    "ok" if r.created else "replayed")
+    return decided
 
 
 def _replay(existing: object, fingerprint: str) -> ItemResult:

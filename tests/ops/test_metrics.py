@@ -87,6 +87,25 @@ def test_refusal_code_counted_in_batch(examples, institution_client):
     assert _sample("kuasheng_settlements_total", code="invalid") == before + 1
 
 
+def test_business_refusals_and_replays_counted_once(examples, institution_client):
+    from accounts.certno import check_char
+    from tests.cardholder.conftest import settle_request
+
+    client = institution_client("H31010400001")
+    body = settle_request("E1")
+    unknown = "11010519800101001"
+    stranger = {**settle_request("E1"), "mdtrt_cert_no": unknown + check_char(unknown)}
+    before = {c: _sample("kuasheng_settlements_total", code=c) for c in ("ok", "replayed", "unknown_person")}
+    assert client.post("/api/v1/settlements", body).status_code == 201
+    assert client.post("/api/v1/settlements", body).status_code == 200
+    assert client.post("/api/v1/settlements", stranger).status_code == 422
+    again = stranger | {"medins_setl_id": "X-stranger-2"}
+    resp = client.post("/api/v1/settlements/batch", {"items": [again]})
+    assert resp.json()["results"][0]["problem"]["code"] == "unknown_person"
+    after = {c: _sample("kuasheng_settlements_total", code=c) for c in before}
+    assert {c: after[c] - before[c] for c in before} == {"ok": 1, "replayed": 1, "unknown_person": 2}
+
+
 def test_hooks_for_other_apps_and_scrape_time_gauges(staff_client):
     metrics.gateway_call_recorded(infno="2207", infcode="0")
     metrics.acceptance_recorded(code="card_lost")
