@@ -7,6 +7,7 @@ reversals count with their negative amounts and as one record each.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from decimal import Decimal
 from typing import Any
 
@@ -100,7 +101,11 @@ def _ours_of(s: Settlement) -> dict[str, Any]:
 def reconciliation_details(*, institution: Institution, data: Any) -> dict[str, Any]:
     """对明细账: one row per listed item (``stmt_rslt`` ``"0"``, or ``"1"`` with reason
     ``amount_mismatch`` / ``only_in_institution``), then a row per record of ours in the period the
-    institution did not list (``only_in_center``). Up to 10,000 items. Raises ``400 invalid``."""
+    institution did not list (``only_in_center``). Up to 10,000 items. Raises ``400 invalid``.
+
+    A settlement listed more than once is ``"1"`` ``amount_mismatch`` on every line that lists it:
+    the institution's figures for it, summed over its lines, are a multiple of ours, which is what
+    对总账 of the same data finds (docs/decisions.md §Reconciliation duplicates)."""
     data, errs, begin, end = _period(data)
     items = data.get("items")
     if not isinstance(items, list) or len(items) > MAX_DETAIL_ITEMS:
@@ -119,7 +124,8 @@ def reconciliation_details(*, institution: Institution, data: Any) -> dict[str, 
         parsed.append((item["setl_id"], figures, flag))
     if errs:
         raise Invalid(errs)
-    listed = {sid for sid, _, _ in parsed}
+    times_listed = Counter(sid for sid, _, _ in parsed)
+    listed = set(times_listed)
     ours = {s.setl_id: s for s in Settlement.objects.filter(institution=institution, setl_id__in=listed)}
     rows, all_ok = [], True
     for sid, figures, flag in parsed:
@@ -128,7 +134,8 @@ def reconciliation_details(*, institution: Institution, data: Any) -> dict[str, 
             rows.append({"setl_id": sid, "stmt_rslt": "1", "reason": "only_in_institution", "ours": None})
             all_ok = False
             continue
-        same = all(figures[k] == getattr(s, k) for k in FIGURES) and flag == _ours_of(s)["refd_setl_flag"]
+        same = (times_listed[sid] == 1 and all(figures[k] == getattr(s, k) for k in FIGURES)
+                and flag == _ours_of(s)["refd_setl_flag"])
         all_ok &= same
         rows.append(
             {

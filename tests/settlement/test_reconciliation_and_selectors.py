@@ -172,3 +172,31 @@ def test_person_accumulators_year_basis_grade3(world):
         D("50.00"),
         D("6000.00"),
     )
+
+
+def test_a_settlement_listed_twice_is_flagged_as_the_totals_flag_it(day_with_reversal):  # noqa: ANN001
+    """Issue 10 item 8: details listing one settlement twice with identical figures answered "0"
+    while totals of the same data answered "1"."""
+    h, s1, s2, rev = day_with_reversal
+    today = dt.datetime.now(SH).date().isoformat()
+    line = {"setl_id": s2["setl_id"], "medfee_sumamt": "20.00", "fund_pay_sumamt": "0.00",
+            "acct_pay": "20.00", "refd_setl_flag": "0"}
+    first = {"setl_id": s1["setl_id"], "medfee_sumamt": "3000.00", "fund_pay_sumamt": "1400.00",
+             "acct_pay": "1600.00", "refd_setl_flag": "0"}
+    second = {"setl_id": rev["setl_id"], "medfee_sumamt": "-3000.00", "fund_pay_sumamt": "-1400.00",
+              "acct_pay": "-1600.00", "refd_setl_flag": "1"}
+    period = {"stmt_begndate": today, "stmt_enddate": today}
+    once = h.post("/api/v1/reconciliation/details", period | {"items": [first, second, line]}).json()
+    assert once["stmt_rslt"] == "0"
+    twice = h.post("/api/v1/reconciliation/details", period | {"items": [first, second, line, line]}).json()
+    assert twice["stmt_rslt"] == "1"
+    assert [(r["setl_id"], r["stmt_rslt"], r["reason"]) for r in twice["rows"]] == [
+        (s1["setl_id"], "0", None), (rev["setl_id"], "0", None),
+        (s2["setl_id"], "1", "amount_mismatch"), (s2["setl_id"], "1", "amount_mismatch")]
+    assert twice["rows"][3]["ours"] == {"medfee_sumamt": "20.00", "fund_pay_sumamt": "0.00",
+                                        "acct_pay": "20.00", "refd_setl_flag": "0"}
+    sums = {"medfee_sumamt": "40.00", "fund_pay_sumamt": "0.00", "acct_pay": "40.00", "fixmedins_setl_cnt": 4}
+    totals = h.post("/api/v1/reconciliation/totals", period | sums).json()  # the same four lines summed
+    assert totals["stmt_rslt"] == "1"
+    assert totals["diff"] == {"medfee_sumamt": "20.00", "fund_pay_sumamt": "0.00", "acct_pay": "20.00",
+                              "fixmedins_setl_cnt": 1}
