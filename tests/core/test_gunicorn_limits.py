@@ -100,3 +100,42 @@ def test_docs_page_and_its_assets_are_served_by_gunicorn(server):
     conn.request("GET", asset)
     resp = conn.getresponse()
     assert resp.status == 200 and len(resp.read()) > 10_000
+
+
+def _raw(port: int, request: bytes) -> tuple[str, dict[str, str], bytes]:
+    """Send raw bytes; ``(status line, headers, body)`` of the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(request)
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status, *lines = head.decode("latin-1").split("\r\n")
+    return status, {k.lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines)}, body
+
+
+@pytest.mark.parametrize(("name", "request_bytes", "status"), [
+    ("5,000-character path", b"GET /api/v1/persons/" + b"1" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+    ("Content-Length and Transfer-Encoding", b"POST /api/v1/whoami HTTP/1.1\r\nHost: x\r\n"
+     b"Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+    ("malformed header", b"GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header\x01: y\r\n\r\n", 400),
+    ("too many headers", b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"".join(
+        b"X-%d: y\r\n" % i for i in range(120)) + b"\r\n", 431),
+])
+def test_the_servers_own_refusals_are_problem_json(server, name, request_bytes, status):  # noqa: ANN001
+    """Issue 10 item 4: these got gunicorn's HTML 400 page (gunicorn.conf.py installs the writer)."""
+    line, headers, body = _raw(server, request_bytes)
+    assert line.startswith(f"HTTP/1.1 {status} "), (name, line)
+    assert headers["content-type"] == "application/problem+json"
+    problem = json.loads(body)
+    assert problem["status"] == status and problem["code"] in ("invalid", "headers_too_large")
+    assert set(problem) >= {"type", "title", "status", "detail", "code"}
+
+
+def test_the_servers_problem_has_the_applications_shape():
+    from config.gunicorn_errors import problem_document
+    from core.errors import problem_body
+
+    ours = problem_document(400, "Bad Request", "Invalid request line")
+    app = problem_body(400, "invalid", "Invalid request line", errors=ours["errors"])
+    assert ours == app
