@@ -8,9 +8,9 @@ before it moved), and everything is written with one multi-row statement per tab
 (:mod:`settlement.services.writes`). Exactly once: ``(institution, medins_setl_id)`` is unique.
 
 Isolation of one item: a refusal is that item's result and moves nothing. If the batch's writes
-fail (a concurrent twin's serial, a value the database cannot store), the writes are rolled back to
-their savepoint and the items are settled again one by one, each in its own savepoint, so one bad
-item never fails the others. Every person of the batch is locked up front in primary-key order, so
+fail (a concurrent twin's serial, a value the database cannot store), the attempt is rolled back
+and the items are settled again in a new transaction one by one, each in its own savepoint, so one
+bad item never fails the others. Every person of the batch is locked up front in primary-key order, so
 two batches never deadlock each other; a deadlock or serialization failure rolls the whole attempt
 back and it is retried. Only an outage (``core.errors.is_outage``) fails the call (``503``).
 """
@@ -117,38 +117,56 @@ def _retryable(e: DatabaseError) -> bool:
     return getattr(getattr(e, "__cause__", None), "sqlstate", None) in RETRYABLE_PGCODES
 
 
+class _WritesFailed(Exception):
+    """The batch's multi-row writes failed (not an outage): settle its items one by one."""
+
+
 def _settle_pending(
     institution: Institution, pending: list[Pending], known: Known, principal: Principal, isolate: bool
 ) -> dict[int, ItemResult]:
-    for attempt in range(RETRIES):
+    one_by_one, attempt = False, 0
+    while True:
         try:
-            with transaction.atomic():
-                return _attempt(institution, pending, known, principal, isolate)
+            with transaction.atomic():  # a failure of the batch's writes rolls back the whole attempt
+                return _attempt(institution, pending, None if one_by_one else known, principal, isolate,
+                                one_by_one=one_by_one)
+        except _WritesFailed as e:
+            logger.info("batch writes failed (%s): settling one by one", type(e.__cause__).__name__)
+            one_by_one = True
         except DatabaseError as e:
-            if not _retryable(e) or attempt == RETRIES - 1:
+            attempt += 1
+            if not _retryable(e) or attempt == RETRIES:
                 raise
             logger.info("batch retried after %s", type(e).__name__)
-    raise RuntimeError("unreachable")  # pragma: no cover
 
 
 def _load(
-    institution: Institution, pending: list[Pending], known: Known | None, cycle: Cycle | None = None
+    institution: Institution, pending: list[Pending], known: Known | None
 ) -> tuple[BatchLookups, Cycle]:
     """Lock the persons (primary-key order), then the open cycle (shared), then read the lookups
     (``known`` None: read the serials again)."""
     ids = sorted({p.person_id for p in pending})
     locked = list(Person.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
-    cycle = cycle or cycle_for_write()
+    cycle = cycle_for_write()
     lk = batch_lookups_load(institution, {p.pk: p for p in locked}, [p.request for p in pending],
                             clr_date=cycle.clr_date, known=known)
     return lk, cycle
 
 
 def _attempt(
-    institution: Institution, pending: list[Pending], known: Known, principal: Principal, isolate: bool
+    institution: Institution,
+    pending: list[Pending],
+    known: Known | None,
+    principal: Principal,
+    isolate: bool,
+    *,
+    one_by_one: bool,
 ) -> dict[int, ItemResult]:
-    """One try, inside the batch's transaction: all drafts written at once, else one by one."""
+    """One try, inside the batch's transaction: every draft written at once (no savepoint: a
+    failure raises :class:`_WritesFailed` and the caller starts again one by one)."""
     lk, cycle = _load(institution, pending, known)
+    if one_by_one:
+        return _one_by_one(lk, pending, cycle, principal, isolate)
     results: dict[int, ItemResult] = {}
     drafts: list[tuple[int, Draft]] = []
     for p in pending:
@@ -169,14 +187,11 @@ def _attempt(
         else:
             results[p.index] = outcome
     try:
-        with transaction.atomic():
-            drafts_write([d for _, d in drafts], cycle=cycle, principal=principal)
+        drafts_write([d for _, d in drafts], cycle=cycle, principal=principal)
     except Exception as e:
         if is_outage(e):
             raise
-        logger.info("batch writes failed (%s): settling one by one", type(e).__name__)
-        lk, _ = _load(institution, pending, None, cycle)
-        return _one_by_one(lk, pending, cycle, principal, isolate)
+        raise _WritesFailed from e
     results.update({i: SettleOutcome(d.settlement, created=True) for i, d in drafts})
     return results
 
