@@ -16,119 +16,50 @@ and the rest is imported.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
 
 from accounts.models import Person
-from accounts.services._rows import has_control_character, known_provinces
+from accounts.services._rows import known_provinces
 from core.audit import audit_principal
 from core.imports import ImportResult
-from core.money import parse_money, parse_quantity, parse_ratio
+from core.money import parse_quantity
 from settlement.models import Accumulator, CatalogueItem, MedTypeGroup, Policy, Settlement
 from settlement.requests import INSUTYPES
-
-
-class RowError(Exception):
-    def __init__(self, field: str, code: str) -> None:
-        super().__init__(code)
-        self.field, self.code = field, code
-
-
-def _raw(row: dict[str, str], key: str) -> str:
-    """The trimmed text of a cell ("" when absent). Every cell is read through here: a control
-    character inside (NUL, tab, newline …) rejects the row with ``invalid_character``."""
-    value = (row.get(key) or "").strip()
-    if has_control_character(value):
-        raise RowError(key, "invalid_character")
-    return value
-
-
-def _req(row: dict[str, str], key: str) -> str:
-    value = _raw(row, key)
-    if not value:
-        raise RowError(key, "required")
-    return value
-
-
-def _date(row: dict[str, str], key: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(_req(row, key))
-    except ValueError:
-        raise RowError(key, "invalid_date") from None
-
-
-def _dates(row: dict[str, str]) -> tuple[dt.date, dt.date]:
-    begin, end = _date(row, "begndate"), _date(row, "enddate")
-    if end < begin:
-        raise RowError("enddate", "before_begndate")
-    return begin, end
-
-
-def _money(row: dict[str, str], key: str) -> Decimal:
-    try:
-        return parse_money(_req(row, key))
-    except ValueError:
-        raise RowError(key, "invalid_amount") from None
-
-
-def _ratio(row: dict[str, str], key: str, default: str | None = None) -> Decimal:
-    raw = _raw(row, key) or default
-    if raw is None:
-        raise RowError(key, "required")
-    try:
-        return parse_ratio(raw)
-    except ValueError:
-        raise RowError(key, "invalid_ratio") from None
-
-
-def _admdvs(
-    row: dict[str, str], key: str, province: str | None, provinces: frozenset[str] | None = None
-) -> str:
-    """A 6-digit code of ``province`` (when given); with ``provinces`` (the listed ones), a code of an
-    unlisted province → ``unknown_region`` (as in the persons upload)."""
-    value = _req(row, key)
-    if len(value) != 6 or not value.isascii() or not value.isdigit():
-        raise RowError(key, "invalid_admdvs")
-    if provinces is not None and value[:2] + "0000" not in provinces:
-        raise RowError(key, "unknown_region")
-    if province is not None and value[:2] + "0000" != province:
-        raise RowError(key, "wrong_province")
-    return value
-
-
-def _choice(row: dict[str, str], key: str, choices: tuple[str, ...], *, allow_blank: bool = False) -> str:
-    value = _raw(row, key)
-    if value == "" and allow_blank:
-        return ""
-    if value not in choices:
-        raise RowError(key, "required" if not value else "invalid_choice")
-    return value
+from settlement.services.reference_rows import (
+    RowError,
+    cell_admdvs,
+    cell_choice,
+    cell_dates,
+    cell_money,
+    cell_ratio,
+    cell_raw,
+    cell_req,
+)
 
 
 def _catalogue_row(row: dict[str, str], province: str | None) -> dict[str, Any]:
-    admdvs = _admdvs(row, "admdvs", province)
+    admdvs = cell_admdvs(row, "admdvs", province)
     if not admdvs.endswith("0000"):
         raise RowError("admdvs", "not_a_province")
-    code = _req(row, "med_list_codg")
+    code = cell_req(row, "med_list_codg")
     if len(code) > 50:
         raise RowError("med_list_codg", "max_length")
-    ceiling = _raw(row, "pric_uplmt_amt")
+    ceiling = cell_raw(row, "pric_uplmt_amt")
     try:
         ceiling_d = parse_quantity(ceiling) if ceiling else None
     except ValueError:
         raise RowError("pric_uplmt_amt", "invalid_number") from None
-    begin, end = _dates(row)
+    begin, end = cell_dates(row)
     return {
         "admdvs": admdvs,
         "med_list_codg": code,
-        "med_list_name": _raw(row, "med_list_name")[:200],
-        "list_type": _raw(row, "list_type")[:10],
-        "chrgitm_lv": _choice(row, "chrgitm_lv", ("01", "02", "03")),
-        "selfpay_prop": _ratio(row, "selfpay_prop", "0"),
+        "med_list_name": cell_raw(row, "med_list_name")[:200],
+        "list_type": cell_raw(row, "list_type")[:10],
+        "chrgitm_lv": cell_choice(row, "chrgitm_lv", ("01", "02", "03")),
+        "selfpay_prop": cell_ratio(row, "selfpay_prop", "0"),
         "pric_uplmt_amt": ceiling_d,
         "begndate": begin,
         "enddate": end,
@@ -136,17 +67,17 @@ def _catalogue_row(row: dict[str, str], province: str | None) -> dict[str, Any]:
 
 
 def _policy_row(row: dict[str, str], province: str | None, provinces: frozenset[str]) -> dict[str, Any]:
-    begin, end = _dates(row)
+    begin, end = cell_dates(row)
     return {
-        "insuplc_admdvs": _admdvs(row, "insuplc_admdvs", province, provinces),
-        "insutype": _choice(row, "insutype", INSUTYPES),
-        "med_type_group": _choice(row, "med_type_group", tuple(MedTypeGroup.values)),
-        "hosp_lv": _choice(row, "hosp_lv", ("1", "2", "3"), allow_blank=True),
-        "deductible": _money(row, "deductible"),
-        "deductible_basis": _choice(row, "deductible_basis", tuple(Policy.DeductibleBasis.values)),
-        "pool_prop": _ratio(row, "pool_prop"),
-        "annual_cap": _money(row, "annual_cap"),
-        "temp_prop_reduction": _ratio(row, "temp_prop_reduction", "0"),
+        "insuplc_admdvs": cell_admdvs(row, "insuplc_admdvs", province, provinces),
+        "insutype": cell_choice(row, "insutype", INSUTYPES),
+        "med_type_group": cell_choice(row, "med_type_group", tuple(MedTypeGroup.values)),
+        "hosp_lv": cell_choice(row, "hosp_lv", ("1", "2", "3"), allow_blank=True),
+        "deductible": cell_money(row, "deductible"),
+        "deductible_basis": cell_choice(row, "deductible_basis", tuple(Policy.DeductibleBasis.values)),
+        "pool_prop": cell_ratio(row, "pool_prop"),
+        "annual_cap": cell_money(row, "annual_cap"),
+        "temp_prop_reduction": cell_ratio(row, "temp_prop_reduction", "0"),
         "begndate": begin,
         "enddate": end,
     }
@@ -246,16 +177,16 @@ def policies_import(*, rows: list[dict[str, str]], province: str | None, princip
 
 
 def _accumulator_row(row: dict[str, str]) -> dict[str, Any]:
-    raw_year = _req(row, "year")
+    raw_year = cell_req(row, "year")
     if not raw_year.isdigit() or not 2000 <= int(raw_year) <= 2100:
         raise RowError("year", "invalid_year")
     return {
-        "psn_no": _req(row, "psn_no"),
+        "psn_no": cell_req(row, "psn_no"),
         "year": int(raw_year),
-        "insutype": _choice(row, "insutype", INSUTYPES),
-        "med_type_group": _choice(row, "med_type_group", tuple(MedTypeGroup.values)),
-        "deductible_used": _money(row, "deductible_used"),
-        "fund_paid": _money(row, "fund_paid"),
+        "insutype": cell_choice(row, "insutype", INSUTYPES),
+        "med_type_group": cell_choice(row, "med_type_group", tuple(MedTypeGroup.values)),
+        "deductible_used": cell_money(row, "deductible_used"),
+        "fund_paid": cell_money(row, "fund_paid"),
     }
 
 
