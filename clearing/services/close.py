@@ -115,15 +115,6 @@ def _cut(clr_date: dt.date, actor: str, scheme: str = Scheme.MEDICAL) -> Cycle:
         return cycle
 
 
-def _test_pause() -> None:
-    """Test-only: ``CLEARING_CLOSE_TEST_DELAY`` seconds inside the close transaction, so a test can
-    kill a worker mid-close. Never set outside tests."""
-    delay = getattr(settings, "CLEARING_CLOSE_TEST_DELAY", 0) or 0  # seconds (a time, not money)
-    if delay:
-        logger.warning("close paused %ss for a test", delay)
-        time.sleep(delay)
-
-
 def _post_prefunds(
     cycle: Cycle, figures: Figures, provinces: list[str], actor: str
 ) -> dict[str, dict[str, Any]]:
@@ -241,7 +232,6 @@ def _write_close(cycle: Cycle, actor: str) -> None:
         block_size=figures.block_size,
         block_hashes=b"".join(figures.block_hashes),
     )
-    _test_pause()
     BilateralPosition.objects.bulk_create(
         [
             BilateralPosition(cycle=cycle, payer=b.payer, payee=b.payee, cnt=b.cnt, amount=b.amount)

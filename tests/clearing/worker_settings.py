@@ -1,10 +1,9 @@
-"""Settings for the real Celery worker started by ``test_worker_kill`` (tests only): the project's
-settings plus a pause inside the close and a short Redis visibility timeout so the message of a
-killed worker is redelivered within the test."""
-
-import os
+"""Settings for the real Celery worker started by ``test_worker_kill`` and the queue tests (tests
+only): the project's settings, a pause inside the close injected by :mod:`tests.clearing.close_pause`
+(``CLEARING_CLOSE_TEST_DELAY`` seconds from the environment) and a short Redis visibility timeout so
+the message of a killed worker is redelivered within the test."""
 
 from config.settings import *  # noqa: F403
 
-CLEARING_CLOSE_TEST_DELAY = float(os.environ.get("CLEARING_CLOSE_TEST_DELAY", "0"))
+CELERY_IMPORTS = ("tests.clearing.close_pause",)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3}
