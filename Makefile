@@ -10,7 +10,7 @@ STAMP       := $(VENV)/.installed
 DEMO_ARGS   ?=
 PYTEST_ARGS ?=
 
-.PHONY: demo test coverage lint typecheck venv
+.PHONY: demo test coverage lint typecheck venv messages
 
 venv: $(STAMP)
 
@@ -43,3 +43,9 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy core config accounts settlement clearing cardholder demo
+
+# Re-extract the message catalogues and recompile the committed .mo files (needs GNU gettext:
+# apt-get install gettext). Translate the new entries in locale/zh_Hans/LC_MESSAGES/django.po first.
+messages: $(STAMP)
+	$(PY) manage.py makemessages -l zh_Hans -l en --no-location --ignore='.venv/*' --ignore='tests/*' --ignore='var/*'
+	$(PY) manage.py compilemessages --ignore='.venv/*'

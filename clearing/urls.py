@@ -1,4 +1,5 @@
-"""Clearing endpoints under /api/v1 (spec/bureau-api.md)."""
+"""Clearing endpoints under /api/v1 (spec/bureau-api.md). ``…/statement`` and ``…/items`` are routed
+by ``bureau.api_urls`` (the same JSON views plus their spreadsheet formats)."""
 
 from django.urls import path, re_path
 
@@ -11,12 +12,10 @@ urlpatterns = [
     re_path(rf"^{D}$", cycles.CycleDetailApi.as_view(), name="cycle"),
     re_path(rf"^{D}/head\.json$", cycles.HeadJsonApi.as_view(), name="cycle-head-json"),
     re_path(rf"^{D}/head\.sig$", cycles.HeadSigApi.as_view(), name="cycle-head-sig"),
-    re_path(rf"^{D}/statement$", cycles.StatementApi.as_view(), name="cycle-statement"),
     re_path(rf"^{D}/statement\.json$", cycles.StatementJsonApi.as_view(), name="cycle-statement-json"),
     re_path(rf"^{D}/statement\.sig$", cycles.StatementSigApi.as_view(), name="cycle-statement-sig"),
     re_path(rf"^{D}/statement/ack$", cycles.StatementAckApi.as_view(), name="cycle-statement-ack"),
     re_path(rf"^{D}/close$", cycles.CycleCloseApi.as_view(), name="cycle-close"),
-    re_path(rf"^{D}/items$", items.ItemListApi.as_view(), name="cycle-items"),
     re_path(
         rf"^{D}/items/(?P<setl_id>[A-Za-z0-9_-]{{1,30}})/proof$",
         items.ItemProofApi.as_view(),

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "clearing",
     "cardholder",
     "demo",  # the main job's command (manage.py demo)
+    "bureau",
 ]
 
 MIDDLEWARE = [
@@ -86,6 +87,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -180,6 +182,10 @@ CLEARING_CLOSE_PARALLEL_MIN_ITEMS = int(os.environ.get("CLEARING_CLOSE_PARALLEL_
 
 # --- i18n / time ----------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
+# Pages and problem+json follow Accept-Language (or the /i18n/setlang/ cookie); without one,
+# zh-hans (docs/decisions.md §Languages). Catalogues in locale/, compiled .mo files committed.
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

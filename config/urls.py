@@ -1,4 +1,5 @@
-"""URL map. API under /api/v1 (spec), schema and docs, health, admin, cardholder pages."""
+"""URL map. API under /api/v1 (spec), schema and docs, health, admin, the bureau dashboard,
+the language switch (``/i18n/setlang/``), cardholder pages."""
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -17,8 +18,11 @@ urlpatterns = [
     path("api/v1/whoami", WhoAmIApi.as_view(), name="whoami"),
     path("api/v1/", include("accounts.urls")),
     path("api/v1/", include("settlement.urls")),
+    path("api/v1/", include("bureau.api_urls")),
     path("api/v1/", include("clearing.urls")),
     path("api/v1/", include("cardholder.urls")),
+    path("bureau/", include("bureau.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("cardholder.web_urls")),
 ]
 

@@ -14,7 +14,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-# Latin labels for the chart (matplotlib's default fonts have no CJK glyphs).
+# Latin province names for the chart when no CJK font is installed (matplotlib's default fonts
+# have no CJK glyphs); with one (Debian: fonts-noto-cjk) both panels use the Chinese names.
 EN = dict(
     zip(
         "110000 120000 130000 140000 150000 210000 220000 230000 310000 320000 330000 340000 350000 360000 "
@@ -179,40 +180,58 @@ def _wide(text: str) -> int:
     return sum(1 for ch in text if ord(ch) > 0x2E80)
 
 
+def cjk_font() -> str | None:
+    """The family name of an installed font with Chinese glyphs (Noto Sans CJK first), or None."""
+    from matplotlib import font_manager
+
+    families = {f.name for f in font_manager.fontManager.ttflist}
+    for name in ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "WenQuanYi Zen Hei", "SimHei"):
+        if name in families:
+            return name
+    return None
+
+
 def chart(closed: ClosedCycle, names: dict[str, str], path: Path, top: int = 15) -> Path:
-    """PNG: net position per province (left) and the largest bilateral flows (right)."""
+    """PNG: net position per province (left) and the largest bilateral flows (right), both
+    labelled with province names: Chinese with a CJK font installed, else English (never codes)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    nets = sorted(
-        ((adm, float(Decimal(v))) for adm, v in closed.head["net_positions"].items()), key=lambda x: x[1]
-    )
-    flows = sorted(_bilateral(closed), key=lambda r: abs(r[2]), reverse=True)[:top]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(15, 8.5), gridspec_kw={"width_ratios": [1, 1.1]})
-    left.barh(
-        [a for a, _ in nets],
-        [v / 1e4 for _, v in nets],
-        color=["#2e7d32" if v >= 0 else "#c62828" for _, v in nets],
-    )
-    left.set_xlabel("net position (10,000 yuan; + receives, − pays)")
-    left.set_title(f"Net positions, cycle {closed.clr_date}")
-    left.axvline(0, color="black", linewidth=0.6)
-    left.tick_params(axis="y", labelsize=8)
-    labels = [f"{EN.get(p, p)} → {EN.get(q, q)}" for p, q, _a, _c in flows][::-1]
-    right.barh(labels, [float(a) / 1e4 for _p, _q, a, _c in flows][::-1], color="#1565c0")
-    right.set_xlabel("gross obligation (10,000 yuan)")
-    right.set_title(f"Largest {len(flows)} bilateral flows (payer → payee)")
-    right.tick_params(axis="y", labelsize=8)
-    h = closed.head
-    fig.suptitle(
-        f"gross {_fmt(h['gross'])}  net funding {_fmt(h['net_funding'])}  "
-        f"efficiency {h['netting_efficiency']}  items {h['item_cnt']}",
-        fontsize=11,
-    )
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    cjk = cjk_font()
+
+    def label(adm: str) -> str:
+        return (names.get(adm) if cjk else EN.get(adm)) or adm
+
+    with plt.rc_context({"font.family": [cjk, "DejaVu Sans"]} if cjk else {}):
+        nets = sorted(
+            ((adm, float(Decimal(v))) for adm, v in closed.head["net_positions"].items()), key=lambda x: x[1]
+        )
+        flows = sorted(_bilateral(closed), key=lambda r: abs(r[2]), reverse=True)[:top]
+        fig, (left, right) = plt.subplots(1, 2, figsize=(15, 8.5), gridspec_kw={"width_ratios": [1, 1.1]})
+        left.barh(
+            [label(a) for a, _ in nets],
+            [v / 1e4 for _, v in nets],
+            color=["#2e7d32" if v >= 0 else "#c62828" for _, v in nets],
+        )
+        left.set_xlabel("net position (10,000 yuan; + receives, − pays)")
+        left.set_title(f"Net positions, cycle {closed.clr_date}")
+        left.axvline(0, color="black", linewidth=0.6)
+        left.tick_params(axis="y", labelsize=8)
+        labels = [f"{label(p)} → {label(q)}" for p, q, _a, _c in flows][::-1]
+        right.barh(labels, [float(a) / 1e4 for _p, _q, a, _c in flows][::-1], color="#1565c0")
+        right.set_xlabel("gross obligation (10,000 yuan)")
+        right.set_title(f"Largest {len(flows)} bilateral flows (payer → payee)")
+        right.tick_params(axis="y", labelsize=8)
+        h = closed.head
+        fig.suptitle(
+            f"gross {_fmt(h['gross'])}  net funding {_fmt(h['net_funding'])}  "
+            f"efficiency {h['netting_efficiency']}  items {h['item_cnt']}",
+            fontsize=11,
+        )
+        fig.tight_layout()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
     return path

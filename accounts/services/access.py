@@ -90,11 +90,12 @@ def _lock_key(username: str) -> str:
     return f"login-failures:staff:{blind_index(username, purpose='staff-login')}"
 
 
-def staff_token_issue(*, username: str, password: str) -> tuple[str, dt.datetime]:
-    """Bearer token for a staff user: returns ``(token, expires_at)``; only the SHA-256 of the
-    token is stored; it expires after ``settings.STAFF_TOKEN_TTL_HOURS`` (12 h).
+def staff_authenticate(*, username: str, password: str) -> Any:
+    """The active staff user (one with a :class:`StaffProfile`) of ``username``/``password``, under
+    the per-username lockout shared by every staff sign-in (the API token, the bureau dashboard).
     Raises ``401 invalid_credentials`` (unknown user, wrong password, no staff role, inactive) and
-    ``429 too_many_attempts`` (with ``Retry-After``) after 5 failures within 15 minutes."""
+    ``429 too_many_attempts`` (with ``Retry-After``) after 5 failures within 15 minutes; a success
+    clears the failures."""
     key = _lock_key(username)
     if (cache.get(key) or 0) >= LOGIN_FAILURES_ALLOWED:
         raise DomainError("too_many_attempts", "Too many failed logins; retry later.", status=429,
@@ -108,6 +109,14 @@ def staff_token_issue(*, username: str, password: str) -> tuple[str, dt.datetime
                 cache.add(key, 1, timeout=LOGIN_LOCKOUT_SECONDS)
         raise Unauthorized("invalid_credentials", "Wrong username or password.")
     cache.delete(key)
+    return user
+
+
+def staff_token_issue(*, username: str, password: str) -> tuple[str, dt.datetime]:
+    """Bearer token for a staff user (:func:`staff_authenticate`, with its lockout): returns
+    ``(token, expires_at)``; only the SHA-256 of the token is stored; it expires after
+    ``settings.STAFF_TOKEN_TTL_HOURS`` (12 h)."""
+    user = staff_authenticate(username=username, password=password)
     token = secrets.token_urlsafe(32)
     expires_at = timezone.now() + dt.timedelta(hours=settings.STAFF_TOKEN_TTL_HOURS)
     with transaction.atomic():

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import csv
-import io
 import json
 
 from django.http import HttpResponse
@@ -139,35 +137,10 @@ class HeadBytesApi(APIView):
         return _bytes(bytes(head.signature), "application/octet-stream", f"head-{clr_date}.sig")
 
 
-def statement_csv(doc: dict) -> bytes:
-    """Bilateral and remittance lines as CSV, UTF-8 with BOM (for spreadsheet users)."""
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\r\n")
-    w.writerow(["section", "code", "payable", "receivable", "payable_cnt", "receivable_cnt", "amount", "cnt"])
-    for b in doc["bilateral"]:
-        w.writerow(
-            [
-                "bilateral",
-                b["counterparty"],
-                b["payable"],
-                b["receivable"],
-                b["payable_cnt"],
-                b["receivable_cnt"],
-                "",
-                "",
-            ]
-        )
-    for section in ("hospital_remittance", "acceptor_remittance", "intra_province_remittance"):
-        for r in doc.get(section, []):
-            code = r.get("fixmedins_code", r.get("acceptor_code"))
-            w.writerow([section, code, "", "", "", "", r["amount"], r["cnt"]])
-    return "\ufeff".encode() + out.getvalue().encode()
-
-
 class StatementApi(APIView):
     """``GET /api/v1/cycles/{clr_date}/statement`` (staff add ``?admdvs=``): ``{"statement",
-    "key_id", "signature"}``; ``?format=csv`` the lines as CSV; ``/statement.json`` the canonical
-    bytes, ``/statement.sig`` the raw signature."""
+    "key_id", "signature"}``; ``/statement.json`` the canonical bytes, ``/statement.sig`` the raw
+    signature. Routed as :class:`bureau.apis.StatementExportApi`, which adds ``?format=csv|xlsx``."""
 
     permission_classes = [STAFF]
     renderer_classes = [JSONRenderer, CSVRenderer]
@@ -196,10 +169,6 @@ class StatementApi(APIView):
             return _bytes(data, "application/json", name + ".json")
         if self.part == "sig":
             return _bytes(bytes(st.signature), "application/octet-stream", name + ".sig")
-        if request.query_params.get("format") == "csv":
-            resp = HttpResponse(statement_csv(json.loads(data)), content_type="text/csv; charset=utf-8")
-            resp["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-            return resp
         return Response(
             {
                 "statement": json.loads(data),

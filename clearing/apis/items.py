@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import csv
-import io
 import json
 import re
-from collections.abc import Iterator
 
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -57,7 +54,7 @@ class ItemSerializer(serializers.Serializer):
 
 SETL_ID = re.compile(r"[A-Za-z0-9_-]{1,30}")  # as in the proof URL (clearing/urls.py)
 KINDS = re.compile("|".join(ClearingItem.Kind.values))
-FORMATS = re.compile(r"csv|json")
+FORMATS = re.compile(r"json")
 MAX_CURSOR = 120  # an issued cursor is ~70 characters
 
 
@@ -88,7 +85,8 @@ def _read_cursor(value: str) -> tuple[str, str]:
 class ItemListApi(APIView):
     """``GET /api/v1/cycles/{clr_date}/items?counterparty=&kind=&cursor=&page_size=``: the cycle's
     items where the caller's province is payer or payee (staff: all), ordered by ``setl_id`` (bytes):
-    ``{"next", "previous", "results"}``; ``?format=csv`` streams them all as CSV (UTF-8, BOM)."""
+    ``{"next", "previous", "results"}``. Routed as :class:`bureau.apis.ItemExportApi`, which adds
+    ``?format=csv|xlsx``."""
 
     permission_classes = [STAFF]
     renderer_classes = [JSONRenderer, CSVRenderer]
@@ -117,14 +115,10 @@ class ItemListApi(APIView):
             primary_required()  # an open or cut cycle's items are read where they are written
         kind = query_param(request, "kind", KINDS, "settlement, reversal, adjustment or acceptance")
         counterparty = query_param(request, "counterparty", ADMDVS, "a province code (6 digits)")
-        fmt = query_param(request, "format", FORMATS, "csv or json")
+        query_param(request, "format", FORMATS, "json")  # csv/xlsx: bureau.apis.ItemExportApi
         qs = selectors.items_visible(
             day, scope_of(request), counterparty=counterparty, kind=kind, scheme=scheme
         )
-        if fmt == "csv":
-            resp = StreamingHttpResponse(_csv_rows(qs), content_type="text/csv; charset=utf-8")
-            resp["Content-Disposition"] = f'attachment; filename="items-{clr_date}.csv"'
-            return resp
         size = page_size_param(request)  # the one limit of every list (core.pagination)
         cursor = request.query_params.get("cursor")
         direction, key = _read_cursor(cursor) if cursor else ("after", None)
@@ -142,28 +136,6 @@ class ItemListApi(APIView):
             link("before", rows[0].setl_id) if rows and (key is not None if forward else has_more) else None
         )
         return Response({"next": nxt, "previous": prev, "results": ItemSerializer(rows, many=True).data})
-
-
-def _csv_rows(qs) -> Iterator[bytes]:  # noqa: ANN001
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(FIELDS)
-    yield "\ufeff".encode() + buf.getvalue().encode()
-    for item in selectors.items_in_pages(qs):
-        buf.seek(0)
-        buf.truncate()
-        w.writerow(
-            [
-                item.setl_id,
-                item.kind,
-                item.payer,
-                item.payee,
-                f"{item.clr_amt:.2f}",
-                item.fixmedins_code,
-                item.clr_date.isoformat(),
-            ]
-        )
-        yield buf.getvalue().encode()
 
 
 class ItemProofApi(APIView):

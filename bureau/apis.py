@@ -1,0 +1,143 @@
+"""The statement and items endpoints with their spreadsheet formats (spec/bureau-api.md §Cycles and
+statements): ``GET /api/v1/cycles/{clr_date}/statement`` and ``/items`` answer JSON unchanged
+(the views of ``clearing.apis``) and, with ``?format=csv`` or ``?format=xlsx``, the exports of
+:mod:`bureau.exports` with Chinese headers and province names. They live here, not in
+``clearing``, because the province names belong to ``accounts`` (``clearing`` imports only
+``core``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from django.http import HttpResponse, StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+
+from bureau import exports
+from bureau.selectors import province_names
+from clearing import selectors
+from clearing.apis.common import ADMDVS, ERRORS, CSVRenderer, paged, parse_date, query_param, scope_of
+from clearing.apis.cycles import StatementApi
+from clearing.apis.items import KINDS, ItemListApi, ItemSerializer
+from clearing.models import ClearingItem
+from core.errors import DomainError
+
+FORMATS = re.compile(r"csv|json|xlsx")
+
+
+class XLSXRenderer(CSVRenderer):
+    """Lets ``?format=xlsx`` through DRF's content negotiation (the views build the workbook);
+    errors stay problem+json as under :class:`CSVRenderer`."""
+
+    media_type = exports.XLSX_TYPE
+    format = "xlsx"
+    charset = None
+
+
+RENDERERS: list[type[BaseRenderer]] = [JSONRenderer, CSVRenderer, XLSXRenderer]
+
+
+def attachment(data: bytes, content_type: str, filename: str) -> HttpResponse:
+    resp = HttpResponse(data, content_type=content_type)
+    resp["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return resp
+
+
+def statement_export(doc: dict, fmt: str) -> HttpResponse:
+    """The statement document ``doc`` as an ``xlsx`` or ``csv`` attachment."""
+    name = f"statement-{doc['clr_date']}-{doc['admdvs']}.{fmt}"
+    if fmt == "xlsx":
+        return attachment(exports.statement_xlsx(doc, province_names()), exports.XLSX_TYPE, name)
+    return attachment(exports.statement_csv(doc, province_names()), exports.CSV_TYPE, name)
+
+
+def items_export(qs, fmt: str, clr_date: str) -> HttpResponse:  # noqa: ANN001 - a ClearingItem queryset
+    """The items of ``qs`` (in ``setl_id`` order) as an xlsx attachment (``422 too_many_rows``
+    past Excel's sheet limit: use CSV) or a streamed CSV attachment."""
+    names = province_names()
+    if fmt == "xlsx":
+        if qs.count() > exports.XLSX_MAX_ROWS:
+            raise DomainError(
+                "too_many_rows", "More items than one spreadsheet holds; use ?format=csv.", field="format"
+            )
+        return attachment(
+            exports.items_xlsx(qs.iterator(chunk_size=2000), names),
+            exports.XLSX_TYPE,
+            f"items-{clr_date}.xlsx",
+        )
+    resp = StreamingHttpResponse(
+        exports.items_csv(qs.iterator(chunk_size=2000), names), content_type=exports.CSV_TYPE
+    )
+    resp["Content-Disposition"] = f'attachment; filename="items-{clr_date}.csv"'
+    return resp
+
+
+FORMAT_PARAM = OpenApiParameter(
+    "format",
+    str,
+    enum=["csv", "xlsx"],
+    description="csv or xlsx: a spreadsheet with Chinese headers and province names",
+)
+SPREADSHEETS = {(200, "text/csv"): OpenApiTypes.STR, (200, exports.XLSX_TYPE): OpenApiTypes.BINARY}
+
+
+class StatementExportApi(StatementApi):
+    """``GET /api/v1/cycles/{clr_date}/statement`` (staff add ``?admdvs=``): the JSON envelope of
+    :class:`clearing.apis.cycles.StatementApi`, or ``?format=csv|xlsx``."""
+
+    renderer_classes = RENDERERS
+
+    @extend_schema(
+        operation_id="cycles_statement",
+        parameters=[
+            OpenApiParameter("admdvs", str, description="clearing staff: the province"),
+            FORMAT_PARAM,
+        ],
+        responses={(200, "application/json"): OpenApiTypes.OBJECT, **SPREADSHEETS, **ERRORS},
+    )
+    def get(self, request: Request, clr_date: str) -> HttpResponse:
+        fmt = query_param(request, "format", FORMATS, "csv, xlsx or json")
+        if fmt not in ("csv", "xlsx"):
+            return super().get(request, clr_date)
+        from clearing.apis.common import staff_province
+
+        st = selectors.statement_get(parse_date(clr_date), staff_province(request))
+        return statement_export(json.loads(bytes(st.canonical)), fmt)
+
+
+class ItemExportApi(ItemListApi):
+    """``GET /api/v1/cycles/{clr_date}/items``: the cursor pages of
+    :class:`clearing.apis.items.ItemListApi`, or every item as ``?format=csv`` (streamed) or
+    ``?format=xlsx``."""
+
+    renderer_classes = RENDERERS
+
+    @extend_schema(
+        operation_id="cycles_items",
+        parameters=[
+            OpenApiParameter("counterparty", str),
+            OpenApiParameter("kind", str, enum=list(ClearingItem.Kind.values)),
+            OpenApiParameter("cursor", str),
+            OpenApiParameter("page_size", int),
+            FORMAT_PARAM,
+        ],
+        responses={
+            (200, "application/json"): paged("ItemPage", ItemSerializer, cursor=True),
+            **SPREADSHEETS,
+            **ERRORS,
+        },
+    )
+    def get(self, request: Request, clr_date: str) -> HttpResponse:
+        fmt = query_param(request, "format", FORMATS, "csv, xlsx or json")
+        if fmt not in ("csv", "xlsx"):
+            return super().get(request, clr_date)
+        day = parse_date(clr_date)
+        selectors.cycle_get(day)
+        kind = query_param(request, "kind", KINDS, "settlement, reversal or adjustment")
+        counterparty = query_param(request, "counterparty", ADMDVS, "a province code (6 digits)")
+        qs = selectors.items_visible(day, scope_of(request), counterparty=counterparty, kind=kind)
+        return items_export(qs, fmt, clr_date)
