@@ -1,51 +1,58 @@
-"""Chinese labels with the NHSA terms, for the cardholder pages. Pure data, no Django."""
+"""Labels of the cardholder pages with the NHSA terms: English source strings, translated into
+Chinese by ``locale/zh_Hans`` (the default language); rendered in the request's language."""
 from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
 
 # Order of the split on the page (spec/policy.md §The split).
 SPLIT = {
-    "medfee_sumamt": "医疗费总额",
-    "fulamt_ownpay_amt": "全自费金额",
-    "overlmt_selfpay": "超限价自费费用",
-    "preselfpay_amt": "先行自付金额",
-    "inscp_scp_amt": "符合政策范围金额",
-    "act_pay_dedc": "实际支付起付线",
-    "pool_prop_selfpay": "统筹基金支付比例",
-    "hifp_pay": "统筹基金支出",
-    "fund_pay_sumamt": "基金支付总额",
-    "psn_part_amt": "个人负担总金额",
-    "acct_pay": "个人账户支付",
-    "psn_cash_pay": "现金支付",
-    "balc": "个人账户余额",
-    "clr_amt": "清算金额",
+    "medfee_sumamt": _("Total medical fees"),
+    "fulamt_ownpay_amt": _("Fully self-paid amount"),
+    "overlmt_selfpay": _("Self-paid above price limits"),
+    "preselfpay_amt": _("Self-paid in advance (class B)"),
+    "inscp_scp_amt": _("Amount within policy scope"),
+    "act_pay_dedc": _("Deductible actually paid"),
+    "pool_prop_selfpay": _("Pooled fund payment ratio"),
+    "hifp_pay": _("Pooled fund payment"),
+    "fund_pay_sumamt": _("Total fund payment"),
+    "psn_part_amt": _("Total borne by the person"),
+    "acct_pay": _("Personal account payment"),
+    "psn_cash_pay": _("Cash payment"),
+    "balc": _("Personal account balance"),
+    "clr_amt": _("Clearing amount"),
 }
 
 MED_TYPE = {
-    "11": "普通门诊", "12": "门诊挂号", "13": "急诊", "14": "门诊慢特病",
-    "21": "普通住院", "22": "外伤住院", "23": "转外诊治住院", "24": "急诊转住院", "41": "定点药店购药",
+    "11": _("General outpatient"), "12": _("Outpatient registration"), "13": _("Emergency"),
+    "14": _("Chronic/special disease outpatient"), "21": _("General inpatient"), "22": _("Injury inpatient"),
+    "23": _("Transferred inpatient"), "24": _("Emergency to inpatient"), "41": _("Pharmacy purchase"),
 }
 
-GROUP = {"outpatient": "门诊", "inpatient": "住院", "pharmacy": "药店购药"}
+GROUP = {"outpatient": _("Outpatient"), "inpatient": _("Inpatient"), "pharmacy": _("Pharmacy purchase")}
 
-INSUTYPE = {"310": "职工基本医疗保险", "390": "城乡居民基本医疗保险"}
+INSUTYPE = {
+    "310": _("Employee basic medical insurance"),
+    "390": _("Urban-rural resident basic medical insurance"),
+}
 
-STATUS = {"settled": "已结算", "reversed": "已冲正", "reversal": "冲正记录"}
+STATUS = {"settled": _("Settled"), "reversed": _("Reversed"), "reversal": _("Reversal record")}
 
 FILING_TYPE = {
-    "11": "异地安置退休人员", "12": "异地长期居住人员", "13": "常驻异地工作人员",
-    "21": "异地转诊人员", "22": "异地急诊抢救人员", "23": "其他临时外出就医人员",
+    "11": _("Retired and settled elsewhere"), "12": _("Long-term resident elsewhere"),
+    "13": _("Posted worker elsewhere"), "21": _("Referral elsewhere"), "22": _("Emergency elsewhere"),
+    "23": _("Other temporary treatment elsewhere"),
 }
 
 STEP = {
-    "inclusion": "默克尔包含证明 Merkle inclusion proof (RFC 9162)",
-    "head_matches": "根哈希与签名批次头一致 root matches the signed cycle head",
-    "signature": "批次头 Ed25519 签名 head signature",
-    "record_matches": "叶子与本笔结算一致 leaf matches this record",
+    "inclusion": _("Merkle inclusion proof (RFC 9162)"),
+    "head_matches": _("Root matches the signed cycle head"),
+    "signature": _("Ed25519 signature of the cycle head"),
+    "record_matches": _("Leaf matches this record"),
 }
 
 ERROR_TEXT = {
-    "invalid_credentials": "证件号码或密码错误。Wrong certno or password.",
-    "invalid": ("请检查输入：证件号码须为18位，密码至少10位。"
-                "Check the certno (18 characters) and the password (≥ 10)."),
-    "activation_failed": "信息不匹配，无法开通。These details do not match a registered person.",
-    "already_active": "已开通，请直接登录。Already active: sign in.",
+    "invalid_credentials": _("Wrong certificate number or password."),
+    "invalid": _("Check the certificate number (18 characters) and the password (at least 10)."),
+    "activation_failed": _("These details do not match a registered person."),
+    "already_active": _("Already activated: sign in."),
 }

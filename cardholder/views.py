@@ -13,6 +13,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Person, Region
@@ -32,8 +33,8 @@ def _address(request: HttpRequest) -> str:
 def _error_text(exc: DomainError) -> str:
     if exc.code == "too_many_attempts":
         minutes = max(1, (int(exc.headers.get("Retry-After", "60")) + 59) // 60)
-        return f"尝试次数过多，请约 {minutes} 分钟后再试。Too many attempts; try again later."
-    return labels.ERROR_TEXT.get(exc.code, exc.detail)
+        return _("Too many attempts; try again in about %(minutes)d minutes.") % {"minutes": minutes}
+    return str(labels.ERROR_TEXT.get(exc.code, exc.detail))
 
 
 @require_http_methods(["GET", "POST"])
@@ -64,7 +65,7 @@ def activate(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         password = request.POST.get("password", "")
         if password != request.POST.get("password2", ""):
-            error, status = "两次输入的密码不一致。The passwords differ.", 400
+            error, status = _("The passwords differ."), 400
         else:
             try:
                 services.cardholder_activate(certno=request.POST.get("certno", ""),
@@ -135,7 +136,7 @@ def receipt_check(receipt: dict[str, Any], record: dict[str, Any]) -> Any:
     except KeyError_:
         from cardholder.verify import ReceiptCheck
 
-        return ReceiptCheck(ok=False, steps={"signature": False}, reason="unknown signing key")
+        return ReceiptCheck(ok=False, steps={"signature": False}, reason=_("unknown signing key"))
     return verify_receipt(receipt, public, expected)
 
 

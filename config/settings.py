@@ -82,12 +82,14 @@ MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",
     "core.observability.ObservabilityMiddleware",
     "core.headers.PrivacyHeadersMiddleware",
+    # first after the request id: errors of the middlewares below are in the request's language
+    # (it reads the language cookie and Accept-Language, not the session)
+    "django.middleware.locale.LocaleMiddleware",
     "core.middleware.NulGuardMiddleware",
     "core.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

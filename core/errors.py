@@ -13,29 +13,38 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, HttpResponse
+from django.utils import translation
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
+
+from core.problem_texts import CODE_TEXTS, FIELD_TEXTS, TITLES
 
 logger = logging.getLogger("kuasheng.errors")
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 RETRY_AFTER_SECONDS = 5
 
-TITLES = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    406: "Not Acceptable",
-    409: "Conflict",
-    413: "Content Too Large",
-    415: "Unsupported Media Type",
-    422: "Unprocessable Content",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    503: "Service Unavailable",
-}
+def localized_detail(code: str, detail: Any) -> str:
+    """The ``detail`` of a problem in the active language (docs/decisions.md §Languages): English
+    keeps the specific sentence; other languages get the code's sentence of
+    :data:`core.problem_texts.CODE_TEXTS`, or the sentence through the catalogue."""
+    if (translation.get_language() or "").startswith("en"):
+        return str(detail)
+    text = CODE_TEXTS.get(code)
+    return str(text) if text is not None else translation.gettext(str(detail))
+
+
+def localized_errors(errors: list[dict[str, str]]) -> list[dict[str, str]]:
+    """``errors[].message`` in the active language (:data:`core.problem_texts.FIELD_TEXTS`)."""
+    if (translation.get_language() or "").startswith("en"):
+        return errors
+    def text(e: dict[str, str]) -> str:
+        code = e.get("code", "")
+        found = FIELD_TEXTS.get(code) or CODE_TEXTS.get(code)
+        return str(found) if found is not None else translation.gettext(str(e.get("message", "")))
+
+    return [{**e, "message": text(e)} for e in errors]
+
 
 
 class DomainError(Exception):
@@ -107,12 +116,14 @@ def field_error(field: str, code: str, message: str) -> dict[str, str]:
 def problem_body(status: int, code: str, detail: str, **extra: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": f"https://kuasheng.example/problems/{code}",
-        "title": TITLES.get(status, "Error"),
+        "title": str(TITLES.get(status, translation.gettext("Error"))),
         "status": status,
-        "detail": detail,
+        "detail": localized_detail(code, detail),
         "code": code,
     }
     body.update(extra)
+    if isinstance(body.get("errors"), list):
+        body["errors"] = localized_errors(body["errors"])
     return body
 
 

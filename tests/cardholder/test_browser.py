@@ -66,7 +66,11 @@ def test_sign_in_see_e1_and_verified_receipt(live_server, examples, settle, monk
             record.locator("a.receipt-link").click()
             page.wait_for_url(f"{live_server.url}/me/receipts/{e1['setl_id']}")
             verdict = page.locator("#verdict").inner_text()
-            assert "已验证" in verdict and "verified" in verdict
+            assert "已验证" in verdict
+            page.click("form.lang button[value='en']")  # the same page in English
+            page.wait_for_load_state()
+            assert page.locator("#verdict").inner_text() == "✔ Verified"
+            assert page.locator("html").get_attribute("lang") == "en"
             assert page.locator(".steps li.ok").count() == 4
             page.screenshot(path=str(OUTPUT / "cardholder-receipt.png"), full_page=True)
             assert not [m for m in console if "Content Security Policy" in m], console

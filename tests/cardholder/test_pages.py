@@ -50,7 +50,11 @@ def test_records_page_shows_split_and_bars(examples, settle):
     assert "上海示例第一医院" in html and "普通住院" in html and "示例甲" in html
     assert "示例乙" not in html  # E2a belongs to someone else
     assert 'class="bar' in html  # deductible and cap bars
-    assert "待清算 not yet cleared" in html
+    assert "待清算" in html
+    en = c.get("/me/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    for label in ("Total medical fees", "Total fund payment", "General inpatient", "Not yet cleared"):
+        assert label in en
+    assert "医疗费总额" not in en and "4160.52" in en and 'lang="en"' in en
 
 
 def test_pages_require_sign_in(examples):
@@ -81,7 +85,7 @@ def test_receipt_page_not_cleared_then_verified_then_tampered(examples, settle, 
     assert early.status_code == 409 and "尚未清算" in early.content.decode()
     close_today()
     page = c.get(f"/me/receipts/{e1['setl_id']}").content.decode()
-    assert 'id="verdict">✔ 已验证 verified' in page
+    assert 'id="verdict">✔ 已验证' in page
     assert "2493.22" in page
 
     import clearing.selectors
@@ -96,7 +100,7 @@ def test_receipt_page_not_cleared_then_verified_then_tampered(examples, settle, 
 
     monkeypatch.setattr(clearing.selectors, "item_inclusion_proof", tampered)
     bad = c.get(f"/me/receipts/{e1['setl_id']}").content.decode()
-    assert "验证失败 failed" in bad and "已验证 verified" not in bad
+    assert "验证失败" in bad and "已验证" not in bad
 
 
 def test_receipt_page_of_another_person_404(examples, settle):

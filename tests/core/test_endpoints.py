@@ -35,7 +35,7 @@ def test_readyz_is_503_when_the_database_is_down(client, monkeypatch):
         raise OperationalError("connection refused")
 
     monkeypatch.setattr(connection, "cursor", down)
-    resp = client.get("/readyz")
+    resp = client.get("/readyz", HTTP_ACCEPT_LANGUAGE="en")  # the English detail names the check
     assert_problem(resp, 503, "service_unavailable")
     assert "database" in resp.json()["detail"]
     assert int(resp["Retry-After"]) > 0
@@ -43,7 +43,7 @@ def test_readyz_is_503_when_the_database_is_down(client, monkeypatch):
 
 def test_readyz_is_503_when_redis_is_down(client, settings):
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
-    resp = client.get("/readyz")
+    resp = client.get("/readyz", HTTP_ACCEPT_LANGUAGE="en")
     assert_problem(resp, 503, "service_unavailable")
     body = resp.json()
     assert body["detail"] == "Not ready: redis unavailable."  # words, not a Python dict repr

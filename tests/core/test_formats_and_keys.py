@@ -184,13 +184,19 @@ def test_roles_permission_and_province_scope():
 
 
 def test_problem_documents_are_json_serialisable():
+    from django.utils import translation
+
     from core.errors import problem_body
 
-    body = problem_body(422, "no_filing", "No filing covers this institution.", setl_id="S1")
+    with translation.override("en"):
+        body = problem_body(422, "no_filing", "No filing covers this institution.", setl_id="S1")
     assert json.loads(json.dumps(body)) == {
         "type": "https://kuasheng.example/problems/no_filing", "title": "Unprocessable Content",
         "status": 422, "detail": "No filing covers this institution.", "code": "no_filing", "setl_id": "S1",
     }
+    with translation.override("zh-hans"):
+        zh = problem_body(422, "no_filing", "No filing covers this institution.", setl_id="S1")
+    assert (zh["title"], zh["detail"]) == ("无法处理的内容", "本次就医没有有效的备案。")
 
 
 def test_json_rows_keep_strings_and_refuse_fractional_numbers():
