@@ -12,6 +12,7 @@ import json
 import re
 
 from django.http import HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -35,7 +36,7 @@ class XLSXRenderer(CSVRenderer):
 
     media_type = exports.XLSX_TYPE
     format = "xlsx"
-    charset = None
+    charset = None  # type: ignore[assignment]  # binary: no charset parameter
 
 
 RENDERERS: list[type[BaseRenderer]] = [JSONRenderer, CSVRenderer, XLSXRenderer]
@@ -55,7 +56,7 @@ def statement_export(doc: dict, fmt: str) -> HttpResponse:
     return attachment(exports.statement_csv(doc, province_names()), exports.CSV_TYPE, name)
 
 
-def items_export(qs, fmt: str, clr_date: str) -> HttpResponse:  # noqa: ANN001 - a ClearingItem queryset
+def items_export(qs, fmt: str, clr_date: str) -> HttpResponseBase:  # noqa: ANN001
     """The items of ``qs`` (in ``setl_id`` order) as an xlsx attachment (``422 too_many_rows``
     past Excel's sheet limit: use CSV) or a streamed CSV attachment."""
     names = province_names()
@@ -99,7 +100,7 @@ class StatementExportApi(StatementApi):
         ],
         responses={(200, "application/json"): OpenApiTypes.OBJECT, **SPREADSHEETS, **ERRORS},
     )
-    def get(self, request: Request, clr_date: str) -> HttpResponse:
+    def get(self, request: Request, clr_date: str) -> HttpResponseBase:  # type: ignore[override]  # streams CSV
         fmt = query_param(request, "format", FORMATS, "csv, xlsx or json")
         if fmt not in ("csv", "xlsx"):
             return super().get(request, clr_date)
@@ -131,7 +132,7 @@ class ItemExportApi(ItemListApi):
             **ERRORS,
         },
     )
-    def get(self, request: Request, clr_date: str) -> HttpResponse:
+    def get(self, request: Request, clr_date: str) -> HttpResponseBase:  # type: ignore[override]  # streams CSV
         fmt = query_param(request, "format", FORMATS, "csv, xlsx or json")
         if fmt not in ("csv", "xlsx"):
             return super().get(request, clr_date)

@@ -80,7 +80,7 @@ def _svg(width: int, height: int, label: str, body: list[str]) -> str:
     )
 
 
-def column_chart(points: list[Point], *, label: str, width: int = 720, height: int = 260) -> str:
+def column_chart(points: list[Point], *, label: str, width: int = 1100, height: int = 300) -> str:
     """Signed columns in order (oldest left). Every ``k``-th period is labelled so labels never
     overlap (``k`` from the label width); the value axis has 4–8 ticks including 0."""
     left, right, top, bottom = 64, 8, 12, 40
@@ -114,7 +114,7 @@ def column_chart(points: list[Point], *, label: str, width: int = 720, height: i
         colour = POS if p.value >= 0 else NEG
         tip = escape(p.title or f"{p.label} {money_label(p.value)}")
         body.append(
-            f'<rect x="{_n(x)}" y="{_n(y0)}" width="{_n(bar_w)}" height="{_n(max(y1 - y0, 1))}" '
+            f'<rect x="{_n(x)}" y="{_n(y0)}" width="{_n(bar_w)}" height="{_n(max(y1 - y0, Decimal(1)))}" '
             f'fill="{colour}"><title>{tip}</title></rect>'
         )
         if i % every == 0 or i == len(points) - 1:
@@ -125,7 +125,7 @@ def column_chart(points: list[Point], *, label: str, width: int = 720, height: i
     return _svg(width, height, label, body)
 
 
-def bar_chart(points: list[Point], *, label: str, width: int = 720, row: int = 24) -> str:
+def bar_chart(points: list[Point], *, label: str, width: int = 1100, row: int = 26) -> str:
     """Signed horizontal bars, one row each in the given order, the label on the left and the value
     printed at the bar's end (right of positive bars, left of negative ones)."""
     if not points:
@@ -155,7 +155,7 @@ def bar_chart(points: list[Point], *, label: str, width: int = 720, row: int = 2
             f'<text x="{label_w - 8}" y="{cy + 4}" text-anchor="end" fill="{TEXT}">{escape(p.label)}</text>'
         )
         body.append(
-            f'<rect x="{_n(x0)}" y="{cy - row * 3 // 10}" width="{_n(max(x1 - x0, 1))}" '
+            f'<rect x="{_n(x0)}" y="{cy - row * 3 // 10}" width="{_n(max(x1 - x0, Decimal(1)))}" '
             f'height="{row * 6 // 10}" fill="{colour}"><title>{tip}</title></rect>'
         )
         end, anchor = (x1 + 4, "start") if p.value >= 0 else (x0 - 4, "end")

@@ -71,7 +71,7 @@ class Today:
 def today_so_far(scope: str | None) -> Today:
     """Figures of the open cycle's items, two aggregate queries."""
     day = open_cycle_date()
-    items = ClearingItem.objects.filter(cycle_id=day)
+    items = ClearingItem.objects.filter(cycle__clr_date=day)
     cross = ~Q(payer=F("payee"))
     out = Today(clr_date=day)
     if scope is None:

@@ -1,9 +1,9 @@
 """Bureau dashboard pages (server-rendered, no JavaScript; charts are inline SVG from
 :mod:`bureau.charts`; print CSS in ``bureau/static/bureau/bureau.css``).
 
-Pages: ``/bureau/signin`` · ``/bureau/`` the dashboard (today so far, net position history of the
-last 30 cycles, bilateral flows, prefunds and alerts, statements to acknowledge, open disputes,
-reconciliation) · ``/bureau/cycles/<clr_date>`` one cycle's statement · exports
+Pages (sign-in and sign-out in :mod:`bureau.auth_views`): ``/bureau/`` the dashboard (today so
+far, net position history of the last 30 cycles, bilateral flows, prefunds and alerts, statements
+to acknowledge, open disputes, reconciliation) · ``/bureau/cycles/<clr_date>`` one cycle's statement · exports
 ``/bureau/cycles/<clr_date>/statement.{xlsx,csv}`` and ``items.{xlsx,csv}`` · POST
 ``/bureau/cycles/<clr_date>/ack`` and ``/bureau/signout``.
 
@@ -21,15 +21,15 @@ from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
-from accounts.services import staff_authenticate
 from bureau import charts, selectors
 from bureau.apis import items_export, statement_export
-from bureau.web_auth import bureau_page, session_principal, session_sign_in, session_sign_out
+from bureau.web_auth import bureau_page
 from clearing import selectors as clearing_selectors
 from clearing.services.statements import statement_ack
 from core.errors import DomainError
@@ -38,36 +38,6 @@ from core.principals import Principal
 
 ADMDVS = re.compile(r"[1-9][0-9]0000")
 TO_ACK_SHOWN = 12
-
-
-@require_http_methods(["GET", "POST"])
-def signin(request: HttpRequest) -> HttpResponse:
-    """Username + password of a bureau or clearing-staff user (``manage.py create_staff``), with
-    the API token's lockout (5 failures per username in 15 min)."""
-    if session_principal(request) is not None:
-        return redirect("bureau-dashboard")
-    error, username, status = "", "", 200
-    if request.method == "POST":
-        username = request.POST.get("username", "")[:150]
-        try:
-            user = staff_authenticate(username=username, password=request.POST.get("password", "")[:256])
-        except DomainError as exc:
-            status = 400 if exc.status == 401 else exc.status
-            error = (
-                _("Too many failed sign-ins; try again in 15 minutes.")
-                if exc.code == "too_many_attempts"
-                else _("Wrong username or password.")
-            )
-        else:
-            session_sign_in(request, user)
-            return redirect("bureau-dashboard")
-    return render(request, "bureau/signin.html", {"error": error, "username": username}, status=status)
-
-
-@require_POST
-def signout(request: HttpRequest) -> HttpResponse:
-    session_sign_out(request)
-    return redirect("bureau-signin")
 
 
 def _scope(request: HttpRequest, principal: Principal, names: dict[str, str]) -> str | None:
@@ -274,7 +244,9 @@ def cycle(request: HttpRequest, principal: Principal, clr_date: str) -> HttpResp
 
 
 @bureau_page
-def export(request: HttpRequest, principal: Principal, clr_date: str, what: str, fmt: str) -> HttpResponse:
+def export(
+    request: HttpRequest, principal: Principal, clr_date: str, what: str, fmt: str
+) -> HttpResponseBase:
     """``statement.{xlsx,csv}`` (a province: the bureau's own or staff's ``?admdvs=``) and
     ``items.{xlsx,csv}`` (the items where the province is payer or payee; staff without
     ``?admdvs=``: every item) of a cycle, as the API serves them."""

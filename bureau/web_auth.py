@@ -15,7 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.utils.crypto import constant_time_compare, salted_hmac
 
@@ -77,11 +78,11 @@ def session_principal(request: HttpRequest) -> Principal | None:
     return principal_of(user)
 
 
-def bureau_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def bureau_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Page decorator: redirects to the sign-in page unless signed in; passes the ``principal``."""
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         principal = session_principal(request)
         if principal is None:
             return redirect("bureau-signin")
