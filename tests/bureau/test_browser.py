@@ -18,6 +18,8 @@ import pytest
 
 from clearing.services.close import cycle_close
 from clearing.services.cycles import open_cycle_date
+from clearing.services.disputes import dispute_open
+from core.principals import Principal
 from tests.bureau.conftest import PASSWORD, make_staff
 from tests.cardholder.test_browser import CHROMIUM, CHROMIUM_ARGS, _require_chromium
 from tests.clearing.helpers import load_prefunds, record
@@ -41,17 +43,26 @@ def _network(cycles: int = 12) -> list:
     items in the open cycle. Returns the closed dates."""
     rng = random.Random(20261201)  # noqa: S311 - test data
     load_prefunds()
-    days = []
+    days, jiangsu_pays = [], []
     for _ in range(cycles):
         day = open_cycle_date()
         for payer, payee, code in PAIRS:
             for _i in range(rng.randint(1, 4)):
-                record(payer, payee, Decimal(rng.randint(2_000, 150_000)) / 100, code)
+                item = record(payer, payee, Decimal(rng.randint(2_000, 150_000)) / 100, code)
+                if payer == "320000":
+                    jiangsu_pays.append(item)
         record("320000", "320000", "88.00", "H32010200001")
         cycle_close(clr_date=day, actor="test")
         days.append(day)
     record("340000", "320000", "1234.56", "H32010200001")
     record("320000", "330000", "99.90", "H33010600001")
+    dispute_open(
+        principal=Principal(role="bureau", actor="js-bureau", admdvs="320000"),
+        setl_id=jiangsu_pays[-1].setl_id,
+        reason_code="amount_error",
+        amount=Decimal("10.00"),
+        note="line 2 billed twice",
+    )
     return days
 
 
@@ -96,6 +107,8 @@ def test_dashboard_in_chromium(live_server, db, monkeypatch, settings):
             assert page.locator("#today-receivable").inner_text() == "1,234.56"
             assert page.locator("#today-payable").inner_text() == "99.90"
             assert page.locator("#history svg rect").count() == len(days)
+            assert page.locator("#disputes tbody tr").count() == 1
+            assert "10.00" in page.locator("#disputes tbody tr").inner_text()
             assert page.locator("#recon tr.bad").count() == 0 and page.locator("#recon tr.ok").count() == 8
             _shot(page, "bureau-dashboard.png")
             page.emulate_media(media="print")
