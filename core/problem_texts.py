@@ -122,4 +122,5 @@ FIELD_TEXTS = {
     "duplicate_key": _("A key appears twice."),
     "not_a_number": _("NaN and Infinity are not numbers."),
     "unknown_field": _("Unknown field."),
+    "invalid_character": _("Must not contain control characters (such as U+0000)."),
 }

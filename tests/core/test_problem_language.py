@@ -57,6 +57,12 @@ def _raised_codes() -> tuple[set[str], set[str]]:
             if "migrations" in path.parts:
                 continue
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Dict):  # {"field": …, "code": "…", "message": …} written out
+                    keys = [k.value for k in node.keys if isinstance(k, ast.Constant)]
+                    if {"field", "code", "message"} <= set(keys):
+                        code = node.values[keys.index("code")]
+                        if isinstance(code, ast.Constant):
+                            field.add(code.value)
                 if not isinstance(node, ast.Call):
                     continue
                 name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)

@@ -61,7 +61,7 @@ def test_batch_nul_in_one_item_is_that_items_400(examples, institution_client):
     assert [x["status"] for x in results] == [201, 400]
     assert results[1]["problem"]["errors"] == [
         {"field": "dise_codg", "code": "invalid_character",
-         "message": "Must not contain control characters (such as U+0000)."}]
+         "message": "不得包含控制字符（如 U+0000）。"}]  # zh-hans: no Accept-Language
     assert _serials() == ["B2-GOOD-1"]
 
 
