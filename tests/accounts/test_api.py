@@ -143,7 +143,8 @@ def test_filing_create_rejections(anhui, staff_client):
             "begndate": "2026-11-29", "enddate": "2026-12-29"}
     resp = anhui.post("/api/v1/filings", body)
     assert resp.status_code == 400 and resp.json()["errors"][0] == {
-        "field": "mdtrtarea_admvs", "code": "not_out_of_area", "message": "就医地在参保地内：不属于跨省结算。"}
+        "field": "mdtrtarea_admvs", "code": "not_out_of_area",
+        "message": "就医地在参保地内：不属于跨省结算。"}  # zh-hans: the code's text
     resp = staff_client("bureau", "320000").post("/api/v1/filings", dict(body, mdtrtarea_admvs="330100"))
     assert resp.status_code == 404
     resp = anhui.post("/api/v1/filings", dict(body, enddate="2026-11-01", mdtrtarea_admvs="330100"))
