@@ -119,7 +119,7 @@ FIELD_TEXTS = {
     "total_too_large": _("The total is too large."),
     "unknown_region": _("Unknown region code."),
     "unstorable_value": _("The value cannot be stored."),
-    "duplicate_key": _("A key appears twice."),
+    "duplicate_key": _("A key or column name appears twice."),
     "not_a_number": _("NaN and Infinity are not numbers."),
     "unknown_field": _("Unknown field."),
     "invalid_character": _("Must not contain control characters (such as U+0000)."),

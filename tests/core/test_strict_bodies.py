@@ -86,7 +86,7 @@ def test_a_certificate_number_sent_twice_is_refused_not_charged_to_the_second(ex
     assert body.count('"mdtrt_cert_no"') == 2
     resp = client.post("/api/v1/settlements", raw=body.encode())
     assert _only_error(resp) == {"field": "mdtrt_cert_no", "code": "duplicate_key",
-                                 "message": "appears more than once in its object"}
+                                 "message": "键或列名重复出现。"}  # zh-hans default
     assert Settlement.objects.count() == 0
 
 
@@ -117,7 +117,7 @@ def test_nan_in_a_settle_request_is_refused(examples, institution_client, member
     text = "{" + member + ", " + text[1:]
     resp = client.post("/api/v1/settlements", raw=text.encode())
     assert _only_error(resp) == {"field": member.split('"')[1], "code": "not_a_number",
-                                 "message": "NaN and Infinity are not JSON numbers"}
+                                 "message": "NaN 和 Infinity 不是数字。"}
     assert Settlement.objects.count() == 0
 
 
@@ -125,7 +125,7 @@ def test_unknown_top_level_field_of_a_write_is_refused(examples, institution_cli
     client = institution_client("H31010400001")
     resp = client.post("/api/v1/settlements", {**bill(), "fund_pay_sumamt": "0.00"})
     assert _only_error(resp) == {"field": "fund_pay_sumamt", "code": "unknown_field",
-                                 "message": "is not a field of this request"}
+                                 "message": "未知字段。"}
     resp = client.post("/api/v1/settlements/preview", {**bill(), "discount": "1"})
     assert _only_error(resp)["field"] == "discount"
     resp = client.post("/api/v1/persons/lookup", {"mdtrt_cert_type": "02",
@@ -135,7 +135,7 @@ def test_unknown_top_level_field_of_a_write_is_refused(examples, institution_cli
     resp = staff.post("/api/v1/prefunds/340000/deposits", {"amount": "1.00", "value_date": "2026-11-27",
                                                             "reference": "r-1", "admdvs": "310000"})
     assert _only_error(resp) == {"field": "admdvs", "code": "unknown_field",
-                                 "message": "is not a field of this request"}
+                                 "message": "未知字段。"}
     assert Settlement.objects.count() == 0
 
 
@@ -146,7 +146,7 @@ def test_unknown_field_of_a_batch_item_is_that_items_refusal(examples, instituti
     first, second = resp.json()["results"]
     assert first["status"] == 400
     assert first["problem"]["errors"] == [{"field": "hifp_pay", "code": "unknown_field",
-                                           "message": "is not a field of this request"}]
+                                           "message": "未知字段。"}]
     assert second["status"] == 201
     assert Settlement.objects.count() == 1
 
@@ -159,7 +159,7 @@ def test_bureau_uploads_cardholder_and_staff_sign_in_read_strictly(examples, sta
     csv = "psn_no,certno,psn_name,insutype,insuplc_admdvs,certno\n1,2,3,310,340100,4\n"
     resp = bureau.post("/api/v1/persons", raw=csv.encode(), content_type="text/csv")
     assert _only_error(resp) == {"field": "certno", "code": "duplicate_key",
-                                 "message": "the CSV header names this column more than once"}
+                                 "message": "键或列名重复出现。"}
     resp = bureau.post("/api/v1/catalogue", raw=b'{"items": [], "items": [{}]}')
     assert _only_error(resp)["field"] == "items"
     resp = bureau.post("/api/v1/filings", {"psn_no": "34010000000000000001", "filing_type": "12",
