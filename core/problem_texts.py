@@ -80,6 +80,7 @@ CODE_TEXTS = {
     "not_reversible": _("This settlement cannot be reversed."),
     "disputed": _("The settlement is under dispute."),
     "amount_out_of_range": _("An amount would leave the money format."),
+    "item_failed": _("This item failed; nothing was recorded for it. Retry it."),
     # clearing
     "cycle_not_closed": _("The cycle is not closed yet."),
     "cycle_not_open": _("The cycle is not open."),
