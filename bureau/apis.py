@@ -21,11 +21,23 @@ from rest_framework.request import Request
 from bureau import exports
 from bureau.selectors import province_names
 from clearing import selectors
-from clearing.apis.common import ADMDVS, ERRORS, CSVRenderer, paged, parse_date, query_param, scope_of
+from clearing.apis.common import (
+    ADMDVS,
+    ERRORS,
+    SCHEME_PARAM,
+    CSVRenderer,
+    paged,
+    parse_date,
+    query_param,
+    scheme_of,
+    scope_of,
+    staff_province,
+)
 from clearing.apis.cycles import StatementApi
 from clearing.apis.items import KINDS, ItemListApi, ItemSerializer
-from clearing.models import ClearingItem
+from clearing.models import ClearingItem, Cycle
 from core.errors import DomainError
+from core.replica import primary_required
 
 FORMATS = re.compile(r"csv|json|xlsx")
 
@@ -66,12 +78,12 @@ def items_export(qs, fmt: str, clr_date: str) -> HttpResponseBase:  # noqa: ANN0
                 "too_many_rows", "More items than one spreadsheet holds; use ?format=csv.", field="format"
             )
         return attachment(
-            exports.items_xlsx(qs.iterator(chunk_size=2000), names),
+            exports.items_xlsx(selectors.items_in_pages(qs), names),
             exports.XLSX_TYPE,
             f"items-{clr_date}.xlsx",
         )
     resp = StreamingHttpResponse(
-        exports.items_csv(qs.iterator(chunk_size=2000), names), content_type=exports.CSV_TYPE
+        exports.items_csv(selectors.items_in_pages(qs), names), content_type=exports.CSV_TYPE
     )
     resp["Content-Disposition"] = f'attachment; filename="items-{clr_date}.csv"'
     return resp
@@ -104,9 +116,7 @@ class StatementExportApi(StatementApi):
         fmt = query_param(request, "format", FORMATS, "csv, xlsx or json")
         if fmt not in ("csv", "xlsx"):
             return super().get(request, clr_date)
-        from clearing.apis.common import staff_province
-
-        st = selectors.statement_get(parse_date(clr_date), staff_province(request))
+        st = selectors.statement_get(parse_date(clr_date), staff_province(request), scheme_of(request))
         return statement_export(json.loads(bytes(st.canonical)), fmt)
 
 
@@ -120,6 +130,7 @@ class ItemExportApi(ItemListApi):
     @extend_schema(
         operation_id="cycles_items",
         parameters=[
+            SCHEME_PARAM,
             OpenApiParameter("counterparty", str),
             OpenApiParameter("kind", str, enum=list(ClearingItem.Kind.values)),
             OpenApiParameter("cursor", str),
@@ -137,8 +148,12 @@ class ItemExportApi(ItemListApi):
         if fmt not in ("csv", "xlsx"):
             return super().get(request, clr_date)
         day = parse_date(clr_date)
-        selectors.cycle_get(day)
-        kind = query_param(request, "kind", KINDS, "settlement, reversal or adjustment")
+        scheme = scheme_of(request)
+        if selectors.cycle_get(day, scheme).status != Cycle.Status.CLOSED:
+            primary_required()  # an open or cut cycle's items are read where they are written
+        kind = query_param(request, "kind", KINDS, "settlement, reversal, adjustment or acceptance")
         counterparty = query_param(request, "counterparty", ADMDVS, "a province code (6 digits)")
-        qs = selectors.items_visible(day, scope_of(request), counterparty=counterparty, kind=kind)
+        qs = selectors.items_visible(
+            day, scope_of(request), counterparty=counterparty, kind=kind, scheme=scheme
+        )
         return items_export(qs, fmt, clr_date)

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.services import staff_authenticate
-from bureau.web_auth import session_principal, session_sign_in, session_sign_out
+from bureau.web_auth import dashboard_user, session_principal, session_sign_in, session_sign_out
 from core.errors import DomainError
 
 
@@ -32,8 +32,13 @@ def signin(request: HttpRequest) -> HttpResponse:
                 else _("Wrong username or password.")
             )
         else:
-            session_sign_in(request, user)
-            return redirect("bureau-dashboard")
+            if dashboard_user(user):
+                session_sign_in(request, user)
+                return redirect("bureau-dashboard")
+            error, status = (
+                _("This dashboard is for medical-insurance bureaus and clearing-house staff."),
+                403,
+            )
     return render(request, "bureau/signin.html", {"error": error, "username": username}, status=status)
 
 

@@ -46,9 +46,12 @@ def item_headers() -> list[str]:
 
 
 def kind_label(kind: str) -> str:
-    return {"settlement": _("settlement"), "reversal": _("reversal"), "adjustment": _("adjustment")}.get(
-        kind, kind
-    )
+    return {
+        "settlement": _("settlement"),
+        "reversal": _("reversal"),
+        "adjustment": _("adjustment"),
+        "acceptance": _("acceptance"),
+    }.get(kind, kind)
 
 
 def item_row(item: Any, names: dict[str, str]) -> list[Any]:
@@ -62,7 +65,7 @@ def item_row(item: Any, names: dict[str, str]) -> list[Any]:
         names.get(item.payee, ""),
         item.clr_amt,
         item.fixmedins_code,
-        item.cycle_id,
+        item.clr_date,
     ]
 
 
@@ -82,8 +85,14 @@ def statement_sections(
         [_("Cross-province items"), doc["item_cnt"]],
         [_("Intra-province items"), doc["intra_province"]["cnt"]],
         [_("Intra-province amount (yuan)"), d(doc["intra_province"]["amount"])],
-        [_("Prefund before (yuan)"), d(doc["prefund"]["before"])],
-        [_("Prefund after (yuan)"), d(doc["prefund"]["after"])],
+        *(
+            [
+                [_("Prefund before (yuan)"), d(doc["prefund"]["before"])],
+                [_("Prefund after (yuan)"), d(doc["prefund"]["after"])],
+            ]
+            if "prefund" in doc
+            else []
+        ),
         [_("Cycle head SHA-256"), doc["head_sha256"]],
     ]
     bilateral = [
@@ -98,12 +107,15 @@ def statement_sections(
         ]
         for b in doc["bilateral"]
     ]
+    # the card scheme's statements list acceptors (acceptor_remittance) instead of institutions
     remittance = [
-        [r["fixmedins_code"], _("cross-province"), d(r["amount"]), r["cnt"]]
-        for r in doc["hospital_remittance"]
-    ] + [
-        [r["fixmedins_code"], _("intra-province"), d(r["amount"]), r["cnt"]]
-        for r in doc["intra_province_remittance"]
+        [r.get("fixmedins_code") or r.get("acceptor_code", ""), label, d(r["amount"]), r["cnt"]]
+        for section, label in (
+            ("hospital_remittance", _("cross-province")),
+            ("acceptor_remittance", _("cross-province")),
+            ("intra_province_remittance", _("intra-province")),
+        )
+        for r in doc.get(section, [])
     ]
     return [
         (_("Summary"), [_("Item"), _("Value")], summary),

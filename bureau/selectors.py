@@ -26,6 +26,7 @@ from clearing.models import (
     Dispute,
     NetPosition,
     PrefundAccount,
+    Scheme,
     Statement,
 )
 from clearing.services.cycles import open_cycle_date
@@ -33,6 +34,7 @@ from core.money import round2
 
 ZERO = Decimal("0.00")
 HISTORY_CYCLES = 30
+MEDICAL = Scheme.MEDICAL  # the dashboard is the medical scheme's (card bureaus have their own API)
 
 
 def _cents(value: Decimal | None) -> Decimal:
@@ -70,8 +72,8 @@ class Today:
 
 def today_so_far(scope: str | None) -> Today:
     """Figures of the open cycle's items, two aggregate queries."""
-    day = open_cycle_date()
-    items = ClearingItem.objects.filter(cycle__clr_date=day)
+    day = open_cycle_date(scheme=MEDICAL)
+    items = ClearingItem.objects.filter(scheme=MEDICAL, clr_date=day)
     cross = ~Q(payer=F("payee"))
     out = Today(clr_date=day)
     if scope is None:
@@ -110,7 +112,9 @@ def today_so_far(scope: str | None) -> Today:
 def closed_cycles(limit: int = HISTORY_CYCLES) -> list[Cycle]:
     """The last ``limit`` closed cycles, oldest first, with their heads."""
     rows = list(
-        Cycle.objects.filter(status=Cycle.Status.CLOSED).select_related("head").order_by("-clr_date")[:limit]
+        Cycle.objects.filter(scheme=MEDICAL, status=Cycle.Status.CLOSED)
+        .select_related("head")
+        .order_by("-clr_date")[:limit]
     )
     return rows[::-1]
 
@@ -165,7 +169,7 @@ class PrefundView:
 def prefunds(scope: str | None) -> list[PrefundView]:
     """Prefund accounts with the ``low_prefund`` threshold (``LOW_PREFUND_RATIO`` × baseline)."""
     ratio = Decimal(settings.LOW_PREFUND_RATIO)
-    qs = PrefundAccount.objects.order_by("admdvs")
+    qs = PrefundAccount.objects.filter(scheme=MEDICAL).order_by("admdvs")
     if scope is not None:
         qs = qs.filter(admdvs=scope)
     return [
@@ -185,7 +189,7 @@ def alerts(scope: str | None, cycle: Cycle | None) -> list[Alert]:
 def statements_to_ack(scope: str | None, limit: int) -> tuple[list[Statement], int]:
     """The ``limit`` newest statements not acknowledged yet (a bureau's own; staff: every
     province's) and how many there are in all."""
-    qs = Statement.objects.filter(ack__isnull=True)
+    qs = Statement.objects.filter(ack__isnull=True, cycle__scheme=MEDICAL)
     if scope is not None:
         qs = qs.filter(admdvs=scope)
     rows = list(qs.select_related("cycle").order_by("-cycle__clr_date", "admdvs")[:limit])
@@ -223,11 +227,16 @@ class ReconLine:
         return self.published == self.recomputed
 
 
+def _items_of(cycle: Cycle) -> Any:
+    """The items of ``cycle`` (keyed by scheme and date)."""
+    return ClearingItem.objects.filter(scheme=cycle.scheme, clr_date=cycle.clr_date)
+
+
 def reconcile_statement(doc: dict[str, Any], cycle: Cycle) -> list[ReconLine]:
     """The province's statement against its items (明细对账): per counterparty Σ payable and
     Σ receivable, and the intra-province total. Every line must match."""
     adm = doc["admdvs"]
-    items = ClearingItem.objects.filter(cycle=cycle).filter(Q(payer=adm) | Q(payee=adm))
+    items = _items_of(cycle).filter(Q(payer=adm) | Q(payee=adm))
     sums: dict[tuple[str, str], tuple[Decimal, int]] = {
         (payer, payee): (_cents(s), n)
         for payer, payee, s, n in items.values_list("payer", "payee").annotate(
@@ -255,7 +264,7 @@ def reconcile_head(head: CycleHead, cycle: Cycle) -> list[ReconLine]:
     gross = sum(
         (abs(a) for a in BilateralPosition.objects.filter(cycle=cycle).values_list("amount", flat=True)), ZERO
     )
-    items = ClearingItem.objects.filter(cycle=cycle).count()
+    items = _items_of(cycle).count()
     return [
         ReconLine("sum_net", ZERO, nets),
         ReconLine("gross", head.gross, gross),

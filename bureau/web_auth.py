@@ -46,6 +46,14 @@ def session_sign_out(request: HttpRequest) -> None:
     request.session.flush()
 
 
+DASHBOARD_ROLES = ("bureau", "clearing_staff")  # card bureaus read the card scheme through the API
+
+
+def dashboard_user(user: Any) -> bool:
+    """True for a medical-insurance bureau or clearing-house staff user."""
+    return getattr(getattr(user, "staff_profile", None), "role", "") in DASHBOARD_ROLES
+
+
 def principal_of(user: Any) -> Principal:
     """The API's :class:`Principal` for a staff user: bureaus keep their province, clearing staff
     have none (they see every province)."""
@@ -67,6 +75,7 @@ def session_principal(request: HttpRequest) -> Principal | None:
     since = request.session.get(SESSION_SINCE, 0)
     if (
         user is None
+        or not dashboard_user(user)
         or not user.is_active
         or not hasattr(user, "staff_profile")
         or not constant_time_compare(tag, _password_tag(user))
