@@ -11,14 +11,17 @@ Moves = Mapping[str, frozenset[str]]  # from status → the statuses it may move
 
 
 class IllegalTransition(Conflict):
-    """``409 illegal_transition``: the object's status does not allow this move."""
+    """``409 illegal_transition`` (or the model's own stable code, e.g. ``dispute_closed``): the
+    object's status does not allow this move."""
 
-    def __init__(self, what: str, from_status: str, to_status: str) -> None:
-        super().__init__("illegal_transition", f"{what} cannot move from {from_status} to {to_status}.",
+    def __init__(self, what: str, from_status: str, to_status: str, code: str = "illegal_transition") -> None:
+        super().__init__(code, f"{what} cannot move from {from_status} to {to_status}.",
                          extra={"from_status": from_status, "to_status": to_status})
 
 
-def check_move(moves: Moves, what: str, from_status: str, to_status: str) -> None:
-    """Raise :class:`IllegalTransition` unless ``from_status`` → ``to_status`` is in ``moves``."""
+def check_move(
+    moves: Moves, what: str, from_status: str, to_status: str, *, code: str = "illegal_transition"
+) -> None:
+    """Raise :class:`IllegalTransition` (``code``) unless ``from_status`` → ``to_status`` is in ``moves``."""
     if to_status not in moves.get(from_status, frozenset()):
-        raise IllegalTransition(what, from_status, to_status)
+        raise IllegalTransition(what, from_status, to_status, code)

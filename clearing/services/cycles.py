@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from clearing.leaf import leaf_bytes, leaf_hash
 from clearing.models import ClearingItem, Cycle, Scheme
+from core.transitions import Moves, check_move
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MEDICAL = Scheme.MEDICAL
@@ -157,20 +158,23 @@ def clearing_items_bulk_record(*, cycle: Cycle, items: list[ClearingItem]) -> li
     return ClearingItem.objects.bulk_create(items)
 
 
-_MOVES = {(Cycle.Status.OPEN, Cycle.Status.CUT), (Cycle.Status.CUT, Cycle.Status.CLOSED)}
+MOVES: Moves = {
+    Cycle.Status.OPEN: frozenset({Cycle.Status.CUT}),
+    Cycle.Status.CUT: frozenset({Cycle.Status.CLOSED}),
+}
 
 
 def cycle_transition(cycle: Cycle, to_status: str, *, actor: str, at: dt.datetime | None = None) -> Cycle:
     """The one function that moves a cycle's status (spec/clearing.md §Cycles: only forward,
     ``open`` → ``cut`` → ``closed``), recording who and when in :class:`CycleTransition`.
 
-    Call inside ``transaction.atomic`` holding the cycle row lock. Raises ``ValueError`` for any
-    other move; the unique (cycle, to_status) constraint makes a repeated move fail.
+    Call inside ``transaction.atomic`` holding the cycle row lock. Raises ``409 illegal_transition``
+    (:mod:`core.transitions`) for any move not in :data:`MOVES`; the unique (cycle, to_status)
+    constraint makes a repeated move fail.
     """
     from clearing.models import CycleTransition
 
-    if (cycle.status, to_status) not in _MOVES:
-        raise ValueError(f"cycle {cycle.clr_date}: {cycle.status} → {to_status} is not allowed")
+    check_move(MOVES, f"cycle {cycle.clr_date}", cycle.status, to_status)
     at = at or timezone.now()
     CycleTransition.objects.create(
         cycle=cycle, from_status=cycle.status, to_status=to_status, actor=actor[:100], at=at

@@ -32,16 +32,15 @@ from clearing.services.items import clearing_item_lock, clearing_item_reversed
 from core.audit import audit_principal
 from core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, field_error
 from core.ids import new_setl_id
+from core.transitions import Moves, check_move
 
-_MOVES = {
-    (Dispute.Status.OPEN, Dispute.Status.ESCALATED),
-    (Dispute.Status.OPEN, Dispute.Status.UPHELD),
-    (Dispute.Status.OPEN, Dispute.Status.REJECTED),
-    (Dispute.Status.ESCALATED, Dispute.Status.UPHELD),
-    (Dispute.Status.ESCALATED, Dispute.Status.REJECTED),
+S = Dispute.Status
+MOVES: Moves = {
+    S.OPEN: frozenset({S.ESCALATED, S.UPHELD, S.REJECTED}),
+    S.ESCALATED: frozenset({S.UPHELD, S.REJECTED}),
     # clearing.md: "a rejected dispute can be escalated, not filed again" — once: staff decide last,
     # and only within the escalation period (clearing.selectors.escalation_cutoff).
-    (Dispute.Status.REJECTED, Dispute.Status.ESCALATED),
+    S.REJECTED: frozenset({S.ESCALATED}),
 }
 
 
@@ -50,9 +49,9 @@ def dispute_transition(dispute: Dispute, to_status: str, *, actor: str, at: dt.d
     ``409 dispute_closed`` for a move the table does not allow (a dispute already escalated once
     cannot be escalated again: clearing staff's decision is final; a payee's rejection cannot be
     escalated once the escalation period, ``DISPUTE_RESOLUTION_DAYS`` from ``opened_at``, is over)."""
-    again = to_status == Dispute.Status.ESCALATED and dispute.escalated_at is not None
-    if (dispute.status, to_status) not in _MOVES or again:
-        raise Conflict("dispute_closed", f"a {dispute.status} dispute cannot become {to_status}")
+    check_move(MOVES, f"dispute {dispute.pk}", dispute.status, to_status, code="dispute_closed")
+    if to_status == Dispute.Status.ESCALATED and dispute.escalated_at is not None:
+        raise Conflict("dispute_closed", "an escalated dispute cannot be escalated again")
     if (
         dispute.status == Dispute.Status.REJECTED
         and to_status == Dispute.Status.ESCALATED
