@@ -192,11 +192,11 @@ from clearing.services import fold
 from clearing.services.close import cycle_close
 workers_rss = []
 real_fold = fold.parallel_fold
-def spy(*args):
-    done = real_fold(*args)
+def spy(*args, **kwargs):
+    done, aside = real_fold(*args, **kwargs)
     if done is not None:
         workers_rss.extend(part.peak_rss_kb for part in done[1])
-    return done
+    return done, aside
 fold.parallel_fold = spy
 def hwm():
     status = open("/proc/self/status").read()
@@ -243,6 +243,27 @@ total = clock() - t
 print(json.dumps({{"figures_s": total, "leaf_fetch_s": fetch, "merkle_fold_s": fold,
                   "sql_aggregates_s": aggregate}}))
 """
+
+
+FIGURES = """
+import json, os, sys, time, datetime as dt
+sys.path.insert(0, {root!r})
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+import django
+django.setup()
+from clearing.services import figures as fig
+if {serial!r}:
+    fig.fold_ranges = lambda *args, **kwargs: []  # the serial fold (one process)
+t = time.perf_counter()
+f = fig.cycle_figures(dt.date.fromisoformat({day!r}))
+print(json.dumps({{"seconds": time.perf_counter() - t, "root": f.merkle_root.hex()}}))
+"""
+
+
+def figures_in_child(url: str, clr_date: dt.date, serial: bool) -> dict:
+    """The close's figures alone, read-only, with the fold serial or on all cores (same run)."""
+    script = FIGURES.replace("{serial!r}", repr(serial))
+    return _run_child(script, url, clr_date, "figures")
 
 
 def _run_child(script: str, url: str, clr_date: dt.date, what: str) -> dict:
@@ -304,6 +325,9 @@ def main() -> None:
         "--workers", type=int, default=0, help="parallel fold processes (default: one per core; 1: serial)"
     )
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the close's heaviest queries")
+    parser.add_argument(
+        "--compare-serial", action="store_true", help="also time the figures with the serial fold"
+    )
     args = parser.parse_args()
     base = os.environ.get("DATABASE_URL", "")
     if not base.startswith("postgres"):
@@ -355,6 +379,13 @@ def main() -> None:
     )
     if head["tree_size"] != n:
         raise SystemExit(f"tree_size {head['tree_size']} != {n}")
+    if args.compare_serial:
+        par, ser = figures_in_child(url, clr_date, False), figures_in_child(url, clr_date, True)
+        assert par["root"] == ser["root"] == head["merkle_root"], (par, ser)
+        print(
+            f"  figures alone (read-only, same run): fold on all cores {par['seconds']:.2f} s, "
+            f"serial fold {ser['seconds']:.2f} s (same root); load average {os.getloadavg()[0]:.1f}"
+        )
     if args.explain:
         ph = phases_in_child(url, clr_date)
         share = {k: ph[k] / ph["figures_s"] for k in ("sql_aggregates_s", "leaf_fetch_s", "merkle_fold_s")}

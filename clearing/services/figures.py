@@ -316,9 +316,11 @@ def cycle_figures(clr_date: dt.date, *, scheme: str = Scheme.MEDICAL) -> Figures
     if bounds:  # a large day on PostgreSQL: the fold on all cores (clearing.services.fold)
         from clearing.services import fold as parallel
 
-        groups, counts = parallel.groups_and_range_counts(clr_date, scheme, bounds)
-        done = parallel.parallel_fold(clr_date, scheme, bounds, counts, PROOF_BLOCK)
-        if done is not None:
+        counts = parallel.range_counts(clr_date, scheme, bounds)
+        done, groups = parallel.parallel_fold(
+            clr_date, scheme, bounds, counts, PROOF_BLOCK, beside=lambda: item_groups(clr_date, scheme=scheme)
+        )
+        if done is not None and sum(cnt for cnt, _ in groups.values()) == sum(counts):
             acc = done[0]
         else:
             fold()

@@ -15,7 +15,7 @@ The RFC 9162 tree splits at power-of-two boundaries, so the MTH of every aligned
    same root and block hashes as the serial fold, so the signed bytes do not change.
 
 The workers see committed rows only. A cut cycle's items are all committed and never change, so
-their counts match the aggregate run on the close's own connection; when they do not (items
+their counts match those taken on the close's own connection; when they do not (items
 written by the closing transaction itself, as in tests) or a worker fails, :func:`parallel_fold`
 returns ``None`` and the close folds serially on its own connection.
 """
@@ -28,12 +28,12 @@ import logging
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 
 from clearing import merkle
 from clearing.models import ClearingItem
@@ -45,6 +45,7 @@ LIBPQ_KEYS = ("dbname", "user", "password", "host", "port", "sslmode", "sslrootc
 SAMPLE_PAGES = 500  # TABLESAMPLE SYSTEM: about this many pages (4 MB) read to place the bounds
 WORKER_TIMEOUT = 3600  # seconds; above the longest close
 CHUNK = 8192  # leaf hashes per query in a worker (256 KB)
+T = TypeVar("T")
 
 
 def workers() -> int:
@@ -86,38 +87,19 @@ def range_bounds(clr_date: dt.date, scheme: str, k: int) -> list[str]:
     return sorted(set(bounds))
 
 
-def groups_and_range_counts(
-    clr_date: dt.date, scheme: str, bounds: list[str]
-) -> tuple[dict[tuple[str, str, str], tuple[int, Decimal]], list[int]]:
-    """The scheme's day's ``{(payer, payee, fixmedins_code): (cnt, Σ clr_amt)}`` (as
-    :func:`clearing.services.figures.item_groups`) and the item count of each of the
-    ``len(bounds) + 1`` ranges, from one scan on the close's own connection."""
-    from clearing.services.figures import GROUP_SETTINGS, _sum
-
+def range_counts(clr_date: dt.date, scheme: str, bounds: list[str]) -> list[int]:
+    """The item count of each of the ``len(bounds) + 1`` ranges of the scheme's day: one count on
+    the close's own connection over the Merkle-order index (an index-only scan once vacuumed)."""
     table = connection.ops.quote_name(ClearingItem._meta.db_table)
-    below = ", ".join('count(*) FILTER (WHERE setl_id COLLATE "C" < %s)' for _ in bounds)
-    sql = (
-        f"SELECT payer, payee, fixmedins_code, count(*), sum(clr_amt){', ' + below if bounds else ''} "  # noqa: S608
-        f"FROM {table} WHERE clr_date = %s AND scheme = %s GROUP BY payer, payee, fixmedins_code"
-    )
-    groups: dict[tuple[str, str, str], tuple[int, Decimal]] = {}
-    under = [0] * len(bounds)  # items below each bound
-    with transaction.atomic(), connection.cursor() as cur:
-        previous = {}
-        for name, value in GROUP_SETTINGS.items():  # transaction-local, restored after the query
-            cur.execute("SELECT current_setting(%s)", [name])
-            previous[name] = cur.fetchone()[0]
-            cur.execute("SELECT set_config(%s, %s, true)", [name, value])
-        cur.execute(sql, [*bounds, clr_date, scheme])
-        for payer, payee, code, cnt, amount, *below_counts in cur:
-            groups[(payer, payee, code)] = (cnt, _sum(amount))
-            for i, c in enumerate(below_counts):
-                under[i] += c
-        for name, value in previous.items():
-            cur.execute("SELECT set_config(%s, %s, true)", [name, value])
-    total = sum(cnt for cnt, _ in groups.values())
+    below = "".join('count(*) FILTER (WHERE setl_id COLLATE "C" < %s), ' for _ in bounds)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT {below}count(*) FROM {table} WHERE clr_date = %s AND scheme = %s",  # noqa: S608
+            [*bounds, clr_date, scheme],
+        )
+        *under, total = cur.fetchone()
     edges = [0, *under, total]
-    return groups, [edges[i + 1] - edges[i] for i in range(len(bounds) + 1)]
+    return [edges[i + 1] - edges[i] for i in range(len(bounds) + 1)]
 
 
 @dataclass
@@ -178,11 +160,18 @@ def stitch(parts: list[RangeFold], block: int) -> merkle.StreamingRoot:
 
 
 def parallel_fold(
-    clr_date: dt.date, scheme: str, bounds: list[str], counts: list[int], block: int
-) -> tuple[merkle.StreamingRoot, list[RangeFold]] | None:
+    clr_date: dt.date,
+    scheme: str,
+    bounds: list[str],
+    counts: list[int],
+    block: int,
+    beside: Callable[[], T],
+) -> tuple[tuple[merkle.StreamingRoot, list[RangeFold]] | None, T]:
     """Fold the day's leaves in ``len(bounds) + 1`` processes (ranges split at ``bounds``, holding
-    ``counts`` items each). Returns the stitched fold and each worker's result, or ``None`` when a
-    worker failed or saw another number of leaves than ``counts`` says (then fold serially)."""
+    ``counts`` items each), running ``beside()`` (the aggregate scan) on this connection while
+    they work. Returns ``((stitched fold, each worker's result) or None, beside's result)``:
+    ``None`` when a worker failed or saw another number of leaves than ``counts`` says (then
+    fold serially)."""
     conninfo = _conninfo()
     edges: list[str | None] = [None, *bounds, None]
     jobs, offset = [], 0
@@ -195,6 +184,13 @@ def parallel_fold(
         })
         offset += count
     procs = [_start(job) for job in jobs]
+    try:
+        aside = beside()
+    except BaseException:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+        raise
     parts: list[RangeFold] = []
     failure = ""
     for proc, job in zip(procs, jobs, strict=True):
@@ -209,5 +205,5 @@ def parallel_fold(
         parts.append(part)
     if failure:
         logger.warning("parallel fold of %s falls back to serial: %s", clr_date, failure)
-        return None
-    return stitch(parts, block), parts
+        return None, aside
+    return (stitch(parts, block), parts), aside

@@ -70,9 +70,9 @@ def test_the_close_folds_in_worker_processes_and_signs_the_same_head(settings, m
     ran: list[list[int]] = []
     real = fold.parallel_fold
 
-    def spy(clr_date, scheme, bounds, counts, block):  # noqa: ANN001, ANN202
+    def spy(clr_date, scheme, bounds, counts, block, beside):  # noqa: ANN001, ANN202
         ran.append(counts)
-        return real(clr_date, scheme, bounds, counts, block)
+        return real(clr_date, scheme, bounds, counts, block, beside)
 
     monkeypatch.setattr(fold, "parallel_fold", spy)
     clr_date = open_cycle_date() - dt.timedelta(days=1)
