@@ -19,7 +19,9 @@ stderr on any error (a leaf hash that is not 32 bytes included).
 from __future__ import annotations
 
 import json
+import queue
 import sys
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -52,6 +54,27 @@ def _chunks(conn: Any, job: dict[str, Any]) -> Iterator[bytes]:
             if cnt < job["chunk"]:
                 return
             params["after"], op = last, ">"
+
+
+def _read_ahead(chunks: Iterator[bytes], depth: int = 2) -> Iterator[bytes]:
+    """``chunks`` produced by a thread up to ``depth`` ahead, so the server walks the next chunk
+    while this process folds one (the thread waits on the socket without the GIL)."""
+    ahead: queue.Queue = queue.Queue(maxsize=depth)
+    end = object()
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                ahead.put(chunk)
+            ahead.put(end)
+        except BaseException as exc:  # noqa: BLE001 - re-raised by the consumer
+            ahead.put(exc)
+
+    threading.Thread(target=produce, name="leaf-chunks", daemon=True).start()
+    while (item := ahead.get()) is not end:
+        if isinstance(item, BaseException):
+            raise item
+        yield item
 
 
 def fold_range(
@@ -93,7 +116,7 @@ def main() -> int:
             conn.read_only = True
             with conn.transaction():
                 seen, head, blocks, tail = fold_range(
-                    _chunks(conn, job), job["offset"], job["count"], job["block"]
+                    _read_ahead(_chunks(conn, job)), job["offset"], job["count"], job["block"]
                 )
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which falls back
         print(f"fold worker: {type(exc).__name__}: {exc}", file=sys.stderr)
