@@ -10,21 +10,28 @@ from celery import shared_task
 
 from clearing.services.close import cycle_close, cycles_close_due
 
+# A close that runs past the soft limit is stopped (its transaction rolls back, the cycle stays
+# ``cut``) and the next beat run starts it again; the hard limit kills a stuck worker. Both stay
+# below the broker's visibility timeout (settings.CELERY_BROKER_TRANSPORT_OPTIONS), so a message
+# is never redelivered while its close still runs (docs/decisions.md §Close resumption).
+CLOSE_LIMITS = {"soft_time_limit": 600, "time_limit": 660}
 
-@shared_task(name="clearing.tasks.close_cut_cycles", acks_late=True, reject_on_worker_lost=True)
+
+@shared_task(name="clearing.tasks.close_cut_cycles", acks_late=True, reject_on_worker_lost=True,
+             **CLOSE_LIMITS)
 def close_cut_cycles() -> list[str]:
-    """The 00:30 Asia/Shanghai job: close every cut cycle of each scheme, oldest first. Returns the
-    closed dates (card ones as ``card:YYYY-MM-DD``)."""
-    from core.audit import audit_seal
-
-    audit_seal()
+    """The nightly job, re-run by beat every 5 minutes: close every cut cycle of each scheme whose
+    close time (00:30 Asia/Shanghai of the next day) has passed, oldest first; a no-op when none.
+    So a close interrupted by a killed worker resumes at the next run. Returns the closed dates
+    (card ones as ``card:YYYY-MM-DD``)."""
     return [
         c.clr_date.isoformat() if c.scheme == "medical" else f"{c.scheme}:{c.clr_date.isoformat()}"
-        for c in cycles_close_due(actor="celery-beat")
+        for c in cycles_close_due(actor="celery-beat", scheduled=True)
     ]
 
 
-@shared_task(name="clearing.tasks.close_cycle", acks_late=True, reject_on_worker_lost=True)
+@shared_task(name="clearing.tasks.close_cycle", acks_late=True, reject_on_worker_lost=True,
+             **CLOSE_LIMITS)
 def close_cycle(clr_date: str, actor: str, scheme: str = "medical") -> str:
     """Close one date (``YYYY-MM-DD``) of ``scheme`` for the staff endpoint. Returns the head's SHA-256."""
     cycle = cycle_close(clr_date=dt.date.fromisoformat(clr_date), actor=actor, scheme=scheme)

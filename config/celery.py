@@ -26,8 +26,14 @@ app.conf.task_routes = {
 }
 
 # spec/clearing.md §Cycles: the close job runs at 00:30 Asia/Shanghai (CELERY_TIMEZONE), closing
-# every cut cycle oldest first.
+# every cut cycle oldest first. Beat sends it every 5 minutes (00:30 included); each run closes only
+# cycles whose close time has passed, so a close a killed worker left ``cut`` resumes at the next
+# run instead of waiting for the broker's redelivery. A run not started within 4 minutes expires.
 app.conf.beat_schedule = {
-    "close-cut-cycles": {"task": "clearing.tasks.close_cut_cycles", "schedule": crontab(hour=0, minute=30)},
+    "close-cut-cycles": {
+        "task": "clearing.tasks.close_cut_cycles",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 240},
+    },
     "seal-audit": {"task": "core.tasks.seal_audit", "schedule": 5.0},
 }

@@ -172,9 +172,11 @@ CELERY_ENABLE_UTC = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Above the longest close (bench: 10M items), so a slow close is not redelivered while still running.
+# Sized to the close task: above its hard time limit (660 s, clearing.tasks.CLOSE_LIMITS; the 10M-item
+# close takes ~10 s), so a running close is never redelivered; a killed worker's close is resumed by
+# the next beat run (every 5 min), the redelivery after 15 min then finds it closed.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "900")),
 }
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", REDIS_URL or None)
 
@@ -208,6 +210,10 @@ SIGNATURE_MAX_SKEW_SECONDS = 300
 NONCE_TTL_SECONDS = 600
 STAFF_TOKEN_TTL_HOURS = 12
 CARDHOLDER_TOKEN_TTL_HOURS = 12
+
+# Audit sealing (spec/security.md §Audit): beat seals every 5 s (config/celery.py) and every close
+# seals first; ``verify_audit`` fails on unsealed records older than this (seconds).
+AUDIT_UNSEALED_MAX_AGE_SECONDS = int(os.environ.get("AUDIT_UNSEALED_MAX_AGE_SECONDS", "60"))
 
 # --- clearing rules (spec/clearing.md) -------------------------------------------------------------
 LOW_PREFUND_RATIO = "0.30"

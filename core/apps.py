@@ -6,7 +6,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Platform: audit, auth, errors"
 
     def ready(self) -> None:
-        from core import schema  # noqa: F401 - registers the OpenAPI authentication schemes
+        from core import checks, schema  # noqa: F401 - registers the deploy checks and the OpenAPI auth schemes
         from core.metrics_api import register_platform_gauges
         from core.tasks_metrics import connect_task_signals
 

@@ -124,24 +124,24 @@ def audit_seal(batch: int = 5000) -> int:
 
 @dataclass
 class AuditVerdict:
-    """Result of :func:`audit_verify`: ``checked`` sealed records re-computed, ``unsealed`` waiting;
-    on failure ``first_bad_id`` (record id, or ``None`` when the chain's end is missing) and why."""
+    """Result of :func:`audit_verify`: ``checked`` sealed records re-computed (ids ``first_id`` ..
+    ``last_id``), ``unsealed`` waiting, of which ``stale`` are older than the allowed lag (the
+    oldest at ``oldest_unsealed_at``); on failure ``first_bad_id`` (record id, or ``None`` when the
+    chain's end is missing or records are stale) and why."""
 
     ok: bool
     checked: int
     unsealed: int
     first_bad_id: int | None = None
     reason: str = ""
+    stale: int = 0
+    first_id: int | None = None
+    last_id: int | None = None
+    oldest_unsealed_at: dt.datetime | None = None
 
 
-def audit_verify() -> AuditVerdict:
-    """Re-compute the chain over every sealed record and compare its end with the checkpoint.
-
-    Detects an edited record (hash differs), a deleted or re-ordered one (``seal_seq`` gap or
-    ``prev_hash`` mismatch), a deleted last record or a rolled-back checkpoint (end ≠ checkpoint).
-    """
-    prev, checked, last_id = GENESIS, 0, 0
-    unsealed = AuditRecord.objects.filter(seal_seq__isnull=True).count()
+def _chain_verdict(unsealed: int) -> AuditVerdict:
+    prev, checked, first_id, last_id = GENESIS, 0, None, 0
     sealed = AuditRecord.objects.filter(seal_seq__isnull=False).order_by("seal_seq")
     with cursor_transaction():  # the server-side cursor lives in a transaction (core.pooling)
         for r in sealed.iterator(chunk_size=5000):
@@ -152,10 +152,35 @@ def audit_verify() -> AuditVerdict:
                 return AuditVerdict(False, checked, unsealed, r.id,
                                     "hash chain broken (edited or deleted record)")
             prev, checked, last_id = r.record_hash, checked + 1, r.id
+            first_id = r.id if first_id is None else first_id
     head = AuditSealCheckpoint.objects.filter(pk=CHECKPOINT_PK).first()
     head_seq, head_hash = (head.last_seq, head.last_hash) if head else (0, GENESIS)
     if (head_seq, head_hash) != (checked, prev) or (head is not None and head.last_id != last_id):
         return AuditVerdict(False, checked, unsealed, None,
                             f"chain ends at #{checked} but the seal checkpoint says #{head_seq}: "
                             "sealed records were deleted (or the checkpoint altered)")
-    return AuditVerdict(True, checked, unsealed)
+    return AuditVerdict(True, checked, unsealed, first_id=first_id, last_id=last_id or None)
+
+
+def audit_verify(*, max_unsealed_age: float | None = None, now: dt.datetime | None = None) -> AuditVerdict:
+    """Re-compute the chain over every sealed record and compare its end with the checkpoint.
+
+    Detects an edited record (hash differs), a deleted or re-ordered one (``seal_seq`` gap or
+    ``prev_hash`` mismatch), a deleted last record or a rolled-back checkpoint (end ≠ checkpoint).
+    An unsealed record is protected by nothing, so with ``max_unsealed_age`` (seconds) unsealed
+    records older than that fail the verdict: the sealer is not keeping up (or not running), and
+    "OK" would speak about records nobody checked. ``None`` reports them without failing.
+    """
+    waiting = AuditRecord.objects.filter(seal_seq__isnull=True)
+    unsealed = waiting.count()
+    oldest = waiting.order_by("at").values_list("at", flat=True).first()
+    verdict = _chain_verdict(unsealed)
+    verdict.oldest_unsealed_at = oldest
+    if max_unsealed_age is not None and oldest is not None:
+        limit = (now or timezone.now()) - dt.timedelta(seconds=max_unsealed_age)
+        verdict.stale = waiting.filter(at__lt=limit).count()
+        if verdict.ok and verdict.stale:
+            verdict.ok = False
+            verdict.reason = (f"{verdict.stale} unsealed records are older than {max_unsealed_age:g} s "
+                              "(the sealer is not running?): their integrity was not checked")
+    return verdict

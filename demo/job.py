@@ -188,8 +188,9 @@ def run_verifier(args: list[str]) -> tuple[bool, str]:
 
 
 def verifications(paths: dict[str, Path], statement: Path, receipt_path: Path) -> list[tuple[str, bool, str]]:
-    """``verify_statement`` on one statement and the head, ``verify_receipt`` on the receipt, and
-    ``openssl pkeyutl -verify -rawin`` on the head — each a separate process."""
+    """``verify_statement`` on one statement and the head, ``verify_receipt`` on the receipt,
+    ``verify_audit`` on the audit chain (sealed by the caller first) and ``openssl pkeyutl -verify
+    -rawin`` on the head — each a separate process."""
     py = [sys.executable, "manage.py"]
     sig = statement.with_suffix(".sig")
     checks = [
@@ -201,6 +202,7 @@ def verifications(paths: dict[str, Path], statement: Path, receipt_path: Path) -
             f"manage.py verify_receipt {receipt_path.name} --key {paths['key'].name}",
             py + ["verify_receipt", str(receipt_path), "--key", str(paths["key"])],
         ),
+        ("manage.py verify_audit", py + ["verify_audit"]),
         (
             f"openssl pkeyutl -verify -pubin -inkey {paths['key'].name} -rawin -in {paths['head'].name} "
             f"-sigfile {paths['head_sig'].name}",

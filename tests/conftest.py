@@ -48,6 +48,23 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _flush_may_truncate():
+    """The ledger and audit tables refuse ``TRUNCATE`` (core 0005, clearing 0005) unless the
+    transaction sets ``kuasheng.allow_truncate``; only the flush between transactional tests does,
+    with ``SET LOCAL`` (so for that one transaction)."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):  # noqa: ANN001, ANN202
+        return original(self, ["SET LOCAL kuasheng.allow_truncate = 'on'", *sql_list])
+
+    DatabaseOperations.execute_sql_flush = execute_sql_flush
+    yield
+    DatabaseOperations.execute_sql_flush = original
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _celery_eager():
     """Tasks run in the test process also when ``CELERY_BROKER_URL`` is set (CI): with no worker
     consuming the broker, ``.delay().get()`` would wait forever. A test that wants a real worker

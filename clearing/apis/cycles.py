@@ -28,6 +28,7 @@ from clearing.apis.common import (
     staff_province,
 )
 from clearing.models import Cycle, NetPosition
+from clearing.services.cycles import cycle_open_now, open_cycle_date, published_status
 from clearing.services.statements import statement_ack
 from core.errors import Invalid, field_error
 from core.pagination import PAGE_PARAMETERS, paginate
@@ -60,6 +61,7 @@ class CycleListApi(APIView):
     def get(self, request: Request) -> Response:
         scope = scope_of(request)
         scheme = scheme_of(request)
+        open_date = cycle_open_now(scheme=scheme)  # the clock's state, also before any job ran
         qs = Cycle.objects.filter(scheme=scheme).select_related("head").order_by("clr_date", "id")
         nets = (
             dict(
@@ -74,7 +76,7 @@ class CycleListApi(APIView):
             return self.OutputSerializer(
                 {
                     "clr_date": c.clr_date,
-                    "status": c.status,
+                    "status": published_status(c, open_date),
                     "item_cnt": head.item_cnt if head else None,
                     "gross": head.gross if head else None,
                     "net_funding": head.net_funding if head else None,
@@ -104,7 +106,7 @@ class CycleDetailApi(APIView):
         return Response(
             {
                 "clr_date": cycle.clr_date.isoformat(),
-                "status": cycle.status,
+                "status": published_status(cycle, open_cycle_date(scheme=scheme)),
                 "head": json.loads(bytes(head.canonical)) if head else None,
                 "signature": base64.b64encode(bytes(head.signature)).decode() if head else None,
                 "key_id": head.key_id if head else None,

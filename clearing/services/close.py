@@ -57,13 +57,14 @@ from clearing.services.figures import Figures, cycle_figures
 from clearing.services.ledger import cycle_journal_reference, journal_entry_post, settlement_ledger_account
 from clearing.services.prefunds import prefund_account_lock, prefund_posting_write
 from core import metrics
-from core.audit import audit_log
+from core.audit import audit_log, audit_seal
 from core.canonical import canonical_bytes, sha256_hex
 from core.crypto import current_signing_key, signing_key
 from core.errors import Conflict, DomainError
 from core.money import ZERO, round2
 
 logger = logging.getLogger("kuasheng.clearing.close")
+CLOSE_TIME = dt.time(0, 30)  # Asia/Shanghai, the nightly job (spec/clearing.md §Cycles)
 
 
 def _check_order(clr_date: dt.date, scheme: str) -> None:
@@ -323,7 +324,11 @@ def cycle_close(*, clr_date: dt.date, actor: str, scheme: str = Scheme.MEDICAL) 
     day is not closed, ``422 cycle_not_open`` for a date after the open cycle's (clearing.md §Cycles),
     ``422 amount_out_of_range`` when a figure or a resulting prefund balance would leave the
     14-digit money format (nothing of the close is written; the cycle stays ``cut``).
+
+    Every path (beat, the staff endpoint's task, ``close_cycle``) seals the audit log first
+    (spec/security.md §Audit: "before each close"), so a close never leaves a day's records unsealed.
     """
+    audit_seal()
     started, closed_here = time.monotonic(), False
     cycle = _cut(clr_date, actor, scheme)
     if cycle.status == Cycle.Status.CLOSED:
@@ -368,16 +373,30 @@ def cycles_due(now: dt.datetime | None = None, *, scheme: str = Scheme.MEDICAL) 
     return [start + dt.timedelta(days=i) for i in range((open_date - start).days)]
 
 
-def cycles_close_due(*, actor: str, schemes: tuple[str, ...] | None = None) -> list[Cycle]:
-    """Close every cut cycle, oldest first, one scheme after the other (the one 00:30 job; default
-    every scheme, medical first). A scheme whose close fails is logged and skipped so the next
-    scheme still closes; the first error is raised after every scheme was tried. Returns the
-    closed cycles."""
+def close_time_of(clr_date: dt.date) -> dt.datetime:
+    """When the nightly job may close ``clr_date``: 00:30 Asia/Shanghai of the next day
+    (spec/clearing.md §Cycles)."""
+    return dt.datetime.combine(clr_date + dt.timedelta(days=1), CLOSE_TIME, tzinfo=cyc.SHANGHAI)
+
+
+def cycles_close_due(*, actor: str, schemes: tuple[str, ...] | None = None, now: dt.datetime | None = None,
+                     scheduled: bool = False) -> list[Cycle]:
+    """Close every cut cycle, oldest first, one scheme after the other (default every scheme,
+    medical first). A scheme whose close fails is logged and skipped so the next scheme still
+    closes; the first error is raised after every scheme was tried. Returns the closed cycles.
+
+    ``scheduled`` (the beat job, re-run every 5 minutes): only the dates whose close time
+    (:func:`close_time_of`) has passed, so the job is a no-op between runs and resumes a close
+    that a killed worker left ``cut``. Without it (``manage.py close_cycle``): every cut date now.
+    """
+    now = now or timezone.now()
     closed: list[Cycle] = []
     failure: Exception | None = None
     for scheme in schemes or tuple(Scheme.values):
         try:
-            for d in cycles_due(scheme=scheme):
+            for d in cycles_due(now, scheme=scheme):
+                if scheduled and now < close_time_of(d):
+                    break
                 closed.append(cycle_close(clr_date=d, actor=actor, scheme=scheme))
         except Exception as exc:  # noqa: BLE001 - re-raised below, after the other schemes
             logger.exception("close of the %s scheme failed", scheme)

@@ -56,6 +56,22 @@ def open_cycle_date(now: dt.datetime | None = None, *, scheme: str = MEDICAL) ->
     return today
 
 
+def published_status(cycle: Cycle, open_date: dt.date) -> str:
+    """The status the clock gives ``cycle`` (spec/clearing.md §Cycles: at 00:00 day D is ``cut``
+    whether or not any job has run): a row still ``open`` but dated before ``open_date`` (its
+    scheme's :func:`open_cycle_date`) takes no more items, so it is published as ``cut``. The row
+    itself moves (with who and when) when the close cuts it."""
+    if cycle.status == Cycle.Status.OPEN and cycle.clr_date < open_date:
+        return Cycle.Status.CUT
+    return cycle.status
+
+
+def cycle_open_now(*, scheme: str = MEDICAL) -> dt.date:
+    """The ``scheme``'s open cycle's date, its row created when missing, so that a list shows
+    exactly one ``open`` cycle from 00:00 on, before any item or job (used by the cycle list)."""
+    return cycle_ensure(open_cycle_date(scheme=scheme), scheme=scheme).clr_date
+
+
 def cycle_ensure(clr_date: dt.date, *, scheme: str = MEDICAL) -> Cycle:
     """The ``scheme``'s cycle row for ``clr_date``, created ``open`` when missing (safe under
     concurrency)."""

@@ -158,20 +158,24 @@ def test_ledger_trigger_refuses_unbalanced_raw_sql():
     assert trial_balance()["total"] == Decimal("0.00")
 
 
-def test_beat_schedule_runs_at_0030_shanghai():
+def test_beat_schedule_runs_at_0030_shanghai_and_every_5_minutes():
+    """00:30 Asia/Shanghai is one of the runs; the others (every 5 min) resume an interrupted close."""
     from config.celery import app
 
     entry = app.conf.beat_schedule["close-cut-cycles"]
     assert entry["task"] == "clearing.tasks.close_cut_cycles"
+    assert entry["options"] == {"expires": 240}
     sched = entry["schedule"]
     sched.app = app
     assert str(app.conf.timezone) == "Asia/Shanghai"
-    now = dt.datetime(2026, 11, 29, 12, 0, tzinfo=SHANGHAI)
+    for (h, m), (nh, nm) in {(0, 27): (0, 30), (12, 0): (12, 5), (23, 58): (0, 0)}.items():
+        now = dt.datetime(2026, 11, 29, h, m, tzinfo=SHANGHAI)
+        sched.nowfun = lambda now=now: now
+        nxt = (now + sched.remaining_estimate(now)).astimezone(SHANGHAI)
+        assert (nxt.hour, nxt.minute) == (nh, nm)
+    now = dt.datetime(2026, 11, 29, 0, 27, tzinfo=SHANGHAI)
     sched.nowfun = lambda: now
-    remaining = sched.remaining_estimate(now)
-    nxt = (now + remaining).astimezone(SHANGHAI)
-    assert (nxt.date(), nxt.hour, nxt.minute) == (dt.date(2026, 11, 30), 0, 30)
-    assert (now + remaining).astimezone(dt.UTC).hour == 16
+    assert (now + sched.remaining_estimate(now)).astimezone(dt.UTC).hour == 16
 
 
 PROVINCES = ["110000", "310000", "320000", "330000", "340000"]
@@ -206,9 +210,13 @@ def test_every_close_nets_to_zero_and_ledger_balances(days):
         transaction.savepoint_rollback(sid)
 
 
-def test_nightly_task_closes_cut_cycles_oldest_first():
+def test_nightly_task_closes_cut_cycles_oldest_first(monkeypatch):
+    from django.utils import timezone
+
     from clearing.tasks import close_cut_cycles
 
+    noon = dt.datetime.combine(open_cycle_date(), dt.time(12, 0), tzinfo=SHANGHAI)
+    monkeypatch.setattr(timezone, "now", lambda: noon)  # after 00:30, whenever the suite runs
     today = open_cycle_date()
     c1 = Cycle.objects.create(clr_date=today - dt.timedelta(days=2))
     record("340000", "310000", "10.00", "H1", cycle=c1)

@@ -44,10 +44,11 @@ def test_seal_links_records_in_order_and_verify_passes():
 
 
 def test_verify_audit_command_reports_checked_and_unsealed():
-    write(3)
+    first = write(3)
     audit_seal()
     write(2)
-    assert verify_cmd() == "audit chain OK: checked=3 unsealed=2"
+    assert verify_cmd() == (f"audit chain OK: checked=3 (ids {first[0].id}..{first[2].id}) unsealed=2 "
+                            "(oldest unsealed 0 s ago)")
 
 
 def test_seal_audit_command_prints_the_count():

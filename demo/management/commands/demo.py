@@ -28,6 +28,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from core.audit import audit_seal
 from demo import job, report, tryit
 from demo.day import plan_day, prefunds_rows
 from demo.http import Api, Service
@@ -151,6 +152,7 @@ class Command(BaseCommand):
             f"{receipt_path.name}"
         )
         self.say("    Independent verification:")
+        audit_seal()  # seal everything written so far, so verify_audit checks all of it
         results = job.verifications(paths, statement, receipt_path)
         for label, ok, text in results:
             self.say(f"    {'OK ' if ok else 'BAD'} {label}: {text}")
