@@ -6,10 +6,9 @@ personal data go through the bureau API (audited services), not the admin.
 """
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 
+from accounts.admin_audit import StaffAdminLoginForm
 from accounts.models import (
     AccountCredit,
     ApiToken,
@@ -20,19 +19,9 @@ from accounts.models import (
     Region,
     StaffProfile,
 )
+from core.admin_readonly import ReadOnlyAdmin
 
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """View only: no add, change or delete."""
-
-    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
+admin.site.login_form = StaffAdminLoginForm  # the staff lockout, shared with POST /api/v1/auth/token
 
 
 @admin.register(Region)

@@ -9,7 +9,8 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from accounts.services import staff_token_issue
-from core.permissions import AllowAnyone
+from accounts.services.access import staff_token_revoke
+from core.permissions import AllowAnyone, roles
 
 
 class LoginRateThrottle(SimpleRateThrottle):
@@ -60,3 +61,15 @@ class StaffTokenApi(APIView):
         data.is_valid(raise_exception=True)
         token, expires_at = staff_token_issue(**data.validated_data)
         return Response(self.OutputSerializer({"token": token, "expires_at": expires_at}).data)
+
+
+class StaffLogoutApi(APIView):
+    """``POST /api/v1/auth/logout`` (bureau, clearing staff) → ``204``: revokes the calling token
+    (later requests with it → ``401 invalid_token``). Audited ``token_revoke``."""
+
+    permission_classes = [roles("bureau", "clearing_staff")]
+
+    @extend_schema(operation_id="auth_logout", request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        staff_token_revoke(principal=request.user)
+        return Response(status=204)

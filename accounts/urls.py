@@ -10,6 +10,7 @@ PSN_NO = r"(?P<psn_no>(?!lookup/?$)[^/]{1,30})"
 
 urlpatterns: list = [
     path("auth/token", apis_auth.StaffTokenApi.as_view(), name="auth-token"),
+    path("auth/logout", apis_auth.StaffLogoutApi.as_view(), name="auth-logout"),
     path("persons", apis.PersonsUploadApi.as_view(), name="persons-upload"),
     re_path(rf"^persons/{PSN_NO}$", apis.PersonDetailApi.as_view(), name="person-detail"),
     re_path(rf"^persons/{PSN_NO}/account-credits$", apis.AccountCreditCreateApi.as_view(),

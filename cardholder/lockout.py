@@ -1,7 +1,6 @@
 """Login lockouts of cardholders (spec/cardholder-api.md §token).
 
-Two fixed windows of failed attempts, counted in Django's cache so every process shares them
-(Redis when ``REDIS_URL`` is set):
+Two fixed windows of failed attempts:
 
 - per (certno, client address): 5 failures within 15 minutes → ``429`` until the window passes;
 - per certno from all addresses: 20 failures within an hour → likewise.
@@ -15,20 +14,16 @@ reservation goes over the limit the attempt is refused with ``429`` whatever the
 successful attempt gives its slot back. So parallel attempts can never check more than 5 (or 20)
 passwords in a window.
 
-On Redis the increment and the window's expiry are one ``MULTI``: ``INCR`` + ``EXPIRE … NX``
-(Redis ≥ 7), so a key can never lose its expiry. Other cache backends (the embedded database cache)
-store ``[count, window_end]`` with get/set: correct for one process, not atomic across processes.
+The windows are rows of the database (``core.durable.attempt_window_add``, one row lock each), not
+cache entries: every process shares them, and a Redis restart without persistence does not hand a
+guesser a fresh set of attempts (issue 10 §3).
 """
 from __future__ import annotations
 
 import hashlib
-import math
-import time
 from dataclasses import dataclass
 
-from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache
-
+from core.durable import attempt_window_add
 from core.errors import DomainError
 
 PER_ADDRESS_LIMIT = 5
@@ -72,27 +67,7 @@ def _windows(certno_bidx: str, address: str) -> tuple[_Window, _Window]:
 def _incr(window: _Window, delta: int) -> tuple[int, int]:
     """Add ``delta`` to the window's count; returns ``(count, seconds left)``. Starts the window
     when it does not exist (only when ``delta`` > 0)."""
-    cache = caches["default"]
-    if isinstance(cache, RedisCache):
-        key = cache.make_and_validate_key(window.key)
-        client = cache._cache.get_client(key, write=True)
-        if delta < 0 and not client.exists(key):
-            return 0, 0
-        pipe = client.pipeline(transaction=True)
-        pipe.incrby(key, delta)
-        pipe.expire(key, window.seconds, nx=True)
-        pipe.ttl(key)
-        count, _, ttl = pipe.execute()
-        return int(count), max(int(ttl), 0)
-    now = time.time()
-    stored = cache.get(window.key)
-    if stored is None or stored[1] <= now:
-        if delta < 0:
-            return 0, 0
-        stored = [0, now + window.seconds]
-    stored = [max(0, stored[0] + delta), stored[1]]
-    cache.set(window.key, stored, timeout=max(1, math.ceil(stored[1] - now)))
-    return stored[0], max(0, math.ceil(stored[1] - now))
+    return attempt_window_add(key=window.key, delta=delta, seconds=window.seconds)
 
 
 def attempt_reserve(*, certno_bidx: str, address: str) -> None:

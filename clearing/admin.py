@@ -5,24 +5,10 @@ figures, statements, prefunds, ledger, alerts and disputes — read-only where t
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 
 from clearing import models as m
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Lists and details only: no add, change or delete."""
-
-    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
+from core.admin_readonly import ReadOnlyAdmin
 
 
 @admin.register(m.Cycle)

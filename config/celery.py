@@ -36,4 +36,5 @@ app.conf.beat_schedule = {
         "options": {"expires": 240},
     },
     "seal-audit": {"task": "core.tasks.seal_audit", "schedule": 5.0},
+    "purge-durable": {"task": "core.tasks.purge_durable", "schedule": 60.0},
 }

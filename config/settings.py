@@ -93,11 +93,19 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.admin_audit.AdminAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.ServiceUnavailableMiddleware",
     "core.replica.ReadYourWritesMiddleware",
 ]
+
+# Staff sign-in (issue 10 §1): every door (API token, admin login) authenticates through the same
+# backend and so the same lockout; setting a password revokes the user's tokens (audited); admin
+# sessions last at most 12 h, like staff tokens.
+AUTHENTICATION_BACKENDS = ["accounts.backends.LockoutModelBackend"]
+AUTH_PASSWORD_VALIDATORS = [{"NAME": "accounts.passwords.RevokeTokensOnPasswordChange"}]
+SESSION_COOKIE_AGE = 12 * 3600
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

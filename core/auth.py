@@ -3,8 +3,9 @@
 - :class:`SignedRequestAuthentication`: institutions' HMAC-SHA256 signed requests
   (``X-Client-Id``, ``X-Timestamp``, ``X-Nonce``, ``X-Signature``). Rejections are ``401`` with
   ``bad_signature``, ``stale_timestamp``, ``replayed_nonce``, ``unknown_client`` or
-  ``revoked_client``. Nonces are remembered for 600 s in the cache (Redis when configured); if the
-  cache is down the request is refused with 503, never accepted unchecked.
+  ``revoked_client``. Nonces are remembered for 600 s in the cache (Redis when configured) and in the
+  database (``core.durable``, so a Redis that lost its data accepts no replay); if the cache is down
+  the request is refused with 503, never accepted unchecked.
 - :class:`BearerTokenAuthentication`: staff and cardholder bearer tokens (SHA-256 stored).
 """
 from __future__ import annotations
@@ -24,6 +25,7 @@ from django.utils.module_loading import import_string
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
+from core.durable import nonce_consume
 from core.errors import Unauthorized
 from core.principals import Principal
 
@@ -106,7 +108,11 @@ class SignedRequestAuthentication(BaseAuthentication):
         if not hmac.compare_digest(expected, signature):
             raise Unauthorized("bad_signature", "The signature does not match.")
         # Only a correctly signed request consumes its nonce; a cache outage propagates (→ 503).
+        # Redis answers a replay at once; the database record decides when Redis has lost its data
+        # (restart without persistence, flush, eviction): the guarantee does not rest on Redis.
         if not cache.add(f"nonce:{client.client_id}:{nonce}", 1, timeout=settings.NONCE_TTL_SECONDS):
+            raise Unauthorized("replayed_nonce", "This nonce was already used.")
+        if not nonce_consume(client_id=client.client_id, nonce=nonce):
             raise Unauthorized("replayed_nonce", "This nonce was already used.")
         principal = Principal(role="institution", actor=client.client_id, institution=client.institution,
                               client=client)

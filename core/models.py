@@ -47,3 +47,34 @@ class AuditSealCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"seal #{self.last_seq} id={self.last_id}"
+
+
+class SeenNonce(models.Model):
+    """A nonce accepted from an institution client (spec/security.md: a nonce seen from that client
+    within 600 s → ``401 replayed_nonce``), kept in the database as well as in Redis so that a Redis
+    restart without persistence forgets nothing (``core.durable.nonce_consume``). Rows older than
+    the nonce TTL are purged (``core.durable.durable_purge``, beat every minute)."""
+
+    client_id = models.CharField(max_length=64)
+    nonce = models.CharField(max_length=64)
+    seen_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["client_id", "nonce"], name="core_seennonce_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.seen_at:%Y-%m-%dT%H:%M:%S}"
+
+
+class AttemptWindow(models.Model):
+    """A fixed window of failed sign-in attempts (staff and cardholder lockouts): ``count`` within
+    the window ending at ``ends_at``. ``key`` is a keyed hash (never a username or certno). In the
+    database rather than the cache so a lost cache does not reset a lockout
+    (``core.durable.attempt_window_add``)."""
+
+    key = models.CharField(max_length=120, unique=True)
+    count = models.IntegerField(default=0)
+    ends_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.count} until {self.ends_at:%Y-%m-%dT%H:%M:%S}"

@@ -1,12 +1,16 @@
-"""Admin for clearing-house staff: reference data editable, settlements read-only (final records)."""
+"""Admin for clearing-house staff: catalogue, policies, accumulators and settlements, all read-only
+(issue 10 §1). Catalogue and policies change only through the bureau uploads
+(``settlement.services.reference``), which version them by date and audit each upload; editing a
+policy row in place would change what past and future bills pay with no trace."""
 
 from django.contrib import admin
 
+from core.admin_readonly import ReadOnlyAdmin, ReadOnlyInline
 from settlement.models import Accumulator, CatalogueItem, FeeDetail, Policy, Settlement
 
 
 @admin.register(CatalogueItem)
-class CatalogueItemAdmin(admin.ModelAdmin):
+class CatalogueItemAdmin(ReadOnlyAdmin):
     list_display = (
         "admdvs",
         "med_list_codg",
@@ -22,7 +26,7 @@ class CatalogueItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(Policy)
-class PolicyAdmin(admin.ModelAdmin):
+class PolicyAdmin(ReadOnlyAdmin):
     list_display = (
         "insuplc_admdvs",
         "insutype",
@@ -39,31 +43,15 @@ class PolicyAdmin(admin.ModelAdmin):
     list_filter = ("insuplc_admdvs", "insutype", "med_type_group")
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):  # noqa: ANN001, ANN201
-        return False
-
-    def has_change_permission(self, request, obj=None):  # noqa: ANN001, ANN201
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # noqa: ANN001, ANN201
-        return False
-
-
 @admin.register(Accumulator)
 class AccumulatorAdmin(ReadOnlyAdmin):
     list_display = ("person", "year", "insutype", "med_type_group", "deductible_used", "fund_paid")
     list_filter = ("year", "insutype", "med_type_group")
 
 
-class FeeDetailInline(admin.TabularInline):
+class FeeDetailInline(ReadOnlyInline):
     model = FeeDetail
-    extra = 0
-    can_delete = False
     readonly_fields = [f.name for f in FeeDetail._meta.fields]
-
-    def has_add_permission(self, request, obj=None):  # noqa: ANN001, ANN201
-        return False
 
 
 @admin.register(Settlement)

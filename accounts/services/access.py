@@ -8,21 +8,21 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.context import admin_actor_var
 from accounts.models import ApiToken, Institution, InstitutionClient, Region, StaffProfile
+from accounts.services.staff_login import staff_attempt_failed
 from core.audit import audit_log, audit_principal
 from core.auth import token_hash
-from core.crypto import blind_index, encrypt
+from core.crypto import encrypt
 from core.errors import Conflict, DomainError, Invalid, Unauthorized, field_error
 
 SECRET_BYTES = 32
-LOGIN_FAILURES_ALLOWED = 5
-LOGIN_LOCKOUT_SECONDS = 900
 
 
 def client_create(*, fixmedins_code: str, principal: Any = None) -> tuple[InstitutionClient, str]:
@@ -54,11 +54,28 @@ def client_revoke(*, client_id: str, principal: Any = None) -> InstitutionClient
     return client
 
 
+STAFF_GROUP = "clearing_staff"
+STAFF_VIEW_APPS = ("accounts", "settlement", "clearing", "cardholder", "core", "auth", "admin")
+
+
+def clearing_staff_group() -> Group:
+    """The Django group of clearing-house staff: the ``view_*`` permissions of the project's models
+    and nothing else (least privilege, issue 10 §1). Every model with money or rules is read-only
+    in the admin anyway (``core.admin_readonly``); without ``change_user`` staff cannot reset
+    another user's password there either."""
+    group, _ = Group.objects.get_or_create(name=STAFF_GROUP)
+    views = Permission.objects.filter(content_type__app_label__in=STAFF_VIEW_APPS,
+                                      codename__startswith="view_")
+    group.permissions.set(views)
+    return group
+
+
 def staff_create(*, username: str, password: str, admdvs: str, role: str, principal: Any = None):  # noqa: ANN201
     """A bureau (``role="bureau"``, ``admdvs`` a provincial code like ``340000``) or clearing-house
     (``role="clearing_staff"``) user with its :class:`StaffProfile`. Clearing staff get the Django
-    admin (``is_staff``, ``is_superuser``). Raises ``400 invalid`` (``username`` taken → 409
-    ``username_taken``; ``role``, ``admdvs``, ``password`` per the password validators)."""
+    admin (``is_staff``) with the view permissions of :func:`clearing_staff_group`, never
+    ``is_superuser``. Raises ``400 invalid`` (``username`` taken → 409 ``username_taken``; ``role``,
+    ``admdvs``, ``password`` per the password validators)."""
     if role not in StaffProfile.Role.values:
         raise Invalid([field_error("role", "invalid_choice", "role must be bureau or clearing_staff")])
     is_province = Region.objects.filter(admdvs=admdvs, level=Region.Level.PROVINCE).exists()
@@ -77,38 +94,28 @@ def staff_create(*, username: str, password: str, admdvs: str, role: str, princi
         if User.objects.filter(username=username).exists():
             raise Conflict("username_taken", f"User {username} exists.")
         clearing = role == StaffProfile.Role.CLEARING_STAFF
-        user = User.objects.create_user(username=username, password=password, is_staff=clearing,
-                                        is_superuser=clearing)
+        user = User.objects.create_user(username=username, password=password, is_staff=clearing)
+        if clearing:
+            user.groups.add(clearing_staff_group())
         StaffProfile.objects.create(user=user, admdvs=admdvs, role=role)
         audit_principal(principal, "staff_create", "user", username, detail={"role": role, "admdvs": admdvs})
     return user
 
 
-def _lock_key(username: str) -> str:
-    """Keyed hash of the username: any string is a valid, bounded cache key, and the cache holds no
-    account names (like the cardholder lockouts)."""
-    return f"login-failures:staff:{blind_index(username, purpose='staff-login')}"
-
-
 def staff_authenticate(*, username: str, password: str) -> Any:
-    """The active staff user (one with a :class:`StaffProfile`) of ``username``/``password``, under
-    the per-username lockout shared by every staff sign-in (the API token, the bureau dashboard).
-    Raises ``401 invalid_credentials`` (unknown user, wrong password, no staff role, inactive) and
-    ``429 too_many_attempts`` (with ``Retry-After``) after 5 failures within 15 minutes; a success
-    clears the failures."""
-    key = _lock_key(username)
-    if (cache.get(key) or 0) >= LOGIN_FAILURES_ALLOWED:
-        raise DomainError("too_many_attempts", "Too many failed logins; retry later.", status=429,
-                          headers={"Retry-After": str(LOGIN_LOCKOUT_SECONDS)})
-    user = authenticate(username=username, password=password)
-    if user is None or not user.is_active or not hasattr(user, "staff_profile"):
-        if cache.add(key, 1, timeout=LOGIN_LOCKOUT_SECONDS) is False:
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.add(key, 1, timeout=LOGIN_LOCKOUT_SECONDS)
+    """The active staff user (one with a :class:`StaffProfile`) of ``username``/``password``: the
+    password check of every sign-in door that is not a Django form (the API token, the bureau
+    dashboard). Raises ``401 invalid_credentials`` (unknown user, wrong password, no staff role,
+    inactive) and ``429 too_many_attempts`` (``StaffLockedOut``, with ``Retry-After``) when the
+    username's lockout window is full: the one lockout of ``accounts.services.staff_login``
+    (5 failures per username within 15 min), applied by the authentication backend and so shared
+    with the admin login; a success gives its attempt back."""
+    user = authenticate(username=username, password=password)  # may raise StaffLockedOut (429)
+    if user is not None and (not user.is_active or not hasattr(user, "staff_profile")):
+        staff_attempt_failed(username)
+        user = None
+    if user is None:
         raise Unauthorized("invalid_credentials", "Wrong username or password.")
-    cache.delete(key)
     return user
 
 
@@ -124,3 +131,26 @@ def staff_token_issue(*, username: str, password: str) -> tuple[str, dt.datetime
         audit_log(actor=username, role=user.staff_profile.role, action="token_issue", object_type="user",
                   object_id=username)
     return token, expires_at
+
+
+def staff_token_revoke(*, principal: Any) -> None:
+    """Revoke the staff token the request came with (``POST /api/v1/auth/logout``). Idempotent;
+    audited ``token_revoke``."""
+    with transaction.atomic():
+        live = ApiToken.objects.filter(pk=principal.token.pk, revoked_at__isnull=True)
+        live.update(revoked_at=timezone.now())
+        audit_principal(principal, "token_revoke", "user", principal.actor)
+
+
+def user_tokens_revoke(*, user: Any, reason: str) -> int:
+    """Revoke every live token of ``user`` (a password was set: changed, reset, or first set) and
+    audit it (``password_set``, with ``reason`` and the count). Returns how many were revoked.
+    Called from ``accounts.passwords.RevokeTokensOnPasswordChange`` for every path that sets a
+    password (admin forms, ``changepassword``, services)."""
+    with transaction.atomic():
+        live = ApiToken.objects.filter(user=user, revoked_at__isnull=True)
+        revoked = live.update(revoked_at=timezone.now())
+        audit_log(actor=admin_actor_var.get() or user.get_username(), role="staff", action="password_set",
+                  object_type="user", object_id=user.get_username(),
+                  detail={"reason": reason, "revoked_tokens": revoked})
+    return revoked

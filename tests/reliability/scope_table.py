@@ -346,6 +346,7 @@ def table(w: Any) -> dict[tuple[str, str], tuple[str, Any, dict[str, frozenset[i
             expect({CARDS: 204}),
         ),
         ("POST", "/api/v1/cardholder/logout"): ("/api/v1/cardholder/logout", {}, expect({CARDS: 204})),
+        ("POST", "/api/v1/auth/logout"): ("/api/v1/auth/logout", {}, expect({BUREAUS: 204, "staff": 204})),
     }
     _ = now_iso  # (dates above are business days of Asia/Shanghai)
     return t
