@@ -90,6 +90,7 @@ def test_demo_completes_and_nets_to_zero(demo_run):
     assert all(c["got"] == c["expected"] for c in summary["refusals"])
     assert len(summary["refusals"]) == 20
     assert all(v["ok"] for v in summary["verifications"])
+    assert "manage.py verify_audit" in [v["check"] for v in summary["verifications"]]  # sealed, then checked
     assert "Σ net positions = 0.00" in proc.stdout
 
 
