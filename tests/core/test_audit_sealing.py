@@ -35,7 +35,7 @@ def test_close_command_seals_first():
     record_example_day()
     audit_log(actor="c-1", role="institution", action="settle", object_type="settlement", object_id="S1")
     assert unsealed() > 0
-    call_command("close_cycle", "--date", open_cycle_date().isoformat(), stdout=io.StringIO())
+    call_command("close_cycle", open_cycle_date().isoformat(), "--force", stdout=io.StringIO())
     assert unsealed() == 1  # only the close's own record, written after the seal
     assert AuditRecord.objects.get(seal_seq__isnull=True).action == "cycle_close"
 
@@ -87,7 +87,7 @@ def test_truncate_of_ledger_and_audit_tables_is_refused(table):
     """Before: ``TRUNCATE clearing_journalleg`` committed (legs gone, entries left)."""
     load_prefunds()
     record_example_day()
-    call_command("close_cycle", "--date", open_cycle_date().isoformat(), stdout=io.StringIO())
+    call_command("close_cycle", open_cycle_date().isoformat(), "--force", stdout=io.StringIO())
     call_command("seal_audit", stdout=io.StringIO())
     from clearing.models import JournalLeg
 
