@@ -115,8 +115,11 @@ def test_generate_keys_prints_a_block_production_starts_with():
     keys = {k: env[k] for k in ("DJANGO_ENV", "DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS",
                                 "SETTLEMENT_ENCRYPTION_KEYS", "SETTLEMENT_BLIND_INDEX_KEY",
                                 "CLEARING_SIGNING_KEY")}
+    # On the embedded database: the suite's PostgreSQL role is a superuser, which check --deploy
+    # rightly warns about (kuasheng.W001, tests/core/test_audit_sealing.py).
+    prod_env = {**production_env(DATABASE_URL=""), **keys}
     proc = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-                          cwd=ROOT, env={**production_env(), **keys}, capture_output=True, text=True,
+                          cwd=ROOT, env=prod_env, capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0, proc.stderr[-800:]
 
