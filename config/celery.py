@@ -23,6 +23,7 @@ app.conf.task_routes = {
     "core.tasks.seal_audit": {"queue": "audit"},
     "*.tasks.*deny*": {"queue": "periodic"},
     "*.tasks.periodic_*": {"queue": "periodic"},
+    "core.tasks.purge_durable": {"queue": "periodic"},
 }
 
 # spec/clearing.md §Cycles: the close job runs at 00:30 Asia/Shanghai (CELERY_TIMEZONE), closing
