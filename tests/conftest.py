@@ -49,7 +49,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 
 @pytest.fixture(autouse=True, scope="session")
 def _flush_may_truncate():
-    """The ledger and audit tables refuse ``TRUNCATE`` (core 0005, clearing 0006) unless the
+    """The ledger and audit tables refuse ``TRUNCATE`` (core 0005, clearing 0007) unless the
     transaction sets ``kuasheng.allow_truncate``; only the flush between transactional tests does,
     with ``SET LOCAL`` (so for that one transaction)."""
     from django.db.backends.postgresql.operations import DatabaseOperations

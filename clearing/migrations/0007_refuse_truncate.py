@@ -24,5 +24,5 @@ def backwards(apps, schema_editor):  # noqa: ANN001, ANN201
 
 
 class Migration(migrations.Migration):
-    dependencies = [("clearing", "0005_scheme_key"), ("core", "0005_refuse_truncate")]
+    dependencies = [("clearing", "0006_item_reversal"), ("core", "0005_refuse_truncate")]
     operations = [migrations.RunPython(forwards, backwards)]
