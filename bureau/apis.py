@@ -60,15 +60,16 @@ def attachment(data: bytes, content_type: str, filename: str) -> HttpResponse:
     return resp
 
 
-def statement_export(doc: dict, fmt: str) -> HttpResponse:
+def statement_export(doc: dict, fmt: str, *, people: bool = False) -> HttpResponse:
     """The statement document ``doc`` as an ``xlsx`` or ``csv`` attachment."""
     name = f"statement-{doc['clr_date']}-{doc['admdvs']}.{fmt}"
     if fmt == "xlsx":
         return attachment(exports.statement_xlsx(doc, province_names()), exports.XLSX_TYPE, name)
-    return attachment(exports.statement_csv(doc, province_names()), exports.CSV_TYPE, name)
+    write = exports.statement_csv if people else exports.statement_csv_machine
+    return attachment(write(doc, province_names()), exports.CSV_TYPE, name)
 
 
-def items_export(qs, fmt: str, clr_date: str) -> HttpResponseBase:  # noqa: ANN001
+def items_export(qs, fmt: str, clr_date: str, *, people: bool = False) -> HttpResponseBase:  # noqa: ANN001
     """The items of ``qs`` (in ``setl_id`` order) as an xlsx attachment (``422 too_many_rows``
     past Excel's sheet limit: use CSV) or a streamed CSV attachment."""
     names = province_names()
@@ -83,7 +84,8 @@ def items_export(qs, fmt: str, clr_date: str) -> HttpResponseBase:  # noqa: ANN0
             f"items-{clr_date}.xlsx",
         )
     resp = StreamingHttpResponse(
-        exports.items_csv(selectors.items_in_pages(qs), names), content_type=exports.CSV_TYPE
+        (exports.items_csv if people else exports.items_csv_machine)(selectors.items_in_pages(qs), names),
+        content_type=exports.CSV_TYPE,
     )
     resp["Content-Disposition"] = f'attachment; filename="items-{clr_date}.csv"'
     return resp
@@ -93,7 +95,7 @@ FORMAT_PARAM = OpenApiParameter(
     "format",
     str,
     enum=["csv", "xlsx"],
-    description="csv or xlsx: a spreadsheet with Chinese headers and province names",
+    description="csv: the contract's field names, then province names; xlsx: localized headers",
 )
 SPREADSHEETS = {(200, "text/csv"): OpenApiTypes.STR, (200, exports.XLSX_TYPE): OpenApiTypes.BINARY}
 

@@ -2,8 +2,10 @@
 and the API's ``?format=xlsx|csv`` (spec/bureau-api.md §Cycles and statements;
 docs/decisions.md §Exports).
 
-Headers follow the active language (zh-hans by default: ``清算日期``, ``付款省份``, …); each
-province appears as its code *and* its Chinese name, so a script can keep keying on the code.
+The API's ``?format=csv`` keeps the contract's machine headers (spec/bureau-api.md: the leaf
+fields for items; ``section,code,…`` for statements) with province names appended as the last
+columns. The workbooks and the dashboard's CSV downloads are for people: headers in the active
+language (zh-hans by default: ``清算日期``, ``付款省份``, …), each province as code *and* name.
 Money stays exact: CSV writes the 2-place string; xlsx a number cell with the ``#,##0.00``
 format whose stored digits read back as exactly the decimal (checked per value by
 :func:`excel_exact`; an amount that would not — beyond Excel's 15 significant digits — is written
@@ -186,8 +188,86 @@ def statement_xlsx(doc: dict[str, Any], names: dict[str, str]) -> bytes:
     return _save(wb)
 
 
+MACHINE_ITEM_FIELDS = [
+    "setl_id",
+    "kind",
+    "payer",
+    "payee",
+    "clr_amt",
+    "fixmedins_code",
+    "clr_date",
+    "payer_name",
+    "payee_name",
+]
+MACHINE_STATEMENT_FIELDS = [
+    "section",
+    "code",
+    "payable",
+    "receivable",
+    "payable_cnt",
+    "receivable_cnt",
+    "amount",
+    "cnt",
+    "name",
+]
+
+
+def statement_csv_machine(doc: dict[str, Any], names: dict[str, str]) -> bytes:
+    """The API's statement CSV: the contract's machine header (``section,code,payable,…,cnt``)
+    and section names, plus the counterparty's ``name`` as a last column."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow(MACHINE_STATEMENT_FIELDS)
+    for b in doc["bilateral"]:
+        w.writerow(
+            [
+                "bilateral",
+                b["counterparty"],
+                b["payable"],
+                b["receivable"],
+                b["payable_cnt"],
+                b["receivable_cnt"],
+                "",
+                "",
+                names.get(b["counterparty"], ""),
+            ]
+        )
+    for section in ("hospital_remittance", "acceptor_remittance", "intra_province_remittance"):
+        for r in doc.get(section, []):
+            code = r.get("fixmedins_code") or r.get("acceptor_code", "")
+            w.writerow([section, code, "", "", "", "", r["amount"], r["cnt"], ""])
+    return (BOM + out.getvalue()).encode()
+
+
+def items_csv_machine(items: Iterable[Any], names: dict[str, str]) -> Iterator[bytes]:
+    """The API's items CSV: the leaf fields of the contract as the header (``setl_id,kind,payer,
+    payee,clr_amt,fixmedins_code,clr_date``), then ``payer_name,payee_name``; streamed."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(MACHINE_ITEM_FIELDS)
+    yield (BOM + buf.getvalue()).encode()
+    for item in items:
+        buf.seek(0)
+        buf.truncate()
+        w.writerow(
+            [
+                item.setl_id,
+                item.kind,
+                item.payer,
+                item.payee,
+                f"{item.clr_amt:.2f}",
+                item.fixmedins_code,
+                item.clr_date.isoformat(),
+                names.get(item.payer, ""),
+                names.get(item.payee, ""),
+            ]
+        )
+        yield buf.getvalue().encode()
+
+
 def statement_csv(doc: dict[str, Any], names: dict[str, str]) -> bytes:
-    """The statement's bilateral and remittance lines in one table (``section`` first)."""
+    """The dashboard's statement CSV for people: headers in the active language, bilateral and
+    remittance lines in one table (``section`` first)."""
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\r\n")
     w.writerow(
@@ -211,7 +291,8 @@ def statement_csv(doc: dict[str, Any], names: dict[str, str]) -> bytes:
 
 
 def items_csv(items: Iterable[Any], names: dict[str, str]) -> Iterator[bytes]:
-    """Streams the items as CSV, header first (with the BOM); one chunk per row."""
+    """The dashboard's items CSV for people (headers in the active language), streamed, header
+    first (with the BOM); one chunk per row."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(item_headers())

@@ -258,9 +258,9 @@ def export(
             if scope is None:
                 raise Http404("name the province (?admdvs=)")
             st = clearing_selectors.statement_get(day, scope)
-            return statement_export(json.loads(bytes(st.canonical)), fmt)
+            return statement_export(json.loads(bytes(st.canonical)), fmt, people=True)
         clearing_selectors.cycle_get(day)
-        return items_export(clearing_selectors.items_visible(day, scope), fmt, clr_date)
+        return items_export(clearing_selectors.items_visible(day, scope), fmt, clr_date, people=True)
     except DomainError:
         raise Http404("no such statement") from None
 

@@ -59,12 +59,29 @@ def test_statement_xlsx_exact_values(closed_day):
     assert remit == [("H32010200001", "跨省", 500, 1), ("H32010200001", "省内", 20, 1)]
 
 
-def test_statement_csv_chinese_headers_and_english(closed_day):
+def test_statement_csv_keeps_the_machine_header_on_the_api(closed_day):
     day, _items = closed_day
     b = staff_client("bureau", "320000")
     resp = b.get(f"/api/v1/cycles/{day}/statement?format=csv")
     assert resp["Content-Type"] == "text/csv; charset=utf-8"
     lines = resp.content.decode("utf-8").split("\r\n")
+    assert lines[0] == "\ufeffsection,code,payable,receivable,payable_cnt,receivable_cnt,amount,cnt,name"
+    assert lines[1:5] == [
+        "bilateral,330000,101.78,0.00,2,0,,,浙江省",
+        "bilateral,340000,0.00,500.00,0,1,,,安徽省",
+        "hospital_remittance,H32010200001,,,,,500.00,1,",
+        "intra_province_remittance,H32010200001,,,,,20.00,1,",
+    ]
+    en = b.get(f"/api/v1/cycles/{day}/statement?format=csv", HTTP_ACCEPT_LANGUAGE="en")
+    assert en.content == resp.content  # a machine header does not change with the language
+
+
+def test_dashboard_csv_downloads_are_for_people(closed_day):
+    from tests.bureau.conftest import sign_in
+
+    day, _items = closed_day
+    c = sign_in("bureau", "320000")
+    lines = c.get(f"/bureau/cycles/{day}/statement.csv").content.decode("utf-8").split("\r\n")
     assert lines[0] == "\ufeff部分,代码,名称,应付（元）,应收（元）,应付笔数,应收笔数,金额（元）,笔数"
     assert lines[1:5] == [
         "双边,330000,浙江省,101.78,0.00,2,0,,",
@@ -72,9 +89,10 @@ def test_statement_csv_chinese_headers_and_english(closed_day):
         "跨省,H32010200001,,,,,,500.00,1",
         "省内,H32010200001,,,,,,20.00,1",
     ]
-    en = b.get(f"/api/v1/cycles/{day}/statement?format=csv", HTTP_ACCEPT_LANGUAGE="en")
-    assert en.content.decode("utf-8").startswith("\ufeffSection,Code,Name,Payable (yuan),")
-    assert "Bilateral,330000,浙江省,101.78" in en.content.decode("utf-8")
+    en = c.get(f"/bureau/cycles/{day}/statement.csv", HTTP_ACCEPT_LANGUAGE="en").content.decode("utf-8")
+    assert en.startswith("\ufeffSection,Code,Name,Payable (yuan),") and "Bilateral,330000,浙江省,101.78" in en
+    items = c.get(f"/bureau/cycles/{day}/items.csv").getvalue().decode().split("\r\n")
+    assert items[0].startswith("\ufeff结算ID,类型,付款省份代码,付款省份,")
 
 
 def test_items_xlsx_and_csv_scope(closed_day):
@@ -103,8 +121,14 @@ def test_items_xlsx_and_csv_scope(closed_day):
         .decode()
         .split("\r\n")
     )
-    assert csv_lines[0].startswith("\ufeff结算ID,类型,付款省份代码")
-    assert sorted(line.split(",")[6] for line in csv_lines[1:] if line) == ["31.78", "70.00"]
+    assert (
+        csv_lines[0] == "\ufeffsetl_id,kind,payer,payee,clr_amt,fixmedins_code,clr_date,payer_name,payee_name"
+    )
+    rows = [line.split(",") for line in csv_lines[1:] if line]
+    assert sorted(r[4] for r in rows) == ["31.78", "70.00"]
+    assert {(r[1], r[2], r[3], r[7], r[8]) for r in rows} == {
+        ("settlement", "320000", "330000", "江苏省", "浙江省")
+    }
 
 
 def test_json_stays_the_default_and_bad_formats(closed_day):

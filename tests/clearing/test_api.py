@@ -63,8 +63,11 @@ def test_statement_envelope_csv_and_ack(day_closed):
     csv_resp = b.get(f"/api/v1/cycles/{day}/statement?format=csv")
     assert csv_resp.status_code == 200 and csv_resp["Content-Type"].startswith("text/csv")
     text = csv_resp.content.decode("utf-8")
-    assert text.startswith("\ufeff部分,代码,名称,")  # tests/bureau/test_exports.py has the details
-    assert "双边,330000,浙江省,101.78,0.00,2,0,," in text and "跨省,H32010200001,,,,,,500.00,1" in text
+    assert text.startswith("\ufeffsection,code,")
+    assert (
+        "bilateral,330000,101.78,0.00,2,0,,,浙江省" in text
+        and "hospital_remittance,H32010200001,,,,,500.00,1," in text
+    )
     staff = staff_client("clearing_staff", "000000")
     assert staff.get(f"/api/v1/cycles/{day}/statement").json()["code"] == "invalid"
     assert (
@@ -101,7 +104,8 @@ def test_items_cursor_pagination_csv_and_proof_scope(day_closed):
     assert b.get(f"/api/v1/cycles/{day}/items?cursor=zzz").status_code == 400
     csv_resp = b.get(f"/api/v1/cycles/{day}/items?format=csv")
     lines = b"".join(csv_resp.streaming_content).decode("utf-8").splitlines()
-    assert lines[0].startswith("\ufeff结算ID,类型,付款省份代码,付款省份,") and len(lines) == 5
+    assert lines[0].startswith("\ufeffsetl_id,kind,payer,payee,clr_amt,fixmedins_code,clr_date,")
+    assert len(lines) == 5
     e1 = items["E1"].setl_id  # 340000 → 310000: not 320000's
     assert b.get(f"/api/v1/cycles/{day}/items/{e1}/proof").status_code == 404
     assert (
