@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Region(models.Model):
@@ -19,12 +20,14 @@ class Region(models.Model):
         PROVINCE = "province"
         PREFECTURE = "prefecture"
 
-    admdvs = models.CharField(max_length=6, primary_key=True)
-    name = models.CharField(max_length=50)
-    level = models.CharField(max_length=12, choices=Level.choices)
-    parent = models.CharField(max_length=6, blank=True)
+    admdvs = models.CharField(max_length=6, primary_key=True, verbose_name=_("region code"))
+    name = models.CharField(max_length=50, verbose_name=_("name"))
+    level = models.CharField(max_length=12, choices=Level.choices, verbose_name=_("level"))
+    parent = models.CharField(max_length=6, blank=True, verbose_name=_("parent"))
 
     class Meta:
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
         ordering = ["admdvs"]
 
     def __str__(self) -> str:
@@ -38,13 +41,20 @@ class Institution(models.Model):
         HOSPITAL = "1", "hospital"
         PHARMACY = "2", "pharmacy"
 
-    fixmedins_code = models.CharField(max_length=30, unique=True)
-    name = models.CharField(max_length=200)
-    fixmedins_type = models.CharField(max_length=1, choices=Type.choices)
-    hosp_lv = models.CharField(max_length=1, blank=True, help_text="1, 2, 3; empty for pharmacies")
-    admdvs = models.CharField(max_length=6, db_index=True, help_text="就医地 region of the institution")
+    fixmedins_code = models.CharField(max_length=30, unique=True, verbose_name=_("institution code"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    fixmedins_type = models.CharField(max_length=1, choices=Type.choices, verbose_name=_("institution type"))
+    hosp_lv = models.CharField(
+        max_length=1, blank=True, help_text="1, 2, 3; empty for pharmacies", verbose_name=_("hospital grade")
+    )
+    admdvs = models.CharField(
+        max_length=6, db_index=True, help_text="就医地 region of the institution",
+        verbose_name=_("region code"),
+    )
 
     class Meta:
+        verbose_name = _("institution")
+        verbose_name_plural = _("institutions")
         ordering = ["fixmedins_code"]
 
     def __str__(self) -> str:
@@ -58,11 +68,17 @@ class Institution(models.Model):
 class InstitutionClient(models.Model):
     """An API client of an institution (spec/security.md §Signed requests). Secret stored encrypted."""
 
-    client_id = models.CharField(max_length=64, unique=True)
-    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="clients")
-    secret_enc = models.TextField(help_text="AES-256-GCM, 'kid:base64'")
-    created_at = models.DateTimeField(auto_now_add=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    client_id = models.CharField(max_length=64, unique=True, verbose_name=_("client ID"))
+    institution = models.ForeignKey(
+        Institution, on_delete=models.PROTECT, related_name="clients", verbose_name=_("institution")
+    )
+    secret_enc = models.TextField(help_text="AES-256-GCM, 'kid:base64'", verbose_name=_("secret (encrypted)"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
+
+    class Meta:
+        verbose_name = _("institution API client")
+        verbose_name_plural = _("institution API clients")
 
     def __str__(self) -> str:
         return self.client_id
@@ -76,9 +92,15 @@ class StaffProfile(models.Model):
         CLEARING_STAFF = "clearing_staff"
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                                related_name="staff_profile")
-    admdvs = models.CharField(max_length=6, help_text="provincial-level bureau code")
-    role = models.CharField(max_length=20, choices=Role.choices)
+                                related_name="staff_profile", verbose_name=_("user"))
+    admdvs = models.CharField(
+        max_length=6, help_text="provincial-level bureau code", verbose_name=_("region code")
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, verbose_name=_("role"))
+
+    class Meta:
+        verbose_name = _("staff profile")
+        verbose_name_plural = _("staff profiles")
 
     def __str__(self) -> str:
         return f"{self.user} {self.role} {self.admdvs}"
@@ -96,25 +118,42 @@ class Person(models.Model):
         SUSPENDED = "2"
         TERMINATED = "4"
 
-    psn_no = models.CharField(max_length=30, unique=True)
-    psn_cert_type = models.CharField(max_length=2, default="01")
-    certno_enc = models.TextField()
-    certno_bidx = models.CharField(max_length=64, unique=True)
-    psn_name_enc = models.TextField()
-    gend = models.CharField(max_length=1, blank=True)
-    brdy = models.DateField(null=True, blank=True)
-    insutype = models.CharField(max_length=3)
-    insuplc_admdvs = models.CharField(max_length=6, db_index=True)
-    psn_insu_stas = models.CharField(max_length=1, choices=InsuStatus.choices, default="1")
-    card_no_enc = models.TextField(null=True, blank=True)  # noqa: DJ001 - NULL = no card
-    card_no_bidx = models.CharField(max_length=64, unique=True, null=True, blank=True)
-    card_sn_enc = models.TextField(null=True, blank=True)  # noqa: DJ001 - NULL = no card
-    acct_balance = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0.00"))
-    content_hash = models.CharField(max_length=64, blank=True, help_text="blind hash of the last upload row")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    psn_no = models.CharField(max_length=30, unique=True, verbose_name=_("person number"))
+    psn_cert_type = models.CharField(max_length=2, default="01", verbose_name=_("certificate type"))
+    certno_enc = models.TextField(verbose_name=_("certificate number (encrypted)"))
+    certno_bidx = models.CharField(
+        max_length=64, unique=True, verbose_name=_("certificate number blind index")
+    )
+    psn_name_enc = models.TextField(verbose_name=_("name (encrypted)"))
+    gend = models.CharField(max_length=1, blank=True, verbose_name=_("gender"))
+    brdy = models.DateField(null=True, blank=True, verbose_name=_("birth date"))
+    insutype = models.CharField(max_length=3, verbose_name=_("insurance type"))
+    insuplc_admdvs = models.CharField(max_length=6, db_index=True, verbose_name=_("insured place"))
+    psn_insu_stas = models.CharField(
+        max_length=1, choices=InsuStatus.choices, default="1", verbose_name=_("insured status")
+    )
+    card_no_enc = models.TextField(  # noqa: DJ001 - NULL = no card
+        null=True, blank=True, verbose_name=_("card number (encrypted)")
+    )
+    card_no_bidx = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, verbose_name=_("card number blind index")
+    )
+    card_sn_enc = models.TextField(  # noqa: DJ001 - NULL = no card
+        null=True, blank=True, verbose_name=_("card serial (encrypted)")
+    )
+    acct_balance = models.DecimalField(
+        max_digits=16, decimal_places=2, default=Decimal("0.00"), verbose_name=_("personal account balance")
+    )
+    content_hash = models.CharField(
+        max_length=64, blank=True, help_text="blind hash of the last upload row",
+        verbose_name=_("content hash"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("insured person")
+        verbose_name_plural = _("insured persons")
         ordering = ["psn_no"]
         constraints = [
             models.CheckConstraint(condition=models.Q(acct_balance__gte=0), name="person_balance_nonneg"),
@@ -137,16 +176,20 @@ class Filing(models.Model):
 
     TEMPORARY_TYPES = ("21", "22", "23")
 
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="filings")
-    filing_type = models.CharField(max_length=2)
-    mdtrtarea_admvs = models.CharField(max_length=6)
-    begndate = models.DateField()
-    enddate = models.DateField()
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by_settlement = models.BooleanField(default=False)
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="filings", verbose_name=_("insured person")
+    )
+    filing_type = models.CharField(max_length=2, verbose_name=_("filing type"))
+    mdtrtarea_admvs = models.CharField(max_length=6, verbose_name=_("treatment place"))
+    begndate = models.DateField(verbose_name=_("begin date"))
+    enddate = models.DateField(verbose_name=_("end date"))
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    created_by_settlement = models.BooleanField(default=False, verbose_name=_("created by settlement"))
 
     class Meta:
+        verbose_name = _("filing")
+        verbose_name_plural = _("filings")
         ordering = ["begndate", "id"]
         indexes = [models.Index(fields=["person", "begndate", "enddate"])]
 
@@ -161,14 +204,20 @@ class Filing(models.Model):
 class ApiToken(models.Model):
     """Bearer token for staff (``user``) or cardholders (``person``); only its SHA-256 is stored."""
 
-    token_hash = models.CharField(max_length=64, unique=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
-    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.CASCADE)
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True, verbose_name=_("token hash"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, verbose_name=_("user")
+    )
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.CASCADE, verbose_name=_("insured person")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
 
     class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(user__isnull=False, person__isnull=True)
@@ -186,15 +235,21 @@ class AccountCredit(models.Model):
     §Reference data). Idempotent on ``(person, reference)``; moves ``Person.acct_balance`` in the
     same transaction (``accounts.services.credits.account_credit_create``)."""
 
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="account_credits")
-    amount = models.DecimalField(max_digits=16, decimal_places=2)
-    value_date = models.DateField()
-    reference = models.CharField(max_length=64)
-    balance_after = models.DecimalField(max_digits=16, decimal_places=2)
-    created_by = models.CharField(max_length=100, help_text="actor (username) who posted it")
-    created_at = models.DateTimeField(auto_now_add=True)
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="account_credits", verbose_name=_("insured person")
+    )
+    amount = models.DecimalField(max_digits=16, decimal_places=2, verbose_name=_("amount"))
+    value_date = models.DateField(verbose_name=_("value date"))
+    reference = models.CharField(max_length=64, verbose_name=_("reference"))
+    balance_after = models.DecimalField(max_digits=16, decimal_places=2, verbose_name=_("balance after"))
+    created_by = models.CharField(
+        max_length=100, help_text="actor (username) who posted it", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("account credit")
+        verbose_name_plural = _("account credits")
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["person", "reference"], name="account_credit_reference_unique"),

@@ -7,6 +7,7 @@ Bearer tokens are ``accounts.ApiToken`` rows with ``person`` set.
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class CardholderLogin(models.Model):
@@ -16,13 +17,15 @@ class CardholderLogin(models.Model):
     """
 
     person = models.OneToOneField("accounts.Person", on_delete=models.CASCADE,
-                                  related_name="cardholder_login")
-    password = models.CharField(max_length=256)
-    activated_at = models.DateTimeField()
-    password_changed_at = models.DateTimeField()
-    last_login_at = models.DateTimeField(null=True, blank=True)
+                                  related_name="cardholder_login", verbose_name=_("insured person"))
+    password = models.CharField(max_length=256, verbose_name=_("password"))
+    activated_at = models.DateTimeField(verbose_name=_("activated at"))
+    password_changed_at = models.DateTimeField(verbose_name=_("password changed at"))
+    last_login_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last sign-in at"))
 
     class Meta:
+        verbose_name = _("cardholder login")
+        verbose_name_plural = _("cardholder logins")
         ordering = ["id"]
 
     def __str__(self) -> str:

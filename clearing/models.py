@@ -11,6 +11,7 @@ from typing import TypedDict
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class _MoneyArgs(TypedDict):
@@ -53,15 +54,19 @@ class Cycle(models.Model):
         CUT = "cut"
         CLOSED = "closed"
 
-    scheme = models.CharField(**SCHEME_FIELD)
-    clr_date = models.DateField()
-    status = models.CharField(max_length=6, choices=Status.choices, default=Status.OPEN)
-    created_at = models.DateTimeField(auto_now_add=True)
-    cut_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
-    key_id = models.CharField(max_length=30, blank=True)
+    scheme = models.CharField(**SCHEME_FIELD, verbose_name=_("clearing scheme"))
+    clr_date = models.DateField(verbose_name=_("clearing date"))
+    status = models.CharField(
+        max_length=6, choices=Status.choices, default=Status.OPEN, verbose_name=_("status")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    cut_at = models.DateTimeField(null=True, blank=True, verbose_name=_("cut at"))
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
+    key_id = models.CharField(max_length=30, blank=True, verbose_name=_("key ID"))
 
     class Meta:
+        verbose_name = _("clearing cycle")
+        verbose_name_plural = _("clearing cycles")
         ordering = ["scheme", "clr_date"]
         constraints = [
             models.UniqueConstraint(fields=["scheme", "clr_date"], name="one_cycle_per_scheme_day")
@@ -74,13 +79,17 @@ class Cycle(models.Model):
 class CycleTransition(models.Model):
     """Audit of each status move: who and when."""
 
-    cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="transitions")
-    from_status = models.CharField(max_length=6)
-    to_status = models.CharField(max_length=6)
-    actor = models.CharField(max_length=100)
-    at = models.DateTimeField()
+    cycle = models.ForeignKey(
+        Cycle, on_delete=models.PROTECT, related_name="transitions", verbose_name=_("cycle")
+    )
+    from_status = models.CharField(max_length=6, verbose_name=_("from status"))
+    to_status = models.CharField(max_length=6, verbose_name=_("to status"))
+    actor = models.CharField(max_length=100, verbose_name=_("actor"))
+    at = models.DateTimeField(verbose_name=_("at"))
 
     class Meta:
+        verbose_name = _("cycle transition")
+        verbose_name_plural = _("cycle transitions")
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["cycle", "to_status"], name="one_transition_per_state")
@@ -107,14 +116,14 @@ class ClearingItem(models.Model):
         ADJUSTMENT = "adjustment"
         ACCEPTANCE = "acceptance"
 
-    setl_id = models.CharField(max_length=30, unique=True)
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    payer = models.CharField(max_length=6)
-    payee = models.CharField(max_length=6)
-    clr_amt = models.DecimalField(**MONEY)
-    fixmedins_code = models.CharField(max_length=30)
-    scheme = models.CharField(**SCHEME_FIELD)
-    clr_date = models.DateField(db_column="clr_date")
+    setl_id = models.CharField(max_length=30, unique=True, verbose_name=_("settlement ID"))
+    kind = models.CharField(max_length=10, choices=Kind.choices, verbose_name=_("kind"))
+    payer = models.CharField(max_length=6, verbose_name=_("payer province"))
+    payee = models.CharField(max_length=6, verbose_name=_("payee province"))
+    clr_amt = models.DecimalField(**MONEY, verbose_name=_("clearing amount"))
+    fixmedins_code = models.CharField(max_length=30, verbose_name=_("institution code"))
+    scheme = models.CharField(**SCHEME_FIELD, verbose_name=_("clearing scheme"))
+    clr_date = models.DateField(db_column="clr_date", verbose_name=_("clearing date"))
     cycle = models.ForeignObject(
         Cycle,
         from_fields=["scheme", "clr_date"],
@@ -122,10 +131,12 @@ class ClearingItem(models.Model):
         on_delete=models.PROTECT,
         related_name="items",
     )
-    leaf_hash = models.BinaryField(max_length=32)
-    created_at = models.DateTimeField(auto_now_add=True)
+    leaf_hash = models.BinaryField(max_length=32, verbose_name=_("leaf hash"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("clearing item")
+        verbose_name_plural = _("clearing items")
         indexes = [
             models.Index(fields=["clr_date", "scheme", "setl_id"], name="clearing_item_day_scheme_setl")
         ]
@@ -140,9 +151,15 @@ class ItemReversal(models.Model):
     lock, which the dispute services take too: a dispute that may still move money and a reversal
     of the same item never both succeed."""
 
-    item = models.OneToOneField(ClearingItem, on_delete=models.PROTECT, related_name="reversal")
-    reversal_setl_id = models.CharField(max_length=30, unique=True)
-    at = models.DateTimeField()
+    item = models.OneToOneField(
+        ClearingItem, on_delete=models.PROTECT, related_name="reversal", verbose_name=_("clearing item")
+    )
+    reversal_setl_id = models.CharField(max_length=30, unique=True, verbose_name=_("reversal settlement ID"))
+    at = models.DateTimeField(verbose_name=_("at"))
+
+    class Meta:
+        verbose_name = _("item reversal")
+        verbose_name_plural = _("item reversals")
 
     def __str__(self) -> str:
         return f"{self.item_id} reversed by {self.reversal_setl_id}"
@@ -152,22 +169,30 @@ class CycleHead(models.Model):
     """The signed head of a closed cycle: its RFC 8785 canonical bytes, the raw 64-byte Ed25519
     signature and the signing ``key_id`` (spec/clearing.md §Signed cycle head). One per cycle."""
 
-    cycle = models.OneToOneField(Cycle, on_delete=models.PROTECT, related_name="head")
-    canonical = models.BinaryField()
-    sha256 = models.CharField(max_length=64, unique=True)
-    signature = models.BinaryField()
-    key_id = models.CharField(max_length=30)
-    item_cnt = models.IntegerField()
-    tree_size = models.IntegerField()
-    gross = models.DecimalField(**MONEY)
-    net_funding = models.DecimalField(**MONEY)
-    netting_efficiency = models.DecimalField(max_digits=6, decimal_places=4)
-    merkle_root = models.CharField(max_length=64)
+    cycle = models.OneToOneField(
+        Cycle, on_delete=models.PROTECT, related_name="head", verbose_name=_("cycle")
+    )
+    canonical = models.BinaryField(verbose_name=_("canonical bytes"))
+    sha256 = models.CharField(max_length=64, unique=True, verbose_name=_("SHA-256"))
+    signature = models.BinaryField(verbose_name=_("signature"))
+    key_id = models.CharField(max_length=30, verbose_name=_("key ID"))
+    item_cnt = models.IntegerField(verbose_name=_("items"))
+    tree_size = models.IntegerField(verbose_name=_("tree size"))
+    gross = models.DecimalField(**MONEY, verbose_name=_("gross"))
+    net_funding = models.DecimalField(**MONEY, verbose_name=_("net funding"))
+    netting_efficiency = models.DecimalField(
+        max_digits=6, decimal_places=4, verbose_name=_("netting efficiency")
+    )
+    merkle_root = models.CharField(max_length=64, verbose_name=_("Merkle root"))
     # Proof index (not signed): the MTH of each aligned block of ``block_size`` leaves, 32 bytes
     # each, concatenated in order (the last block may be partial); see clearing.merkle.range_hash.
     # Null for cycles closed before it existed: their proofs stream all leaves.
-    block_size = models.PositiveIntegerField(null=True, blank=True)
-    block_hashes = models.BinaryField(null=True, blank=True)
+    block_size = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("block size"))
+    block_hashes = models.BinaryField(null=True, blank=True, verbose_name=_("block hashes"))
+
+    class Meta:
+        verbose_name = _("cycle head")
+        verbose_name_plural = _("cycle heads")
 
     def __str__(self) -> str:
         return f"head {self.cycle_id} {self.sha256[:12]}"
@@ -176,13 +201,17 @@ class CycleHead(models.Model):
 class BilateralPosition(models.Model):
     """Σ signed ``clr_amt`` and count of a closed cycle's cross-province items per (payer, payee)."""
 
-    cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="bilateral_positions")
-    payer = models.CharField(max_length=6)
-    payee = models.CharField(max_length=6)
-    cnt = models.IntegerField()
-    amount = models.DecimalField(**MONEY)
+    cycle = models.ForeignKey(
+        Cycle, on_delete=models.PROTECT, related_name="bilateral_positions", verbose_name=_("cycle")
+    )
+    payer = models.CharField(max_length=6, verbose_name=_("payer province"))
+    payee = models.CharField(max_length=6, verbose_name=_("payee province"))
+    cnt = models.IntegerField(verbose_name=_("count"))
+    amount = models.DecimalField(**MONEY, verbose_name=_("amount"))
 
     class Meta:
+        verbose_name = _("bilateral position")
+        verbose_name_plural = _("bilateral positions")
         ordering = ["payer", "payee"]
         constraints = [
             models.UniqueConstraint(fields=["cycle", "payer", "payee"], name="one_bilateral_per_pair")
@@ -196,16 +225,20 @@ class NetPosition(models.Model):
     """Per province of a closed cycle: ``receivable`` − ``payable`` = ``net`` (cross-province),
     ``item_cnt`` (cross-province items as payer or payee), intra-province count and amount."""
 
-    cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="net_positions")
-    admdvs = models.CharField(max_length=6)
-    receivable = models.DecimalField(**MONEY)
-    payable = models.DecimalField(**MONEY)
-    net = models.DecimalField(**MONEY)
-    item_cnt = models.IntegerField()
-    intra_cnt = models.IntegerField(default=0)
-    intra_amount = models.DecimalField(default=0, **MONEY)
+    cycle = models.ForeignKey(
+        Cycle, on_delete=models.PROTECT, related_name="net_positions", verbose_name=_("cycle")
+    )
+    admdvs = models.CharField(max_length=6, verbose_name=_("region code"))
+    receivable = models.DecimalField(**MONEY, verbose_name=_("receivable"))
+    payable = models.DecimalField(**MONEY, verbose_name=_("payable"))
+    net = models.DecimalField(**MONEY, verbose_name=_("net"))
+    item_cnt = models.IntegerField(verbose_name=_("items"))
+    intra_cnt = models.IntegerField(default=0, verbose_name=_("intra-province items"))
+    intra_amount = models.DecimalField(default=0, **MONEY, verbose_name=_("intra-province amount"))
 
     class Meta:
+        verbose_name = _("net position")
+        verbose_name_plural = _("net positions")
         ordering = ["admdvs"]
         constraints = [models.UniqueConstraint(fields=["cycle", "admdvs"], name="one_net_per_province")]
 
@@ -217,14 +250,18 @@ class Remittance(models.Model):
     """What a payee bureau passes on to an institution for a closed cycle; ``intra`` lines are the
     intra-province items, listed apart (spec/clearing.md §Hospital remittance)."""
 
-    cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="remittances")
-    admdvs = models.CharField(max_length=6)
-    fixmedins_code = models.CharField(max_length=30)
-    intra = models.BooleanField()
-    cnt = models.IntegerField()
-    amount = models.DecimalField(**MONEY)
+    cycle = models.ForeignKey(
+        Cycle, on_delete=models.PROTECT, related_name="remittances", verbose_name=_("cycle")
+    )
+    admdvs = models.CharField(max_length=6, verbose_name=_("region code"))
+    fixmedins_code = models.CharField(max_length=30, verbose_name=_("institution code"))
+    intra = models.BooleanField(verbose_name=_("intra-province"))
+    cnt = models.IntegerField(verbose_name=_("count"))
+    amount = models.DecimalField(**MONEY, verbose_name=_("amount"))
 
     class Meta:
+        verbose_name = _("remittance")
+        verbose_name_plural = _("remittances")
         ordering = ["admdvs", "intra", "fixmedins_code"]
         constraints = [
             models.UniqueConstraint(
@@ -239,13 +276,17 @@ class Remittance(models.Model):
 class Statement(models.Model):
     """A province's signed statement of a closed cycle (canonical bytes, raw signature)."""
 
-    cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="statements")
-    admdvs = models.CharField(max_length=6)
-    canonical = models.BinaryField()
-    signature = models.BinaryField()
-    key_id = models.CharField(max_length=30)
+    cycle = models.ForeignKey(
+        Cycle, on_delete=models.PROTECT, related_name="statements", verbose_name=_("cycle")
+    )
+    admdvs = models.CharField(max_length=6, verbose_name=_("region code"))
+    canonical = models.BinaryField(verbose_name=_("canonical bytes"))
+    signature = models.BinaryField(verbose_name=_("signature"))
+    key_id = models.CharField(max_length=30, verbose_name=_("key ID"))
 
     class Meta:
+        verbose_name = _("statement")
+        verbose_name_plural = _("statements")
         ordering = ["cycle", "admdvs"]
         constraints = [models.UniqueConstraint(fields=["cycle", "admdvs"], name="one_statement_per_province")]
 
@@ -256,9 +297,15 @@ class Statement(models.Model):
 class StatementAck(models.Model):
     """The bureau's acknowledgement (确认) of its statement: recorded once, with user and time."""
 
-    statement = models.OneToOneField(Statement, on_delete=models.PROTECT, related_name="ack")
-    acked_by = models.CharField(max_length=150)
-    acked_at = models.DateTimeField()
+    statement = models.OneToOneField(
+        Statement, on_delete=models.PROTECT, related_name="ack", verbose_name=_("statement")
+    )
+    acked_by = models.CharField(max_length=150, verbose_name=_("acknowledged by"))
+    acked_at = models.DateTimeField(verbose_name=_("acknowledged at"))
+
+    class Meta:
+        verbose_name = _("statement acknowledgement")
+        verbose_name_plural = _("statement acknowledgements")
 
     def __str__(self) -> str:
         return f"ack {self.statement_id} by {self.acked_by}"
@@ -269,12 +316,14 @@ class PrefundAccount(models.Model):
     of the card scheme: ``baseline`` set by the clearing house, ``balance`` moved only by postings
     (spec/clearing.md §Prefunding, spec/cards.md §The card scheme's clearing)."""
 
-    scheme = models.CharField(**SCHEME_FIELD)
-    admdvs = models.CharField(max_length=6)
-    baseline = models.DecimalField(**MONEY)
-    balance = models.DecimalField(**MONEY)
+    scheme = models.CharField(**SCHEME_FIELD, verbose_name=_("clearing scheme"))
+    admdvs = models.CharField(max_length=6, verbose_name=_("region code"))
+    baseline = models.DecimalField(**MONEY, verbose_name=_("baseline"))
+    balance = models.DecimalField(**MONEY, verbose_name=_("balance"))
 
     class Meta:
+        verbose_name = _("prefund account")
+        verbose_name_plural = _("prefund accounts")
         ordering = ["scheme", "admdvs"]
         constraints = [models.UniqueConstraint(fields=["scheme", "admdvs"], name="one_account_per_scheme")]
 
@@ -291,17 +340,24 @@ class PrefundPosting(models.Model):
         WITHDRAWAL = "withdrawal"
         NET = "net"
 
-    account = models.ForeignKey(PrefundAccount, on_delete=models.PROTECT, related_name="postings")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    amount = models.DecimalField(**MONEY)
-    value_date = models.DateField()
-    reference = models.CharField(max_length=64)
-    balance_after = models.DecimalField(**MONEY)
-    cycle = models.ForeignKey(Cycle, null=True, blank=True, on_delete=models.PROTECT, related_name="postings")
-    created_by = models.CharField(max_length=150)
-    created_at = models.DateTimeField()
+    account = models.ForeignKey(
+        PrefundAccount, on_delete=models.PROTECT, related_name="postings", verbose_name=_("account")
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, verbose_name=_("kind"))
+    amount = models.DecimalField(**MONEY, verbose_name=_("amount"))
+    value_date = models.DateField(verbose_name=_("value date"))
+    reference = models.CharField(max_length=64, verbose_name=_("reference"))
+    balance_after = models.DecimalField(**MONEY, verbose_name=_("balance after"))
+    cycle = models.ForeignKey(
+        Cycle, null=True, blank=True, on_delete=models.PROTECT, related_name="postings",
+        verbose_name=_("cycle"),
+    )
+    created_by = models.CharField(max_length=150, verbose_name=_("created by"))
+    created_at = models.DateTimeField(verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("prefund posting")
+        verbose_name_plural = _("prefund postings")
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["account", "reference"], name="one_posting_per_reference")
@@ -315,12 +371,14 @@ class JournalEntry(models.Model):
     """A double-entry journal entry: ≥ 2 legs summing to exactly 0.00 (a deferred constraint
     trigger on PostgreSQL, migration 0002). ``reference`` is unique: one entry per close/posting."""
 
-    reference = models.CharField(max_length=80, unique=True)
-    scheme = models.CharField(**SCHEME_FIELD)
-    description = models.CharField(max_length=200)
-    created_at = models.DateTimeField()
+    reference = models.CharField(max_length=80, unique=True, verbose_name=_("reference"))
+    scheme = models.CharField(**SCHEME_FIELD, verbose_name=_("clearing scheme"))
+    description = models.CharField(max_length=200, verbose_name=_("description"))
+    created_at = models.DateTimeField(verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("journal entry")
+        verbose_name_plural = _("journal entries")
         ordering = ["id"]
         # the target of the legs' composite (entry, scheme) foreign key (migration 0005)
         constraints = [models.UniqueConstraint(fields=["id", "scheme"], name="journal_entry_id_scheme")]
@@ -338,12 +396,16 @@ class JournalLeg(models.Model):
     check constraint) and its entry's ``scheme`` (a composite foreign key on PostgreSQL, a trigger
     on SQLite; migration 0005)."""
 
-    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="legs")
-    scheme = models.CharField(**SCHEME_FIELD)
-    account = models.CharField(max_length=30)
-    amount = models.DecimalField(**MONEY)
+    entry = models.ForeignKey(
+        JournalEntry, on_delete=models.PROTECT, related_name="legs", verbose_name=_("journal entry")
+    )
+    scheme = models.CharField(**SCHEME_FIELD, verbose_name=_("clearing scheme"))
+    account = models.CharField(max_length=30, verbose_name=_("account"))
+    amount = models.DecimalField(**MONEY, verbose_name=_("amount"))
 
     class Meta:
+        verbose_name = _("journal leg")
+        verbose_name_plural = _("journal legs")
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(
@@ -365,15 +427,17 @@ class Alert(models.Model):
         LOW_PREFUND = "low_prefund"
         FUNDING_CALL = "funding_call"
 
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    admdvs = models.CharField(max_length=6)
-    cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="alerts")
-    amount = models.DecimalField(**MONEY)
-    threshold = models.DecimalField(null=True, blank=True, **MONEY)
-    due_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField()
+    kind = models.CharField(max_length=20, choices=Kind.choices, verbose_name=_("kind"))
+    admdvs = models.CharField(max_length=6, verbose_name=_("region code"))
+    cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="alerts", verbose_name=_("cycle"))
+    amount = models.DecimalField(**MONEY, verbose_name=_("amount"))
+    threshold = models.DecimalField(null=True, blank=True, **MONEY, verbose_name=_("threshold"))
+    due_at = models.DateTimeField(null=True, blank=True, verbose_name=_("due at"))
+    created_at = models.DateTimeField(verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
         ordering = ["created_at", "id"]
         constraints = [models.UniqueConstraint(fields=["kind", "admdvs", "cycle"], name="one_alert_per_kind")]
 
@@ -401,26 +465,34 @@ class Dispute(models.Model):
         OTHER = "other"
         CARD_DENIED_MISSED = "card_denied_missed"  # card scheme only (spec/cards.md §Disputes)
 
-    setl_id = models.CharField(max_length=30, unique=True)
-    item = models.OneToOneField(ClearingItem, on_delete=models.PROTECT, related_name="dispute")
-    payer = models.CharField(max_length=6)
-    payee = models.CharField(max_length=6)
-    fixmedins_code = models.CharField(max_length=30)
-    reason_code = models.CharField(max_length=20, choices=Reason.choices)
-    amount = models.DecimalField(**MONEY)
-    note = models.TextField(blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
-    opened_by = models.CharField(max_length=150)
-    opened_at = models.DateTimeField()
-    escalated_by = models.CharField(max_length=150, blank=True)
-    escalated_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.CharField(max_length=150, blank=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_amount = models.DecimalField(null=True, blank=True, **MONEY)
-    resolution_note = models.TextField(blank=True)
-    adjustment_setl_id = models.CharField(max_length=30, blank=True)
+    setl_id = models.CharField(max_length=30, unique=True, verbose_name=_("settlement ID"))
+    item = models.OneToOneField(
+        ClearingItem, on_delete=models.PROTECT, related_name="dispute", verbose_name=_("clearing item")
+    )
+    payer = models.CharField(max_length=6, verbose_name=_("payer province"))
+    payee = models.CharField(max_length=6, verbose_name=_("payee province"))
+    fixmedins_code = models.CharField(max_length=30, verbose_name=_("institution code"))
+    reason_code = models.CharField(max_length=20, choices=Reason.choices, verbose_name=_("reason code"))
+    amount = models.DecimalField(**MONEY, verbose_name=_("amount"))
+    note = models.TextField(blank=True, verbose_name=_("note"))
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.OPEN, verbose_name=_("status")
+    )
+    opened_by = models.CharField(max_length=150, verbose_name=_("opened by"))
+    opened_at = models.DateTimeField(verbose_name=_("opened at"))
+    escalated_by = models.CharField(max_length=150, blank=True, verbose_name=_("escalated by"))
+    escalated_at = models.DateTimeField(null=True, blank=True, verbose_name=_("escalated at"))
+    resolved_by = models.CharField(max_length=150, blank=True, verbose_name=_("resolved by"))
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
+    resolved_amount = models.DecimalField(null=True, blank=True, **MONEY, verbose_name=_("resolved amount"))
+    resolution_note = models.TextField(blank=True, verbose_name=_("resolution note"))
+    adjustment_setl_id = models.CharField(
+        max_length=30, blank=True, verbose_name=_("adjustment settlement ID")
+    )
 
     class Meta:
+        verbose_name = _("dispute")
+        verbose_name_plural = _("disputes")
         ordering = ["opened_at", "id"]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="dispute_amount_positive")]
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AuditRecord(models.Model):
@@ -15,20 +16,25 @@ class AuditRecord(models.Model):
     instead of breaking the chain. Writers never touch the chain head, so they never queue on it.
     """
 
-    at = models.DateTimeField(db_index=True)
-    actor = models.CharField(max_length=100, help_text="client id, username or psn_no")
-    role = models.CharField(max_length=30)
-    action = models.CharField(max_length=50)
-    object_type = models.CharField(max_length=50)
-    object_id = models.CharField(max_length=100)
-    request_id = models.CharField(max_length=64, blank=True)
-    detail = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(db_index=True, verbose_name=_("at"))
+    actor = models.CharField(
+        max_length=100, help_text="client id, username or psn_no", verbose_name=_("actor")
+    )
+    role = models.CharField(max_length=30, verbose_name=_("role"))
+    action = models.CharField(max_length=50, verbose_name=_("action"))
+    object_type = models.CharField(max_length=50, verbose_name=_("object type"))
+    object_id = models.CharField(max_length=100, verbose_name=_("object ID"))
+    request_id = models.CharField(max_length=64, blank=True, verbose_name=_("request ID"))
+    detail = models.JSONField(default=dict, blank=True, verbose_name=_("detail"))
     seal_seq = models.BigIntegerField(null=True, blank=True, unique=True,
-                                      help_text="position in the sealed chain (from 1); null = unsealed")
-    prev_hash = models.CharField(max_length=64, blank=True)
-    record_hash = models.CharField(max_length=64, blank=True, db_index=True)
+                                      help_text="position in the sealed chain (from 1); null = unsealed",
+                                      verbose_name=_("seal sequence"))
+    prev_hash = models.CharField(max_length=64, blank=True, verbose_name=_("previous hash"))
+    record_hash = models.CharField(max_length=64, blank=True, db_index=True, verbose_name=_("record hash"))
 
     class Meta:
+        verbose_name = _("audit record")
+        verbose_name_plural = _("audit records")
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -40,10 +46,14 @@ class AuditSealCheckpoint(models.Model):
     transaction as the records it seals. ``audit_verify`` compares the chain's last record with it,
     so deleting the *last* sealed record (which leaves no broken link behind) is detected too."""
 
-    last_seq = models.BigIntegerField(default=0)
-    last_id = models.BigIntegerField(default=0)
-    last_hash = models.CharField(max_length=64)
-    updated_at = models.DateTimeField(auto_now=True)
+    last_seq = models.BigIntegerField(default=0, verbose_name=_("last sequence"))
+    last_id = models.BigIntegerField(default=0, verbose_name=_("last ID"))
+    last_hash = models.CharField(max_length=64, verbose_name=_("last hash"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+
+    class Meta:
+        verbose_name = _("audit seal checkpoint")
+        verbose_name_plural = _("audit seal checkpoints")
 
     def __str__(self) -> str:
         return f"seal #{self.last_seq} id={self.last_id}"
@@ -55,11 +65,13 @@ class SeenNonce(models.Model):
     restart without persistence forgets nothing (``core.durable.nonce_consume``). Rows older than
     the nonce TTL are purged (``core.durable.durable_purge``, beat every minute)."""
 
-    client_id = models.CharField(max_length=64)
-    nonce = models.CharField(max_length=64)
-    seen_at = models.DateTimeField(db_index=True)
+    client_id = models.CharField(max_length=64, verbose_name=_("client ID"))
+    nonce = models.CharField(max_length=64, verbose_name=_("nonce"))
+    seen_at = models.DateTimeField(db_index=True, verbose_name=_("seen at"))
 
     class Meta:
+        verbose_name = _("seen nonce")
+        verbose_name_plural = _("seen nonces")
         constraints = [models.UniqueConstraint(fields=["client_id", "nonce"], name="core_seennonce_unique")]
 
     def __str__(self) -> str:
@@ -72,9 +84,13 @@ class AttemptWindow(models.Model):
     database rather than the cache so a lost cache does not reset a lockout
     (``core.durable.attempt_window_add``)."""
 
-    key = models.CharField(max_length=120, unique=True)
-    count = models.IntegerField(default=0)
-    ends_at = models.DateTimeField(db_index=True)
+    key = models.CharField(max_length=120, unique=True, verbose_name=_("key"))
+    count = models.IntegerField(default=0, verbose_name=_("count"))
+    ends_at = models.DateTimeField(db_index=True, verbose_name=_("ends at"))
+
+    class Meta:
+        verbose_name = _("attempt window")
+        verbose_name_plural = _("attempt windows")
 
     def __str__(self) -> str:
         return f"{self.count} until {self.ends_at:%Y-%m-%dT%H:%M:%S}"

@@ -25,9 +25,16 @@ def test_every_model_and_field_has_an_explicit_verbose_name():
 
 
 def test_the_admin_shows_the_names():
+    from django.utils import translation
+
     from clearing.models import ClearingItem, JournalEntry
     from settlement.models import Policy
 
-    assert str(JournalEntry._meta.verbose_name_plural) == "会计分录"
-    assert str(Policy._meta.verbose_name_plural) == "参保地政策"
-    assert str(ClearingItem._meta.get_field("clr_amt").verbose_name) == "清算金额"
+    with translation.override("en"):
+        assert str(JournalEntry._meta.verbose_name_plural) == "journal entries"
+        assert str(Policy._meta.verbose_name_plural) == "policies"
+        assert str(ClearingItem._meta.get_field("clr_amt").verbose_name) == "clearing amount"
+    with translation.override("zh-hans"):
+        assert str(JournalEntry._meta.verbose_name_plural) == "会计分录"
+        assert str(Policy._meta.verbose_name_plural) == "参保地政策"
+        assert str(ClearingItem._meta.get_field("clr_amt").verbose_name) == "清算金额"
