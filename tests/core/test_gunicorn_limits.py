@@ -133,9 +133,13 @@ def test_the_servers_own_refusals_are_problem_json(server, name, request_bytes, 
 
 
 def test_the_servers_problem_has_the_applications_shape():
+    from django.utils import translation
+
     from config.gunicorn_errors import problem_document
     from core.errors import problem_body
 
     ours = problem_document(400, "Bad Request", "Invalid request line")
-    app = problem_body(400, "invalid", "Invalid request line", errors=ours["errors"])
+    # the server answers before any language is negotiated: its documents are the English ones
+    with translation.override("en"):
+        app = problem_body(400, "invalid", "Invalid request line", errors=ours["errors"])
     assert ours == app
