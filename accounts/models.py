@@ -75,6 +75,12 @@ class InstitutionClient(models.Model):
     secret_enc = models.TextField(help_text="AES-256-GCM, 'kid:base64'", verbose_name=_("secret (encrypted)"))
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
+    gateway_enabled = models.BooleanField(
+        default=False, verbose_name=_("NHSA gateway access"),
+        help_text="may also call the NHSA gateway with x-tif headers (opt-in, spec/nhsa-gateway.md §2)")
+    require_body_signature = models.BooleanField(
+        default=False, verbose_name=_("body signature required"),
+        help_text="gateway calls must also carry the body-covering X-Signature headers")
 
     class Meta:
         verbose_name = _("institution API client")

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "settlement",
     "clearing",
     "cardholder",
+    "gateway",
     "demo",  # the main job's command (manage.py demo)
     "bureau",
 ]
@@ -85,6 +86,7 @@ MIDDLEWARE = [
     # first after the request id: errors of the middlewares below are in the request's language
     # (it reads the language cookie and Accept-Language, not the session)
     "django.middleware.locale.LocaleMiddleware",
+    "gateway.transport.GatewayMiddleware",  # serves /fsi/api/... itself, in the national envelope
     "core.middleware.NulGuardMiddleware",
     "core.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",

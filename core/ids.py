@@ -5,11 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
+from django.utils import timezone
 
-def new_setl_id(prefix: str = "S") -> str:
-    """UTC ``YYYYMMDDHHMMSSffffff`` + kind letter + 6 random hex = 27 chars (≤ 30). Kind letters:
-    ``S`` settlement, ``R`` reversal, ``A`` adjustment. Time first, so ids grow with time."""
-    now = dt.datetime.now(dt.UTC)
+
+def new_setl_id(prefix: str = "S", *, at: dt.datetime | None = None) -> str:
+    """UTC ``YYYYMMDDHHMMSSffffff`` (``at``, default now) + kind letter + 6 random hex = 27 chars
+    (≤ 30). Kind letters: ``S`` settlement, ``R`` reversal, ``A`` adjustment, ``M`` visit
+    (``mdtrt_id``), ``Q`` gateway sign-in (``sign_no``), ``F`` gateway file. Time first, so ids grow
+    with time."""
+    now = (at or timezone.now()).astimezone(dt.UTC)
     return f"{now:%Y%m%d%H%M%S%f}{prefix}{secrets.token_hex(3)}"
 
 

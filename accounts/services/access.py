@@ -25,9 +25,12 @@ from core.errors import Conflict, DomainError, Invalid, Unauthorized, field_erro
 SECRET_BYTES = 32
 
 
-def client_create(*, fixmedins_code: str, principal: Any = None) -> tuple[InstitutionClient, str]:
+def client_create(*, fixmedins_code: str, principal: Any = None,
+                  gateway: bool = False) -> tuple[InstitutionClient, str]:
     """A new API client of the institution ``fixmedins_code``. Returns the client and its secret
     (``token_urlsafe`` of 32 random bytes, 43 characters; shown once, stored only encrypted).
+    ``gateway``: the client may also call the NHSA gateway as ``x-tif-paasid`` (opt-in, because the
+    x-tif signature does not cover the body; spec/nhsa-gateway.md §2).
     Raises ``404 unknown_institution``. Audited ``client_create``."""
     institution = Institution.objects.filter(fixmedins_code=fixmedins_code).first()
     if institution is None:
@@ -37,9 +40,9 @@ def client_create(*, fixmedins_code: str, principal: Any = None) -> tuple[Instit
     with transaction.atomic():
         client = InstitutionClient.objects.create(
             client_id=f"{fixmedins_code}-{secrets.token_hex(8)}", institution=institution,
-            secret_enc=encrypt(secret))
+            secret_enc=encrypt(secret), gateway_enabled=gateway)
         audit_principal(principal, "client_create", "institution_client", client.client_id,
-                        detail={"fixmedins_code": fixmedins_code})
+                        detail={"fixmedins_code": fixmedins_code, "gateway": gateway})
     return client, secret
 
 

@@ -1,4 +1,4 @@
-"""``manage.py create_client FIXMEDINS_CODE``: prints one JSON line ``{"client_id", "secret"}``
+"""``manage.py create_client FIXMEDINS_CODE [--gateway]``: prints one JSON line ``{"client_id", "secret"}``
 (spec/operations.md §Commands). The secret is shown only here."""
 from __future__ import annotations
 
@@ -16,11 +16,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):  # noqa: ANN001, ANN201
         parser.add_argument("fixmedins_code")
+        parser.add_argument("--gateway", action="store_true",
+                            help="also allow NHSA gateway calls (x-tif-paasid = client_id); off by default")
 
     def handle(self, *args, **options):  # noqa: ANN002, ANN003, ANN201
         principal = Principal(role="clearing_staff", actor="manage.py create_client")
         try:
-            client, secret = client_create(fixmedins_code=options["fixmedins_code"], principal=principal)
+            client, secret = client_create(fixmedins_code=options["fixmedins_code"], principal=principal,
+                                           gateway=options["gateway"])
         except DomainError as e:
             raise CommandError(e.detail) from None
         self.stdout.write(json.dumps({"client_id": client.client_id, "secret": secret}))
