@@ -73,6 +73,14 @@ def create_clients(codes: list[str]) -> dict[str, Client]:
     return clients
 
 
+def settled_rows(setl_ids: list[str]) -> list[dict[str, str]]:
+    """``{"setl_id", "clr_date"}`` of settlements made through the gateway (read from the database)."""
+    from settlement.models import Settlement
+
+    rows = Settlement.objects.filter(setl_id__in=setl_ids).values_list("setl_id", "clr_date")
+    return [{"setl_id": sid, "clr_date": d.isoformat()} for sid, d in rows]
+
+
 def dates_to_close(target: dt.date) -> list[dt.date]:
     """Every date from the first cycle not yet closed through ``target`` (cycles close strictly in
     date order, spec/clearing.md §Cycles)."""

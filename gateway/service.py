@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 
 from core.audit import audit_principal
@@ -95,14 +96,23 @@ def _replay_or_conflict(institution: Any, env: Envelope, fp: str) -> bytes | Non
     return None
 
 
+def sign_no_key(institution_id: int, sign_no: str) -> str:
+    return f"gwsign:{institution_id}:{sign_no}"
+
+
 def _check_sign_no(env: Envelope, institution: Any) -> None:
-    if (
-        env.sign_no
-        and not SignIn.objects.filter(
-            sign_no=env.sign_no, institution=institution, signed_out_at__isnull=True
-        ).exists()
-    ):
+    """``""``, or a ``sign_no`` issued by 9001 to this institution and not signed out (remembered in
+    the cache for a minute; 9002 forgets it)."""
+    if not env.sign_no:
+        return
+    key = sign_no_key(institution.pk, env.sign_no)
+    if cache.get(key):
+        return
+    if not SignIn.objects.filter(
+        sign_no=env.sign_no, institution=institution, signed_out_at__isnull=True
+    ).exists():
         raise Refusal("invalid_sign_no")
+    cache.set(key, 1, timeout=60)
 
 
 def _audit(principal: Principal, env: Envelope, action: str, extra: dict[str, Any]) -> None:
@@ -126,17 +136,12 @@ def _audit(principal: Principal, env: Envelope, action: str, extra: dict[str, An
 
 
 def _write(call: Call, fp: str, run: Any) -> bytes:
+    """Do the work, then register the ``msgid`` with its answer, all in one transaction. A twin that
+    registered first makes our insert fail (or, if it committed before we locked the visit, our
+    checks refuse): either way the transaction rolls back and the twin's stored answer is replayed."""
     env = call.env
     try:
         with transaction.atomic():
-            msg = Message.objects.create(
-                institution=call.institution,
-                msgid=env.msgid,
-                infno=env.infno,
-                kind=Message.Kind.WRITE,
-                fingerprint=fp,
-                received_at=call.received,
-            )
             result: Result = run(call)
             refmsgid = next_refmsgid(call.received)
             body = success_bytes(
@@ -146,13 +151,21 @@ def _write(call: Call, fp: str, run: Any) -> bytes:
                 output=result.output,
                 warn_msg=result.warn_msg,
             )
-            msg.response_enc = encrypt(body.decode("utf-8")) or ""
-            msg.mdtrt_id, msg.setl_id, msg.psn_no = result.mdtrt_id, result.setl_id, result.psn_no
-            msg.save(update_fields=["response_enc", "mdtrt_id", "setl_id", "psn_no"])
+            Message.objects.create(
+                institution=call.institution,
+                msgid=env.msgid,
+                infno=env.infno,
+                kind=Message.Kind.WRITE,
+                fingerprint=fp,
+                received_at=call.received,
+                response_enc=encrypt(body.decode("utf-8")) or "",
+                mdtrt_id=result.mdtrt_id,
+                setl_id=result.setl_id,
+                psn_no=result.psn_no,
+            )
             _audit(call.principal, env, f"gateway.{env.infno}", {"inf_refmsgid": refmsgid})
         return body
-    except IntegrityError:
-        # A concurrent twin registered this msgid first and has committed: replay it (or refuse).
+    except (IntegrityError, Refusal, DomainError):
         stored = _replay_or_conflict(call.institution, env, fp)
         if stored is None:
             raise
@@ -164,20 +177,19 @@ def _read(call: Call, fp: str, run: Any) -> bytes:
     with transaction.atomic():
         result: Result = run(call)
         refmsgid = next_refmsgid(call.received)
-        try:
-            with transaction.atomic():
-                Message.objects.get_or_create(
+        Message.objects.bulk_create(  # a concurrent repeat of the same read may have registered it
+            [
+                Message(
                     institution=call.institution,
                     msgid=env.msgid,
-                    defaults={
-                        "infno": env.infno,
-                        "kind": Message.Kind.READ,
-                        "fingerprint": fp,
-                        "received_at": call.received,
-                    },
+                    infno=env.infno,
+                    kind=Message.Kind.READ,
+                    fingerprint=fp,
+                    received_at=call.received,
                 )
-        except IntegrityError:
-            pass  # a concurrent repeat of the same read registered it
+            ],
+            ignore_conflicts=True,
+        )
         _audit(call.principal, env, f"gateway.{env.infno}", {"inf_refmsgid": refmsgid})
     return success_bytes(
         refmsgid=refmsgid,

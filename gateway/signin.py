@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
+from django.core.cache import cache
+from django.db import transaction
+
 from core.ids import new_setl_id
 from gateway import wire
 from gateway.errors import Refusal
 from gateway.models import SignIn
-from gateway.service import Call, Result
+from gateway.service import Call, Result, sign_no_key
 
 
 def sign_in(call: Call) -> Result:
@@ -37,4 +40,5 @@ def sign_out(call: Call) -> Result:
     ).update(signed_out_at=call.received)
     if not done:
         raise Refusal("invalid_sign_no")
+    transaction.on_commit(lambda: cache.delete(sign_no_key(call.institution.pk, sign_no)))
     return Result({"signoutoutb": {"sign_time": wire.fmt_time(call.received), "sign_no": sign_no}})

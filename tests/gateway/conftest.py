@@ -137,15 +137,39 @@ def sample(name: str) -> bytes:
     return (DATA / name).read_bytes()
 
 
-def envelope(infno: str, inp: dict, *, at: dt.datetime, seq: int = 1, code: str = "H31010400001",
-             area: str = "310000", insuplc: str = "340100", sign_no: str = "") -> dict:
+def envelope(
+    infno: str,
+    inp: dict,
+    *,
+    at: dt.datetime,
+    seq: int = 1,
+    code: str = "H31010400001",
+    area: str = "310000",
+    insuplc: str = "340100",
+    sign_no: str = "",
+) -> dict:
     """An envelope as §6 writes it; ``msgid`` = code + ``at`` (Asia/Shanghai) + ``seq``."""
     t = at.astimezone(SH)
-    return {"infno": infno, "msgid": f"{code}{t:%Y%m%d%H%M%S}{seq:04d}", "mdtrtarea_admvs": area,
-            "insuplc_admdvs": insuplc, "recer_sys_code": "MBS_LOCAL", "dev_no": "", "dev_safe_info": "",
-            "cainfo": "", "signtype": "", "infver": "V1.0", "opter_type": "1", "opter": "0101",
-            "opter_name": "示例收费员", "inf_time": f"{t:%Y-%m-%d %H:%M:%S}", "fixmedins_code": code,
-            "fixmedins_name": "", "sign_no": sign_no, "input": inp}
+    return {
+        "infno": infno,
+        "msgid": f"{code}{t:%Y%m%d%H%M%S}{seq:04d}",
+        "mdtrtarea_admvs": area,
+        "insuplc_admdvs": insuplc,
+        "recer_sys_code": "MBS_LOCAL",
+        "dev_no": "",
+        "dev_safe_info": "",
+        "cainfo": "",
+        "signtype": "",
+        "infver": "V1.0",
+        "opter_type": "1",
+        "opter": "0101",
+        "opter_name": "示例收费员",
+        "inf_time": f"{t:%Y-%m-%d %H:%M:%S}",
+        "fixmedins_code": code,
+        "fixmedins_name": "",
+        "sign_no": sign_no,
+        "input": inp,
+    }
 
 
 def gateway_client_for(code: str) -> tuple[str, str]:

@@ -67,34 +67,93 @@ def test_2204_szsi_and_2207_gzsi_samples_settle_e2a(client, world):  # noqa: ANN
     assert sign_no == "20261127010000000000Q6b2e11"
     gw.clock.set(at("2026-11-27 09:05:00.115"))
     gw.clock.hex.append("1a9c3e")
-    _, env = gw.call(envelope("2201", {"data": {
-        "psn_no": "32010000000000000002", "insutype": "310", "begntime": "2026-11-27 09:05:00",
-        "mdtrt_cert_type": "02", "mdtrt_cert_no": "320102197505124565", "med_type": "11", "ipt_otp_no": "MZ1"}},
-        at=gw.clock.at, sign_no=sign_no, **head))
+    _, env = gw.call(
+        envelope(
+            "2201",
+            {
+                "data": {
+                    "psn_no": "32010000000000000002",
+                    "insutype": "310",
+                    "begntime": "2026-11-27 09:05:00",
+                    "mdtrt_cert_type": "02",
+                    "mdtrt_cert_no": "320102197505124565",
+                    "med_type": "11",
+                    "ipt_otp_no": "MZ1",
+                }
+            },
+            at=gw.clock.at,
+            sign_no=sign_no,
+            **head,
+        )
+    )
     assert env["output"]["data"]["mdtrt_id"] == "20261127010500115000M1a9c3e", env
     gw.clock.set(at("2026-11-27 09:10:00.400"))
     status, env = gw.call(sample("2204-feedetail-szsi.json"))
     assert (status, env["infcode"]) == (200, 0), env
     line = env["output"]["result"][0]
     assert (line["feedetl_sn"], str(line["cnt"]), str(line["pric"]), str(line["det_item_fee_sumamt"])) == (
-        "1", "3.0", "15.80", "47.40")
+        "1",
+        "3.0",
+        "15.80",
+        "47.40",
+    )
     gw.clock.set(at("2026-11-27 09:11:00"))
-    _, env = gw.call(envelope("2204", {"feedetail": [{
-        "feedetl_sn": "2", "mdtrt_id": "20261127010500115000M1a9c3e", "psn_no": "32010000000000000002",
-        "chrg_bchno": "CB2026112700001", "fee_ocur_time": "2026-11-27 09:06:00", "med_list_codg": "003101000010000",
-        "det_item_fee_sumamt": "60.00", "cnt": "1", "pric": "60.00"}]}, at=gw.clock.at, sign_no=sign_no, **head))
+    _, env = gw.call(
+        envelope(
+            "2204",
+            {
+                "feedetail": [
+                    {
+                        "feedetl_sn": "2",
+                        "mdtrt_id": "20261127010500115000M1a9c3e",
+                        "psn_no": "32010000000000000002",
+                        "chrg_bchno": "CB2026112700001",
+                        "fee_ocur_time": "2026-11-27 09:06:00",
+                        "med_list_codg": "003101000010000",
+                        "det_item_fee_sumamt": "60.00",
+                        "cnt": "1",
+                        "pric": "60.00",
+                    }
+                ]
+            },
+            at=gw.clock.at,
+            sign_no=sign_no,
+            **head,
+        )
+    )
     assert env["infcode"] == 0, env
     gw.clock.set(at("2026-11-27 09:12:00.500"))
     status, env = gw.call(sample("2207-settle-gzsi.json"))
     assert (status, env["infcode"], env["err_msg"]) == (200, 0, "")
     info = env["output"]["setlinfo"]
-    got = {k: str(info[k]) for k in ("medfee_sumamt", "preselfpay_amt", "inscp_scp_amt", "act_pay_dedc", "hifp_pay",
-                                      "psn_part_amt", "acct_pay", "psn_cash_pay")}
-    assert got == {"medfee_sumamt": "107.40", "preselfpay_amt": "12.00", "inscp_scp_amt": "95.40",
-                   "act_pay_dedc": "50.00", "hifp_pay": "31.78", "psn_part_amt": "75.62", "acct_pay": "0.00",
-                   "psn_cash_pay": "75.62"}
+    got = {
+        k: str(info[k])
+        for k in (
+            "medfee_sumamt",
+            "preselfpay_amt",
+            "inscp_scp_amt",
+            "act_pay_dedc",
+            "hifp_pay",
+            "psn_part_amt",
+            "acct_pay",
+            "psn_cash_pay",
+        )
+    }
+    assert got == {
+        "medfee_sumamt": "107.40",
+        "preselfpay_amt": "12.00",
+        "inscp_scp_amt": "95.40",
+        "act_pay_dedc": "50.00",
+        "hifp_pay": "31.78",
+        "psn_part_amt": "75.62",
+        "acct_pay": "0.00",
+        "psn_cash_pay": "75.62",
+    }
     from settlement.models import Settlement
 
     s = Settlement.objects.get(setl_id=info["setl_id"])
     assert (s.mdtrt_id, s.medins_setl_id, str(s.clr_amt)) == (
-        "20261127010500115000M1a9c3e", "H33010600001202611270912000001", "31.78")
+        "20261127010500115000M1a9c3e",
+        "H33010600001202611270912000001",
+        "31.78",
+    )

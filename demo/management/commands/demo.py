@@ -29,7 +29,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from core.audit import audit_seal
-from demo import job, report, tryit
+from demo import his, job, report, tryit
 from demo.day import plan_day, prefunds_rows
 from demo.http import Api, Service
 from demo.network import build_network
@@ -85,6 +85,7 @@ class Command(BaseCommand):
         today = now.astimezone(dt.timezone(dt.timedelta(hours=8))).date()
         net = build_network(persons=o["persons"] or max(60, int(n * 0.8)), seed=o["seed"], today=today)
         day = plan_day(net, n, runtag=_b36(int(now.timestamp())), now=now, seed=o["seed"] + 1)
+        day, via_gateway = his.split(day)  # about a third goes through the NHSA gateway, as a HIS would
         with tempfile.TemporaryDirectory(prefix="kuasheng-network-") as tmp:
             counts = job.import_network(net, prefunds_rows(net, day), Path(tmp))
         self.say(
@@ -108,12 +109,14 @@ class Command(BaseCommand):
                 + (", Celery worker started" if celery else "")
             )
             outcomes, t_sub = self._submit(api, clients, day, o)
+            gateway_run = self._gateway(svc.base_url, via_gateway, o)
             reversals, resettled = reverse_and_resettle(api, clients, day, outcomes, n)
             self._report_submission(day, outcomes, reversals, resettled, t_sub)
             checks = run_checks(api, clients, net, day, outcomes, reversals, n)
             self._report_checks(checks)
 
             ours = [o_.setlinfo for o_ in [*outcomes.values(), *reversals, *resettled] if o_.status == 201]
+            ours += job.settled_rows(gateway_run.settled)  # gateway settlements: ordinary settlements
             target = max(dt.date.fromisoformat(s["clr_date"]) for s in ours)
             dates = job.dates_to_close(target)
             t_close = time.monotonic()
@@ -176,6 +179,7 @@ class Command(BaseCommand):
                 "head": main.head,
                 "cross_checks": report.cross_checks(main),
                 "calibration": job.calibration(day, outcomes),
+                "gateway": gateway_run.summary(),
                 "refusals": [c.__dict__ for c in checks],
                 "verifications": [{"check": lbl, "ok": ok} for lbl, ok, _ in results],
                 "receipt_setl_id": receipt_setl,
@@ -223,6 +227,18 @@ class Command(BaseCommand):
                 api, clients, day, batch_size=o["batch_size"], threads=o["threads"], progress=bar.update
             )
         return outcomes, time.monotonic() - t
+
+    def _gateway(self, base_url: str, items, o):  # noqa: ANN001, ANN202
+        from tqdm import tqdm
+
+        self.say(f"\n[3b] Hospital bills from HIS through the NHSA gateway: {len(items)} visits")
+        interval = 0.5 if sys.stderr.isatty() else 10.0
+        with tqdm(total=len(items), unit="visit", disable=o["no_progress"], mininterval=interval) as bar:
+            run = his.send_visits(his.create_hises(base_url, items), items, threads=o["threads"],
+                                  progress=bar.update)
+        for line in his.report_lines(run):
+            self.say(line)
+        return run
 
     def _report_submission(self, day, outcomes, reversals, resettled, seconds: float) -> None:  # noqa: ANN001
         from collections import Counter
