@@ -112,13 +112,20 @@ def lines_upload(call: Call) -> Result:
     if len(known) + len(parsed) > MAX_LINES_PER_VISIT:
         raise invalid("input.feedetail", f"每次就诊至多{MAX_LINES_PER_VISIT}条明细")
     for i, (ln, _) in enumerate(parsed):
+        if ln.fee_ocur_time < visit.begntime:
+            raise invalid(f"input.feedetail[{i}].fee_ocur_time", "早于就诊开始时间")
         if ln.feedetl_sn in known:
             raise invalid(f"input.feedetail[{i}].feedetl_sn", "明细流水号重复")
         known.add(ln.feedetl_sn)
         if not line_amount_matches(ln.cnt, ln.pric, ln.amount):
             raise Refusal("amount_mismatch", f"明细 {ln.feedetl_sn} 金额不等于数量×单价")
     fee_lines = [ln for ln, _ in parsed]
-    terms = catalogue_terms(call.institution.province, SimpleNamespace(lines=fee_lines))  # type: ignore[arg-type]
+    # catalogue_terms reads only the lines and their Asia/Shanghai dates of a request
+    bill = SimpleNamespace(
+        lines=fee_lines,
+        fee_days=lambda: [ln.fee_ocur_time.astimezone(wire.SHANGHAI).date() for ln in fee_lines],
+    )
+    terms = catalogue_terms(call.institution.province, bill)  # type: ignore[arg-type]
     rows = []
     for (ln, extra), t in zip(parsed, terms, strict=True):
         o = classify_line(LineIn(cnt=ln.cnt, pric=ln.pric, amount=ln.amount, terms=t))

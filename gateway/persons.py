@@ -11,10 +11,9 @@ from typing import Any
 from accounts.certno import mask_certno
 from accounts.models import Person
 from accounts.selectors import person_certno, person_name
-from gateway import wire
+from gateway import bridge, wire
 from gateway.errors import Refusal
 from gateway.service import Call, Result
-from settlement.services.lookup import person_lookup
 
 
 def age_on(brdy: dt.date | None, day: dt.date) -> Decimal:
@@ -68,8 +67,8 @@ def person_info(call: Call) -> Result:
     codes of the lookup, ``name_mismatch`` when ``psn_name`` is sent and differs."""
     path = wire.node_name(call.input, "data")
     node = wire.node(call.input, "data")
-    found = person_lookup(
-        institution=call.institution, data=credential_of(node, path), principal=call.principal
+    found = bridge.lookup(
+        institution=call.institution, cred=credential_of(node, path), principal=call.principal
     )
     name = wire.text(node, "psn_name", path, max_len=50)
     if name and _nfkc(name) != _nfkc(found["psn_name"]):

@@ -31,6 +31,7 @@ from gateway.visits import (
     visit_state,
 )
 from settlement.models import Accumulator, Settlement
+from settlement.request_parsing import MAX_CLAIM_AGE
 from settlement.requests import FeeLine
 
 ZERO = Decimal("0.00")
@@ -182,6 +183,7 @@ class _Bill:
             )
             for ln in self.lines
         ]
+        _claim_dates(call, v, endtime, self.lines, self.path)
         return bridge.settle_request(
             serial=call.env.msgid,
             cred=self.cred,
@@ -210,6 +212,16 @@ class _Bill:
                 raise Refusal("amount_mismatch", f"{k} 与预结算结果不符")
 
 
+def _claim_dates(call: Call, v: Visit, endtime: Any, lines: list[VisitLine], path: str) -> None:
+    """The REST parser's claim-date rules (docs/decisions.md §Claim dates): ``begntime`` at most 366
+    days before the settlement, every line within [``begntime``, ``endtime``]."""
+    if v.begntime < call.received - MAX_CLAIM_AGE:
+        raise invalid(f"{path}.begntime", "就诊开始时间超过366天")
+    for ln in lines:
+        if ln.fee_ocur_time < v.begntime or (endtime is not None and ln.fee_ocur_time > endtime):
+            raise invalid(f"feedetail[{ln.feedetl_sn}].fee_ocur_time", "不在就诊起止时间内")
+
+
 def _warn(s: Settlement) -> str | None:
     if not s.filing_created_now or s.filing is None:
         return None
@@ -219,10 +231,8 @@ def _warn(s: Settlement) -> str | None:
 def preview(call: Call) -> Result:
     """2206 / 2303 预结算: the service's preview of the visit's bill; records nothing."""
     bill = _Bill(call)
-    s, _, person = bridge.preview(
-        institution=call.institution, req=bill.request(call), between=bill.between(call), now=call.received
-    )
-    s.mdtrt_id = bill.visit.mdtrt_id
+    s, _ = bridge.preview(institution=call.institution, req=bill.request(call), between=bill.between(call))
+    person = s.person
     bill.check_bands(s)
     info = setlinfo(
         s, person, setl_id="", cert_type=bill.cred["mdtrt_cert_type"], medins_setl_id=call.env.msgid
@@ -243,7 +253,6 @@ def settle(call: Call) -> Result:
         req=bill.request(call),
         principal=call.principal,
         between=bill.between(call),
-        mdtrt_id=bill.visit.mdtrt_id,
     )
     bill.check_bands(s)
     VisitLine.objects.filter(pk__in=[ln.pk for ln in bill.lines]).update(setl_id=s.setl_id)

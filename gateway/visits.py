@@ -17,14 +17,14 @@ from accounts.selectors import person_by_credential
 from core.crypto import decrypt, encrypt
 from core.errors import DomainError
 from core.ids import new_setl_id
-from gateway import wire
+from gateway import bridge, wire
 from gateway.errors import Refusal, invalid
 from gateway.models import Visit, VisitLine, VisitStatus, VisitTransition
 from gateway.persons import credential_of
 from gateway.service import Call, Result
 from settlement.eligibility import is_out_of_area
 from settlement.models import Settlement
-from settlement.requests import Errors, credential
+from settlement.request_parsing import CLOCK_SKEW, MAX_CLAIM_AGE
 
 S = VisitStatus
 TRANSITIONS: dict[str, set[str]] = {
@@ -101,13 +101,15 @@ def checked_person(call: Call, cred: dict[str, str], *, insutype: str, psn_no: s
     """policy.md's person checks up to out of area (credential, insutype, status), then the
     envelope's ``insuplc_admdvs`` (§3.1), then ``not_out_of_area``; ``psn_no`` must be the
     credential's person (``unknown_person``)."""
-    errs = Errors()
-    cert_type, cert_no, card_sn = credential(cred, errs)
-    if errs.items:
-        e = errs.items[0]
-        if e["code"] == "invalid_certno":
-            raise Refusal("invalid_certno")
-        raise invalid(f"{path}.{e['field']}", e["message"])
+    try:
+        cert_type, cert_no, card_sn = bridge.normalised_credential(cred)
+    except DomainError as e:
+        first = (e.errors or [{}])[0]
+        if first.get("code") == "invalid_certno":
+            raise Refusal("invalid_certno") from None
+        raise invalid(
+            f"{path}.{first.get('field', 'mdtrt_cert_no')}", first.get("message", "格式错误")
+        ) from None
     person = person_by_credential(cert_type=cert_type, cert_no=cert_no, card_sn=card_sn)
     if psn_no and psn_no != person.psn_no:
         raise Refusal("unknown_person")
@@ -142,6 +144,8 @@ def _open(call: Call, node: dict, path: str, *, med_type: str, dise_codg: str) -
     cred = credential_of(node, path)
     begntime = wire.time(node, "begntime", path, required=True)
     _not_future(begntime, call, f"{path}.begntime")
+    if begntime is not None and begntime < call.received - MAX_CLAIM_AGE:
+        raise invalid(f"{path}.begntime", "就诊开始时间超过366天")
     person = checked_person(call, cred, insutype=insutype, psn_no=psn_no, path=path)
     visit = Visit.objects.create(
         mdtrt_id=new_setl_id("M", at=call.received),
@@ -258,6 +262,8 @@ def inpatient_discharge(call: Call) -> Result:
     endtime = wire.time(node, "endtime", path, required=True)
     if endtime is not None and endtime < visit.begntime:
         raise invalid(f"{path}.endtime", "不能早于入院时间")
+    if endtime is not None and endtime > call.received + CLOCK_SKEW:
+        raise invalid(f"{path}.endtime", "不能晚于当前时间")
     state = visit_state(visit)
     if state != S.OPEN:
         raise Refusal("visit_state", f"就诊状态不允许此交易：{state}")
