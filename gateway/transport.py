@@ -139,7 +139,7 @@ def _body_signature(request: HttpRequest, client) -> None:  # noqa: ANN001
 
 def throttle(client_id: str) -> None:
     """Fixed one-minute window per ``paasid``; the rate is ``GATEWAY_THROTTLE_PER_MIN``."""
-    rate = getattr(settings, "GATEWAY_THROTTLE_PER_MIN", 6000)
+    rate = settings.GATEWAY_THROTTLE_PER_MIN
     window = int(clock.now().timestamp()) // THROTTLE_WINDOW_SECONDS
     key = f"tifthrottle:{client_id}:{window}"
     if cache.add(key, 1, timeout=THROTTLE_WINDOW_SECONDS * 2):

@@ -324,3 +324,20 @@ def test_institution_binding(client, world):  # noqa: ANN001
         )
     )
     assert e["err_msg"] == "[invalid_msgid] 报文ID格式错误"  # msgid must start with fixmedins_code
+
+
+@pytest.mark.django_db
+def test_create_client_gateway_access_is_opt_in(world):  # noqa: ANN001
+    import io
+
+    from django.core.management import call_command
+
+    from accounts.models import InstitutionClient
+
+    flags = []
+    for extra in ([], ["--gateway"]):
+        out = io.StringIO()
+        call_command("create_client", "H31010400001", *extra, stdout=out)
+        cid = json.loads(out.getvalue().strip().splitlines()[-1])["client_id"]
+        flags.append(InstitutionClient.objects.get(client_id=cid).gateway_enabled)
+    assert flags == [False, True]
