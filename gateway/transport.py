@@ -35,8 +35,10 @@ THROTTLE_WINDOW_SECONDS = 60
 
 
 class TransportError(Exception):
-    def __init__(self, status: int, code: str, headers: dict[str, str] | None = None) -> None:
-        self.status, self.refusal, self.headers = status, Refusal(code), headers or {}
+    def __init__(
+        self, status: int, code: str, headers: dict[str, str] | None = None, text: str | None = None
+    ) -> None:
+        self.status, self.refusal, self.headers = status, Refusal(code, text), headers or {}
         super().__init__(code)
 
 
@@ -177,7 +179,7 @@ class GatewayMiddleware:
         from gateway.service import gateway_call
 
         if "\x00" in request.path:
-            raise TransportError(404, "invalid")
+            raise TransportError(404, "invalid", text="path 含非法字符")
         if request.method != "POST":
             raise TransportError(405, "method_not_allowed", {"Allow": "POST"})
         if settings.PRODUCTION and not request.is_secure():

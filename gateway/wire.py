@@ -112,6 +112,8 @@ def decimal(
     else:
         raise invalid(f"{path}.{key}", "不是数字")
     try:
+        if d.is_finite() and d.as_tuple().exponent > 0:  # type: ignore[operator]  # 1E+2 → 100
+            d = d.quantize(Decimal(1))
         if not d.is_finite() or abs(d) >= Decimal("1e16"):
             raise invalid(f"{path}.{key}", "数值超限")
         if d != d.quantize(Decimal(1).scaleb(-places)):
