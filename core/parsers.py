@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -119,12 +120,16 @@ def _refuse(field: str, code: str) -> Invalid:
     return Invalid([field_error(field, code, MESSAGES[code])])
 
 
-def strict_loads(raw: bytes | str, *, encoding: str = "utf-8", nul_deferred_under: str | None = None) -> Any:
+def strict_loads(raw: bytes | str, *, encoding: str = "utf-8", nul_deferred_under: str | None = None,
+                 exact: bool = False) -> Any:
     """Decode a request body strictly (the rules of this module). ``raw`` is bytes in ``encoding``
-    or text. Raises :class:`core.errors.Invalid` (``400 invalid``) naming the first bad field."""
+    or text. ``exact``: JSON numbers with a fraction or exponent as ``Decimal`` (the NHSA gateway,
+    whose amounts may come as numbers). Raises :class:`core.errors.Invalid` (``400 invalid``)
+    naming the first bad field."""
     try:
         text = raw.decode(encoding) if isinstance(raw, bytes) else raw
-        data = json.loads(text, object_pairs_hook=_object, parse_constant=_constant, parse_float=_float)
+        data = json.loads(text, object_pairs_hook=_object, parse_constant=_constant,
+                          parse_float=Decimal if exact else _float)
     except RecursionError:
         raise _refuse("body", "too_deep") from None
     except (ValueError, LookupError) as exc:  # UnicodeDecodeError is a ValueError

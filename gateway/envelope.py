@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -136,17 +135,10 @@ def _check_msgid(msgid: str, code: str, received: dt.datetime) -> None:
 def _input(v: Any, infno: str) -> dict:
     """``input`` as an object, or a string that parses to one (hsa-his); ``{}`` allowed for 9002."""
     if isinstance(v, str):
-        try:
-            v = json.loads(v, parse_float=Decimal, parse_constant=_reject)
-        except (ValueError, RecursionError):
-            raise Refusal("invalid", "input 格式错误") from None
+        v = wire.loads(v, "input")
     if not isinstance(v, dict):
         raise Refusal("invalid", "input 格式错误")
     return v
-
-
-def _reject(name: str) -> Any:
-    raise ValueError(name)
 
 
 # ---------------------------------------------------------------- fingerprint (§3.2)

@@ -16,6 +16,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 
+from core import metrics
 from core.audit import audit_principal
 from core.crypto import decrypt, encrypt
 from core.errors import DomainError
@@ -71,9 +72,9 @@ def gateway_call(*, client: Any, raw: bytes, path_infno: str | None) -> bytes:
         _check_sign_no(env, institution)
         call = Call(env=env, institution=institution, principal=principal, received=received)
         handler = HANDLERS[env.infno]
-        if handler.kind == "write":
-            return _write(call, fp, handler.run)
-        return _read(call, fp, handler.run)
+        body = _write(call, fp, handler.run) if handler.kind == "write" else _read(call, fp, handler.run)
+        metrics.gateway_call_recorded(infno=env.infno, infcode="0")
+        return body
     except DomainError as e:
         return _refused(from_domain_error(e), env, principal, received)
     except Refusal as r:
@@ -201,6 +202,7 @@ def _read(call: Call, fp: str, run: Any) -> bytes:
 
 
 def _refused(r: Refusal, env: Envelope | None, principal: Principal, received: dt.datetime) -> bytes:
+    metrics.gateway_call_recorded(infno=env.infno if env else "", infcode="-1")
     if env is not None:
         with transaction.atomic():
             _audit(principal, env, "gateway.refused", {"code": r.code})

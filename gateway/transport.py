@@ -51,8 +51,10 @@ def envelope_response(status: int, body: bytes, headers: dict[str, str] | None =
 
 
 def transport_failure(e: TransportError) -> HttpResponse:
+    from core import metrics
     from gateway.answer import refusal_bytes
 
+    metrics.gateway_call_recorded(infno="", infcode="-1")
     now = clock.now()
     return envelope_response(e.status, refusal_bytes(e.refusal, now, now), e.headers)
 

@@ -16,6 +16,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.errors import Invalid
+from core.parsers import strict_loads
 from gateway.errors import Refusal, invalid
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -26,22 +28,32 @@ _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _DECIMAL_RE = re.compile(r"-?\d{1,16}(\.\d{1,8})?", re.ASCII)
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
+REASONS = {
+    "duplicate_key": "键重复",
+    "not_a_number": "不是数字",
+    "too_deep": "嵌套过深",
+    "invalid_character": "含非法字符",
+    "parse_error": "JSON 格式错误",
+}
 
 
-def loads(raw: bytes) -> Any:
-    """UTF-8 JSON (a leading BOM dropped) with exact decimals. Raises ``[invalid]``."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
+def loads(raw: bytes | str, path: str = "body") -> Any:
+    """Strict JSON (``core.parsers.strict_loads``: no duplicate keys, NaN or NUL) with exact
+    decimals; a leading BOM is dropped. Raises ``[invalid] <path> <reason>``."""
+    if isinstance(raw, bytes):
+        if raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise invalid(path, "不是有效的UTF-8编码") from None
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise invalid("body", "不是有效的UTF-8编码") from None
-    try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
-    except (ValueError, RecursionError):
-        raise invalid("body", "JSON 格式错误") from None
+        return strict_loads(raw, exact=True)
+    except Invalid as e:
+        first = (e.errors or [{}])[0]
+        field = first.get("field", "body")
+        where = path if field == "body" else f"{path}.{field}" if path != "body" else field
+        raise invalid(where, REASONS.get(first.get("code", ""), "JSON 格式错误")) from None
 
 
 def dumps(value: Any) -> bytes:
