@@ -2,7 +2,8 @@
 
 ``reconciliation/totals`` semantics (business days of ``setl_time``, reversals as one record each
 with negative amounts) with the gateway's counting rule: a settlement undone by 2601 and that
-reversal, both inside [``stmt_begndate``, ``stmt_enddate``], count as no record and no money.
+reversal (``reversal_kind`` ``correction``), both inside [``stmt_begndate``, ``stmt_enddate``],
+count as no record and no money.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from accounts.regions import pooling_region
 from core.ids import new_setl_id
 from gateway import wire
 from gateway.errors import invalid
-from gateway.models import ExchangeFile, Message
+from gateway.models import ExchangeFile
 from gateway.service import Call, Result
 from settlement.models import Settlement
 
@@ -50,19 +51,12 @@ RESULT_COLUMNS = (
 MAX_FILE_ROWS = 100_000
 
 
-def corrections(institution: Any) -> QuerySet[Message]:
-    """The reversals made by 2601 (their ``setl_id``)."""
-    return Message.objects.filter(institution=institution, infno="2601", kind=Message.Kind.WRITE).exclude(
-        setl_id=""
-    )
-
-
 def counted(institution: Any, begin: dt.date, end: dt.date) -> QuerySet[Settlement]:
     """Settlements and reversals of the period, less 冲正 pairs lying wholly inside it (§4.5)."""
     qs = Settlement.objects.filter(institution=institution, setl_date__gte=begin, setl_date__lte=end)
     voided = Settlement.objects.filter(
         institution=institution,
-        setl_id__in=corrections(institution).values("setl_id"),
+        reversal_kind="correction",
         setl_date__gte=begin,
         setl_date__lte=end,
         orig__setl_date__gte=begin,

@@ -189,6 +189,9 @@ class Settlement(models.Model):
         verbose_name=_("original settlement"),
     )
     reason = models.CharField(max_length=200, blank=True, verbose_name=_("reason"))
+    reversal_kind = models.CharField(
+        max_length=10, blank=True, verbose_name=_("reversal kind"),
+        help_text="reversal rows: 'reversal', or 'correction' (冲正, NHSA 2601)")
 
     insutype = models.CharField(max_length=3, verbose_name=_("insurance type"))
     med_type = models.CharField(max_length=2, verbose_name=_("medical type"))

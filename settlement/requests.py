@@ -141,11 +141,14 @@ class SettlementRequest:
 @dataclass(frozen=True)
 class ReversalRequest:
     """Reverse the whole settlement ``setl_id`` under the new serial ``medins_setl_id``
-    (spec/hospital-api.md §POST /settlements/{setl_id}/reversal); ``reason`` ≤ 200 characters."""
+    (spec/hospital-api.md §POST /settlements/{setl_id}/reversal); ``reason`` ≤ 200 characters.
+    ``kind``: ``reversal`` (REST, 2208/2305) or ``correction`` (冲正 by the NHSA gateway's 2601,
+    spec/nhsa-gateway.md §4.2 change 3), recorded on the reversal row."""
 
     setl_id: str
     medins_setl_id: str
     reason: str = ""
+    kind: str = "reversal"
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,8 @@ def settlement_reverse(
     fingerprint = reversal_fingerprint(setl_id)
     try:
         with transaction.atomic():
-            return _reverse_locked(institution, setl_id, serial, reason, fingerprint, principal)
+            return _reverse_locked(institution, setl_id, serial, reason, fingerprint, principal,
+                                   kind=request.kind)
     except IntegrityError:
         existing = settlement_by_serial(institution, serial)
         if existing is None:
@@ -79,7 +80,8 @@ def settlement_reverse(
 
 
 def _reverse_locked(
-    institution: Institution, setl_id: str, serial: str, reason: str, fingerprint: str, principal: Principal
+    institution: Institution, setl_id: str, serial: str, reason: str, fingerprint: str, principal: Principal,
+    *, kind: str = "reversal",
 ) -> SettleOutcome:
     orig = Settlement.objects.select_for_update().filter(setl_id=setl_id, institution=institution).first()
     if orig is None:
@@ -107,6 +109,7 @@ def _reverse_locked(
         status=Settlement.Status.REVERSAL,
         orig=orig,
         reason=reason,
+        reversal_kind=kind,
         setl_time=now,
         setl_date=business_day(now),
         clr_date=cycle.clr_date,

@@ -298,6 +298,9 @@ def test_new_msgid_for_a_settled_visit_and_2208_reopens_it(gw):  # noqa: ANN001
     e = env_of(gw.post({**body, "msgid": "H31010400001202611271100000003"}))
     assert e["infcode"] == 0, e  # settled again with a new msgid after the reversal
     assert Settlement.objects.filter(status="settled").count() == 1 and Settlement.objects.count() == 3
+    assert list(Settlement.objects.filter(status="reversal").values_list("reversal_kind", flat=True)) == [
+        "reversal"
+    ]
 
 
 def worked_examples_request(step: str) -> str:
@@ -341,3 +344,25 @@ def test_create_client_gateway_access_is_opt_in(world):  # noqa: ANN001
         cid = json.loads(out.getvalue().strip().splitlines()[-1])["client_id"]
         flags.append(InstitutionClient.objects.get(client_id=cid).gateway_enabled)
     assert flags == [False, True]
+
+
+@pytest.mark.django_db
+def test_body_signature_when_the_client_requires_it(gw):  # noqa: ANN001
+    from accounts.models import InstitutionClient
+    from tests.signing import SignedClient
+
+    InstitutionClient.objects.filter(client_id=PAASID).update(require_body_signature=True)
+    gw.clock.set(t0())
+    raw = json.dumps(envelope("9001", SIGN_IN, at=t0(), insuplc=""), ensure_ascii=False).encode()
+    ts = str(int(t0().timestamp()))
+    path = "/fsi/api/rsfComIfsService/callService"
+    assert_transport(gw.post(raw), 401, "[bad_signature] 签名校验失败")
+    body_sig = SignedClient(PAASID, SECRET).headers("POST", path, raw)
+    tampered = raw.replace(b'"0101"', b'"0102"', 1)
+    assert_transport(
+        gw.post(tampered, headers={**tif_headers(PAASID, SECRET, ts), **body_sig}),
+        401,
+        "[bad_signature] 签名校验失败",
+    )
+    r = gw.post(raw, headers={**tif_headers(PAASID, SECRET, ts), **body_sig})
+    assert (r.status_code, env_of(r)["infcode"]) == (200, 0)

@@ -60,9 +60,10 @@ def test_g2_correction_and_totals_byte_for_byte(gw):  # noqa: ANN001
     # the settlement is reversed: account back, accumulators back, reversal in the open cycle
     orig = Settlement.objects.get(setl_id="20261127020003512000S5e8b90")
     rev = Settlement.objects.get(setl_id="20261127060000230000R2d7f43")
-    assert (orig.status, rev.status, str(rev.clr_amt), str(rev.clr_date)) == (
+    assert (orig.status, rev.status, rev.reversal_kind, str(rev.clr_amt), str(rev.clr_date)) == (
         "reversed",
         "reversal",
+        "correction",
         "-2493.22",
         "2026-11-27",
     )
