@@ -21,6 +21,7 @@ from gateway.visits import visit_locked, visit_state
 from settlement.eligibility import catalogue_terms
 from settlement.models import Settlement
 from settlement.requests import FeeLine
+from settlement.services.reference_cache import reference_snapshot
 from settlement.split import LineIn, classify_line, line_amount_matches
 
 MAX_LINES_PER_CALL = 1000
@@ -125,7 +126,10 @@ def lines_upload(call: Call) -> Result:
         lines=fee_lines,
         fee_days=lambda: [ln.fee_ocur_time.astimezone(wire.SHANGHAI).date() for ln in fee_lines],
     )
-    terms = catalogue_terms(call.institution.province, bill)  # type: ignore[arg-type]
+    province = call.institution.province
+    reference = reference_snapshot()
+    reference.load(regions=(), catalogue={(province, ln.med_list_codg) for ln in fee_lines})
+    terms = catalogue_terms(province, bill, reference)  # type: ignore[arg-type]
     rows = []
     for (ln, extra), t in zip(parsed, terms, strict=True):
         o = classify_line(LineIn(cnt=ln.cnt, pric=ln.pric, amount=ln.amount, terms=t))

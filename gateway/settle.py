@@ -9,6 +9,7 @@ transaction, so a mismatch rolls the settlement back: nothing moves.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -32,7 +33,7 @@ from gateway.visits import (
 )
 from settlement.models import Accumulator, Settlement
 from settlement.request_parsing import MAX_CLAIM_AGE
-from settlement.requests import FeeLine
+from settlement.requests import FeeLine, SettlementRequest
 
 ZERO = Decimal("0.00")
 BANDS = ("fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt")
@@ -106,9 +107,12 @@ def setldetail(s: Settlement, cap_left: Decimal) -> list[dict[str, Any]]:
 def cap_left_before(s: Settlement, person: Person, *, recorded: bool) -> Decimal:
     """``crt_payb_lmt_amt``: the annual cap left before this bill (policy of the settlement day
     minus the year's fund paid before it)."""
-    from settlement.eligibility import policy_for
+    from settlement.eligibility import policy_for, reference_regions
+    from settlement.services.reference_cache import reference_snapshot
 
-    policy = policy_for(person, s.institution, s.med_type_group, s.setl_date)
+    reference = reference_snapshot()
+    reference.load(regions=reference_regions([person]), catalogue=())
+    policy = policy_for(person, s.institution, s.med_type_group, s.setl_date, reference)
     acc = Accumulator.objects.filter(
         person=person, year=s.accum_year, insutype=s.insutype, med_type_group=s.med_type_group
     ).first()
@@ -167,7 +171,7 @@ class _Bill:
         ):
             raise Refusal("amount_mismatch", "医疗费总额与已上传明细合计不符")
 
-    def request(self, call: Call):  # noqa: ANN201 - settlement.requests.SettleRequest
+    def request(self, call: Call) -> SettlementRequest:
         v = self.visit
         latest = max(ln.fee_ocur_time for ln in self.lines)
         endtime = v.endtime if v.chain == Visit.Chain.INPATIENT else max(latest, v.begntime)
@@ -197,7 +201,7 @@ class _Bill:
             mdtrt_id=v.mdtrt_id,
         )
 
-    def between(self, call: Call):  # noqa: ANN201
+    def between(self, call: Call) -> Callable[[Person], None]:
         def check(person: Person) -> None:
             if person.pk != self.visit.person_id:
                 raise Refusal("unknown_person")
