@@ -264,20 +264,29 @@ def send_visits(
     threads: int,
     progress: Callable[[int], None] = lambda n: None,
 ) -> GatewayRun:
-    """9001 once per institution, then every bill's chain, ``threads`` at a time."""
+    """9001 once per institution, then every bill's chain. Bills go by the main job's lanes
+    (:func:`demo.submit.lane_of`): one lane per thread, each person in one lane, a lane's bills one
+    after another in ``seq`` order, so a seed gives the same figures under any timing."""
+    from demo.submit import lane_of
+
     t = time.monotonic()
-    for code in {p.institution.code for p in items}:
+    for code in sorted({p.institution.code for p in items}):
         a = hises[code].sign_in()
         if not a.ok:
             raise RuntimeError(f"9001 of {code} refused: {a.status} {a.env.get('err_msg')}")
+    lanes: list[list[Planned]] = [[] for _ in range(max(1, threads))]
+    for p in sorted(items, key=lambda p: p.seq):
+        lanes[lane_of(p.person.psn_no, len(lanes))].append(p)
 
-    def run(p: Planned) -> Visit:
-        v = visit_chain(hises[p.institution.code], p)
-        progress(1)
-        return v
+    def run(lane: list[Planned]) -> list[Visit]:
+        done = []
+        for p in lane:
+            done.append(visit_chain(hises[p.institution.code], p))
+            progress(1)
+        return done
 
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        visits = list(pool.map(run, items))
+    with ThreadPoolExecutor(max_workers=len(lanes)) as pool:
+        visits = sorted((v for lane in pool.map(run, lanes) for v in lane), key=lambda v: v.seq)
     return GatewayRun(visits, time.monotonic() - t)
 
 

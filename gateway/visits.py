@@ -143,8 +143,9 @@ def _open(call: Call, node: dict, path: str, *, med_type: str, dise_codg: str) -
     psn_no = wire.text(node, "psn_no", path, max_len=30)
     cred = credential_of(node, path)
     begntime = wire.time(node, "begntime", path, required=True)
+    assert begntime is not None  # required=True refuses an absent one
     _not_future(begntime, call, f"{path}.begntime")
-    if begntime is not None and begntime < call.received - MAX_CLAIM_AGE:
+    if begntime < call.received - MAX_CLAIM_AGE:
         raise invalid(f"{path}.begntime", "就诊开始时间超过366天")
     person = checked_person(call, cred, insutype=insutype, psn_no=psn_no, path=path)
     visit = Visit.objects.create(
