@@ -16,6 +16,7 @@ from functools import wraps
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.cache import patch_cache_control
 
 # Our pages load only /static/… scripts, styles and images; nothing inline, nothing third-party.
@@ -47,11 +48,11 @@ class PrivacyHeadersMiddleware:
         return response
 
 
-def content_security_policy(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def content_security_policy(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Decorator: the page answers with :data:`PAGE_CSP` (and ``X-Content-Type-Options: nosniff``)."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         response = view(request, *args, **kwargs)
         response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
