@@ -96,6 +96,8 @@ class StaffProfile(models.Model):
     class Role(models.TextChoices):
         BUREAU = "bureau"
         CLEARING_STAFF = "clearing_staff"
+        CARD_BUREAU = "card_bureau"  # spec/cards.md: the 人社 card bureau of a YRD province
+        CARD_DESK = "card_desk"  # spec/cards.md: a service desk anywhere in the region
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                                 related_name="staff_profile", verbose_name=_("user"))

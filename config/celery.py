@@ -38,4 +38,6 @@ app.conf.beat_schedule = {
     },
     "seal-audit": {"task": "core.tasks.seal_audit", "schedule": 5.0},
     "purge-durable": {"task": "core.tasks.purge_durable", "schedule": 60.0},
+    # spec/cards.md §Deny lists: lapse temporary losses, hourly heartbeat (the job is idempotent)
+    "deny-list-tick": {"task": "cards.tasks.deny_list_tick", "schedule": 60.0},
 }

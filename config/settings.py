@@ -56,6 +56,7 @@ if _missing:
 AUTH_LOADERS = {
     "client": "accounts.selectors.client_for_signature",
     "token": "accounts.selectors.api_token_by_hash",
+    "acceptor_client": "cards.selectors.cards.acceptor_client_for_signature",
 }
 
 INSTALLED_APPS = [
@@ -77,6 +78,7 @@ INSTALLED_APPS = [
     "gateway",
     "demo",  # the main job's command (manage.py demo)
     "bureau",
+    "cards",
 ]
 
 MIDDLEWARE = [
@@ -230,6 +232,14 @@ AUDIT_UNSEALED_MAX_AGE_SECONDS = int(os.environ.get("AUDIT_UNSEALED_MAX_AGE_SECO
 LOW_PREFUND_RATIO = "0.30"
 DISPUTE_WINDOW_DAYS = int(os.environ.get("DISPUTE_WINDOW_DAYS", "30"))
 DISPUTE_RESOLUTION_DAYS = int(os.environ.get("DISPUTE_RESOLUTION_DAYS", "60"))
+
+# --- social-security cards (spec/cards.md) ----------------------------------------------------------
+CARD_TEMP_LOSS_TTL_DAYS = int(os.environ.get("CARD_TEMP_LOSS_TTL_DAYS", "7"))
+CARD_TEMP_LOSS_TTL_DAYS_BY_PROVINCE: dict[str, int] = {}  # e.g. {"320000": 7}; default above
+CARD_ACPT_SEQ_DIGITS = int(os.environ.get("CARD_ACPT_SEQ_DIGITS", "9"))  # 6 in the spec's examples
+DENY_LIST_MAX_AGE = 24 * 3600  # seconds: a list expires this long after issue
+DENY_LIST_RETENTION = 30 * 86400  # seconds: deltas from older versions → 410 delta_unavailable
+ACCEPTANCE_MAX_AGE = 7 * 86400  # seconds: the upload window of an acceptance record
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/v1/", include("cardholder.urls")),
     path("bureau/", include("bureau.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include("cards.urls")),
     path("", include("cardholder.web_urls")),
 ]
 

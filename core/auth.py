@@ -89,6 +89,9 @@ class SignedRequestAuthentication(BaseAuthentication):
         if not client_id:
             return None
         client = _loader("client")(client_id)
+        if client is None and "acceptor_client" in settings.AUTH_LOADERS:
+            # an acceptor's client (spec/cards.md: signed exactly as institutions)
+            client = _loader("acceptor_client")(client_id)
         if client is None:
             raise Unauthorized("unknown_client", "No such client.")
         if client.revoked_at is not None:
@@ -114,6 +117,10 @@ class SignedRequestAuthentication(BaseAuthentication):
             raise Unauthorized("replayed_nonce", "This nonce was already used.")
         if not nonce_consume(client_id=client.client_id, nonce=nonce):
             raise Unauthorized("replayed_nonce", "This nonce was already used.")
+        acceptor = getattr(client, "acceptor", None)
+        if acceptor is not None:
+            principal = Principal(role="acceptor", actor=client.client_id, acceptor=acceptor, client=client)
+            return principal, client
         principal = Principal(role="institution", actor=client.client_id, institution=client.institution,
                               client=client)
         return principal, client

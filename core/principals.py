@@ -9,7 +9,8 @@ from typing import Any
 class Principal:
     """The authenticated caller.
 
-    ``role`` is ``institution``, ``bureau``, ``clearing_staff`` or ``cardholder``; ``actor`` the id
+    ``role`` is ``institution``, ``bureau``, ``clearing_staff``, ``cardholder``, or of the card
+    half (spec/cards.md) ``acceptor``, ``card_bureau``, ``card_desk``; ``actor`` the id
     written to the audit log (client id, username or ``psn_no``); ``admdvs`` the bureau's province
     (``None`` for clearing staff, who see every province).
     """
@@ -22,6 +23,7 @@ class Principal:
     person: Any = None
     admdvs: str | None = None
     token: Any = None
+    acceptor: Any = None  # role "acceptor" (spec/cards.md): the acceptor of the signing client
 
     is_authenticated = True
     is_anonymous = False
@@ -33,7 +35,7 @@ class Principal:
 
     @property
     def is_staff_role(self) -> bool:
-        return self.role in ("bureau", "clearing_staff")
+        return self.role in ("bureau", "clearing_staff", "card_bureau", "card_desk")
 
     def __str__(self) -> str:
         return self.pk

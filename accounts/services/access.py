@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from typing import Any
 
@@ -80,10 +81,16 @@ def staff_create(*, username: str, password: str, admdvs: str, role: str, princi
     ``is_superuser``. Raises ``400 invalid`` (``username`` taken → 409 ``username_taken``; ``role``,
     ``admdvs``, ``password`` per the password validators)."""
     if role not in StaffProfile.Role.values:
-        raise Invalid([field_error("role", "invalid_choice", "role must be bureau or clearing_staff")])
+        raise Invalid([field_error("role", "invalid_choice",
+                                   "role must be bureau, clearing_staff, card_bureau or card_desk")])
     is_province = Region.objects.filter(admdvs=admdvs, level=Region.Level.PROVINCE).exists()
-    if role == StaffProfile.Role.BUREAU and not is_province:
+    if role in (StaffProfile.Role.BUREAU, StaffProfile.Role.CARD_BUREAU) and not is_province:
         raise Invalid([field_error("admdvs", "unknown_region", "admdvs must be a provincial-level code")])
+    yrd = ("31", "32", "33", "34")  # the card roles act in the Yangtze River Delta (spec/cards.md)
+    if role in (StaffProfile.Role.CARD_BUREAU, StaffProfile.Role.CARD_DESK) and (
+        not re.fullmatch(r"\d{6}", admdvs or "") or admdvs[:2] not in yrd
+    ):
+        raise Invalid([field_error("admdvs", "unknown_region", "a card role needs a region (YRD) code")])
     if not username or len(username) > 150:
         raise Invalid([field_error("username", "invalid", "username must be 1-150 characters")])
     User = get_user_model()

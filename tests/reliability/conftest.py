@@ -48,6 +48,8 @@ class World:
     filing_id: int = 0
     key_id: str = ""
     staff_username: str = ""
+    acpt_id: str = ""  # 甲's card at the Shanghai metro, card cycle open
+    list_version: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -134,6 +136,7 @@ def world(examples, institution_client, staff_client, settings):
         cardholder_activate(certno=certno, card_no=card_no, password=CARD_PASSWORD, address="127.0.0.9")
         callers[f"card:{psn_no}"] = _bearer(token_issue(person=Person.objects.get(psn_no=psn_no)).token)
     callers["anon"] = _bearer("")
+    _card_callers(callers, staff_client)
 
     w = World(callers=callers)
     r = callers[f"inst:{OWNER_INST}"].post("/api/v1/settlements", bill(serial=f"G-A-{next(_seq)}", acct="1"))
@@ -153,9 +156,37 @@ def world(examples, institution_client, staff_client, settings):
     w.setl_c = r.json()["setlinfo"]["setl_id"]
     w.filing_id = Filing.objects.get(person__psn_no=OWNER_PSN).pk
     w.key_id = current_signing_key().key_id
+    _card_world(w)
     w.staff_username = staff.username
     assert get_user_model().objects.filter(username=staff.username).exists()
     return w
+
+
+def _card_callers(callers: dict[str, Any], staff_client: Any) -> None:
+    """spec/cards.md roles: the Shanghai metro's client, the card bureau of 340000 (issuer of 甲's
+    card A34000001), a Shanghai service desk."""
+    from cards.services.reference import acceptor_client_create
+
+    client, secret = acceptor_client_create(acceptor_code="T31000000001")
+    callers["acceptor"] = SignedClient(client.client_id, secret)
+    callers["card_bureau"] = _bearer(staff_client("card_bureau", "340000").token)
+    callers["card_desk"] = _bearer(staff_client("card_desk", "310000").token)
+
+
+def _card_world(w: Any) -> None:
+    """An accepted use of 甲's card at the metro (its card cycle still open) and the list version."""
+    from cards.models import Acceptor
+    from cards.services.acceptances import acceptances_record
+    from cards.services.denylist import latest_version
+    from tests.reliability.bills import now_iso
+
+    use = {"acpt_serial": f"G-W-{next(_seq)}", "card_no": "A34000001",
+           "card_sn": "5f1c0e6a9b2d4c7e8a3b6d9f0c1e2a41", "svc_type": "transit_fare", "used_at": now_iso(),
+           "mode": "online", "list_amt": "4.00", "amt": "4.00", "pay_src": "epurse"}
+    (res,) = acceptances_record(acceptor=Acceptor.objects.get(acceptor_code="T31000000001"), records=[use])
+    assert res.status == 201, res.error
+    w.acpt_id = res.acceptance.acpt_id
+    w.list_version = latest_version().version
 
 
 def _bearer(token: str) -> dict[str, Any]:

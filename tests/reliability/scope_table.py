@@ -5,7 +5,8 @@ Role groups (see ``conftest.role_group``): ``inst_owner`` (the Shanghai hospital
 ``setl_a``/``setl_c``), ``inst_other`` (every other example institution), ``bureau_payer`` (340000),
 ``bureau_payee`` (310000), ``bureau_other`` (440000, unrelated), ``staff`` (clearing_staff),
 ``card_owner`` (甲, whose settlements they are), ``card_other`` (every other example cardholder),
-``anon``.
+``acceptor`` (the Shanghai metro's client, spec/cards.md), ``card_bureau`` (340000, the issuer of
+甲's card), ``card_desk`` (a Shanghai desk), ``anon``.
 
 Each request is valid for the role the spec allows, so an allowed role gets its success status and
 a refused one the refusal: 401 anonymous, 403 wrong role, 404 a record outside the caller's scope
@@ -30,12 +31,16 @@ GROUPS = (
     "staff",
     "card_owner",
     "card_other",
+    "acceptor",
+    "card_bureau",
+    "card_desk",
     "anon",
 )
 INST = ("inst_owner", "inst_other")
 BUREAUS = ("bureau_payer", "bureau_payee", "bureau_other")
 CARDS = ("card_owner", "card_other")
 GONE = (403, 404)  # out of scope: 403, or 404 where 403 would reveal that the record exists
+CARD_OPEN = (404, 409)  # the card scheme's cycle of the day: none yet, or not closed
 
 
 def expect(ok: dict[str, Any], *, default: Any = 403, anon: Any = 401) -> dict[str, frozenset[int]]:
@@ -255,51 +260,71 @@ def table(w: Any) -> dict[tuple[str, str], tuple[str, Any, dict[str, frozenset[i
             expect({BUREAUS: 200}),
         ),
         # --- cycles, statements, items ----------------------------------------------------------
-        ("GET", "/api/v1/cycles"): ("/api/v1/cycles", None, expect(staff_read)),
-        ("GET", "/api/v1/cycles/{clr_date}"): (f"/api/v1/cycles/{d}", None, expect(staff_read)),
+        ("GET", "/api/v1/cycles"): ("/api/v1/cycles", None, expect(staff_read | {"card_bureau": 200})),
+        ("GET", "/api/v1/cycles/{clr_date}"): (
+            f"/api/v1/cycles/{d}",
+            None,
+            expect(staff_read | {"card_bureau": (200, 404)}),  # the card scheme's cycle of the day
+        ),
         ("GET", "/api/v1/cycles/{clr_date}/head.json"): (
             f"/api/v1/cycles/{d}/head.json",
             None,
-            expect(staff_read),
+            expect(staff_read | {"card_bureau": CARD_OPEN}),
         ),
         ("GET", "/api/v1/cycles/{clr_date}/head.sig"): (
             f"/api/v1/cycles/{d}/head.sig",
             None,
-            expect(staff_read),
+            expect(staff_read | {"card_bureau": CARD_OPEN}),
         ),
         ("GET", "/api/v1/cycles/{clr_date}/statement"): (
             f"/api/v1/cycles/{d}/statement",
             None,
-            expect({("bureau_payer", "bureau_payee"): 200, "bureau_other": (200, 404), "staff": 400}),
+            expect(
+                {("bureau_payer", "bureau_payee"): 200, "bureau_other": (200, 404), "staff": 400,
+                 "card_bureau": CARD_OPEN}
+            ),
         ),
         ("GET", "/api/v1/cycles/{clr_date}/statement.json"): (
             f"/api/v1/cycles/{d}/statement.json",
             None,
-            expect({("bureau_payer", "bureau_payee"): 200, "bureau_other": (200, 404), "staff": 400}),
+            expect(
+                {("bureau_payer", "bureau_payee"): 200, "bureau_other": (200, 404), "staff": 400,
+                 "card_bureau": CARD_OPEN}
+            ),
         ),
         ("GET", "/api/v1/cycles/{clr_date}/statement.sig"): (
             f"/api/v1/cycles/{d}/statement.sig",
             None,
-            expect({("bureau_payer", "bureau_payee"): 200, "bureau_other": (200, 404), "staff": 400}),
+            expect(
+                {("bureau_payer", "bureau_payee"): 200, "bureau_other": (200, 404), "staff": 400,
+                 "card_bureau": CARD_OPEN}
+            ),
         ),
         ("POST", "/api/v1/cycles/{clr_date}/statement/ack"): (
             f"/api/v1/cycles/{d}/statement/ack",
             {},
-            expect({("bureau_payer", "bureau_payee"): (200, 201), "bureau_other": (200, 201, 404, 409)}),
+            expect(
+                {("bureau_payer", "bureau_payee"): (200, 201), "bureau_other": (200, 201, 404, 409),
+                 "card_bureau": CARD_OPEN}
+            ),
         ),
         ("POST", "/api/v1/cycles/{clr_date}/close"): (
             f"/api/v1/cycles/{d}/close",
             {},
             expect({"staff": 200}),
         ),
-        ("GET", "/api/v1/cycles/{clr_date}/items"): (f"/api/v1/cycles/{d}/items", None, expect(staff_read)),
+        ("GET", "/api/v1/cycles/{clr_date}/items"): (
+            f"/api/v1/cycles/{d}/items",
+            None,
+            expect(staff_read | {"card_bureau": (200, 404)}),
+        ),
         ("GET", "/api/v1/cycles/{clr_date}/items/{setl_id}/proof"): (
             f"/api/v1/cycles/{d}/items/{w.setl_a}/proof",
             None,
-            expect({("bureau_payer", "bureau_payee", "staff"): 200, "bureau_other": GONE}),
+            expect({("bureau_payer", "bureau_payee", "staff"): 200, ("bureau_other", "card_bureau"): GONE}),
         ),
         # --- prefunds, alerts, disputes -----------------------------------------------------------
-        ("GET", "/api/v1/prefunds"): ("/api/v1/prefunds", None, expect(staff_read)),
+        ("GET", "/api/v1/prefunds"): ("/api/v1/prefunds", None, expect(staff_read | {"card_bureau": 200})),
         ("POST", "/api/v1/prefunds/{admdvs}/deposits"): (
             "/api/v1/prefunds/340000/deposits",
             posting,
@@ -310,7 +335,7 @@ def table(w: Any) -> dict[tuple[str, str], tuple[str, Any, dict[str, frozenset[i
             posting,
             expect({"staff": 201}),
         ),
-        ("GET", "/api/v1/alerts"): ("/api/v1/alerts", None, expect(staff_read)),
+        ("GET", "/api/v1/alerts"): ("/api/v1/alerts", None, expect(staff_read | {"card_bureau": 200})),
         ("GET", "/api/v1/disputes"): ("/api/v1/disputes", None, expect(staff_read)),
         ("POST", "/api/v1/disputes"): (
             "/api/v1/disputes",
@@ -349,7 +374,80 @@ def table(w: Any) -> dict[tuple[str, str], tuple[str, Any, dict[str, frozenset[i
         ("POST", "/api/v1/auth/logout"): ("/api/v1/auth/logout", {}, expect({BUREAUS: 204, "staff": 204})),
     }
     _ = now_iso  # (dates above are business days of Asia/Shanghai)
+    t.update(card_table(w, tok))
     return t
+
+
+def card_table(w: Any, tok: str) -> dict[tuple[str, str], tuple[str, Any, dict[str, frozenset[int]]]]:
+    """The card endpoints (spec/cards.md §Security and audit)."""
+    owner_card, owner_cert = "A34000001", OWNER_CERT
+    reader = {("acceptor", "card_bureau", "staff"): 200}
+    v = w.list_version
+    row = {"card_no": "A34000099", "card_sn": "4" * 32, "certno": owner_cert, "psn_name": "示例甲",
+           "issuer_admdvs": "340100", "card_gen": "3", "issue_date": "2024-01-01",
+           "valid_until": "2033-12-31", "card_stas": "active"}
+    use = {"acpt_serial": f"G-{tok}", "card_no": "A32000002", "card_sn": "0b7e2d41c9a34f6e8d1a5c3b7e9f2a62",
+           "svc_type": "transit_fare", "used_at": now_iso(), "mode": "online", "list_amt": "4.00",
+           "amt": "4.00", "pay_src": "epurse"}
+    return {
+        ("GET", "/api/v1/cards"): ("/api/v1/cards", None, expect({("card_bureau", "staff"): 200})),
+        ("POST", "/api/v1/cards"): ("/api/v1/cards", [row], expect({"card_bureau": 200, "staff": 403})),
+        ("POST", "/api/v1/cards/applications"): (
+            "/api/v1/cards/applications",
+            {"card_no": "A34000098", "certno": "340102199003160016", "psn_name": "示例新",
+             "issuer_admdvs": "340100", "reference": f"G-{tok}"},
+            expect({("card_bureau", "card_desk"): 201}),
+        ),
+        ("GET", "/api/v1/cards/{card_no}"): (
+            f"/api/v1/cards/{owner_card}?certno={owner_cert}",
+            None,
+            expect({("card_bureau", "card_desk", "staff"): 200}),
+        ),
+        ("POST", "/api/v1/cards/{card_no}/status"): (
+            f"/api/v1/cards/{owner_card}/status",
+            {"to": "temp_lost", "reason": "scope", "reference": f"G-{tok}", "certno": owner_cert},
+            expect({("card_bureau", "card_desk"): 200}),
+        ),
+        ("POST", "/api/v1/cards/{card_no}/replace"): (
+            f"/api/v1/cards/{owner_card}/replace",
+            {"new_card_no": "A34000097", "new_card_sn": "7" * 32, "reason": "damaged",
+             "reference": f"G-{tok}", "certno": owner_cert},
+            expect({("card_bureau", "card_desk"): 201}),
+        ),
+        ("POST", "/api/v1/card-benefits"): (
+            "/api/v1/card-benefits",
+            [{"admdvs": "340100", "svc_type": "loan", "min_age": "70", "max_age": "", "benefit_code": "x",
+              "pay_prop": "0", "begndate": "2026-01-01", "enddate": ""}],
+            expect({"card_bureau": 200}),
+        ),
+        ("GET", "/api/v1/deny-list"): ("/api/v1/deny-list", None, expect(reader)),
+        ("GET", "/api/v1/deny-list.json"): ("/api/v1/deny-list.json", None, expect(reader)),
+        ("GET", "/api/v1/deny-list.sig"): ("/api/v1/deny-list.sig", None, expect(reader)),
+        ("GET", "/api/v1/deny-list/delta"): (f"/api/v1/deny-list/delta?since={v}", None, expect(reader)),
+        ("GET", "/api/v1/deny-list/delta.json"): (f"/api/v1/deny-list/delta.json?since={v}", None,
+                                                  expect(reader)),
+        ("GET", "/api/v1/deny-list/delta.sig"): (f"/api/v1/deny-list/delta.sig?since={v}", None,
+                                                 expect(reader)),
+        ("POST", "/api/v1/card-acceptances"): ("/api/v1/card-acceptances", use,
+                                               expect({"acceptor": 201, ("card_bureau", "staff"): 403})),
+        ("GET", "/api/v1/card-acceptances"): ("/api/v1/card-acceptances", None, expect(reader)),
+        ("POST", "/api/v1/card-acceptances/batch"): ("/api/v1/card-acceptances/batch", {"items": [use]},
+                                                     expect({"acceptor": 200})),
+        ("GET", "/api/v1/card-acceptances/{acpt_id}"): (
+            f"/api/v1/card-acceptances/{w.acpt_id}", None, expect(reader)),
+        ("POST", "/api/v1/card-acceptances/{acpt_id}/reversal"): (
+            f"/api/v1/card-acceptances/{w.acpt_id}/reversal",
+            {"acpt_serial": f"G-R-{tok}", "reason": "scope"},
+            expect({"acceptor": 201})),
+        ("GET", "/api/v1/me/cards"): ("/api/v1/me/cards", None, expect({CARDS: 200})),
+        ("POST", "/api/v1/me/cards/{card_no}/temporary-loss"): (
+            f"/api/v1/me/cards/{owner_card}/temporary-loss", {"reference": f"G-{tok}"},
+            expect({"card_owner": 200, "card_other": 404})),
+        ("GET", "/api/v1/me/card-usage"): ("/api/v1/me/card-usage", None, expect({CARDS: 200})),
+        ("GET", "/api/v1/me/card-usage/{acpt_id}/receipt"): (
+            f"/api/v1/me/card-usage/{w.acpt_id}/receipt", None,
+            expect({"card_owner": 409, "card_other": 404})),
+    }
 
 
 def extra_calls(w: Any) -> list[tuple[str, dict[str, frozenset[int]]]]:
@@ -364,13 +462,19 @@ def extra_calls(w: Any) -> list[tuple[str, dict[str, frozenset[int]]]]:
             f"/api/v1/settlements/{w.setl_b}",
             expect({"inst_other": (200, 404), "inst_owner": 404, BUREAUS: GONE, "staff": 200}),
         ),
-        (f"/api/v1/cycles/{d}/items?counterparty=320000", expect(staff_read)),
-        (f"/api/v1/cycles/{d}/items?format=csv", expect(staff_read)),
-        (f"/api/v1/cycles/{d}/items?kind=settlement", expect(staff_read)),
-        (f"/api/v1/cycles/{d}/items/{w.setl_b}/proof", expect({BUREAUS: GONE, "staff": 200})),
+        (f"/api/v1/cycles/{d}/items?counterparty=320000", expect(staff_read | {"card_bureau": (200, 404)})),
+        (f"/api/v1/cycles/{d}/items?format=csv", expect(staff_read | {"card_bureau": (200, 404)})),
+        (f"/api/v1/cycles/{d}/items?kind=settlement", expect(staff_read | {"card_bureau": (200, 404)})),
+        (
+            f"/api/v1/cycles/{d}/items/{w.setl_b}/proof",
+            expect({(*BUREAUS, "card_bureau"): GONE, "staff": 200}),
+        ),
         (
             f"/api/v1/cycles/{d}/statement?format=csv",
-            expect({("bureau_payer", "bureau_payee"): 200, "bureau_other": (200, 404), "staff": 400}),
+            expect(
+                {("bureau_payer", "bureau_payee"): 200, "bureau_other": (200, 404), "staff": 400,
+                 "card_bureau": CARD_OPEN}
+            ),
         ),
         (
             f"/api/v1/cycles/{d}/statement?admdvs=340000",
@@ -380,6 +484,7 @@ def extra_calls(w: Any) -> list[tuple[str, dict[str, frozenset[int]]]]:
                     "bureau_payee": (200, 403, 404),
                     "bureau_other": (200, 403, 404),
                     "staff": 200,
+                    "card_bureau": CARD_OPEN,
                 }
             ),
         ),

@@ -1,4 +1,5 @@
-"""``manage.py create_staff USERNAME --admdvs 340000 --role bureau|clearing_staff [--password]``
+"""``manage.py create_staff USERNAME --admdvs 340000 --role bureau|clearing_staff|card_bureau|card_desk
+[--password]``
 (spec/operations.md §Commands); prompts for the password when ``--password`` is missing."""
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):  # noqa: ANN001, ANN201
         parser.add_argument("username")
         parser.add_argument("--admdvs", required=True, help="provincial-level code, e.g. 340000")
-        parser.add_argument("--role", required=True, choices=["bureau", "clearing_staff"])
+        parser.add_argument("--role", required=True,
+                            choices=["bureau", "clearing_staff", "card_bureau", "card_desk"])
         parser.add_argument("--password", help="prompted for when missing")
 
     def handle(self, *args, **options):  # noqa: ANN002, ANN003, ANN201

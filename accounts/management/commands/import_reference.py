@@ -24,6 +24,11 @@ IMPORTERS = [
     ("filings.csv", "accounts.services", "filings_import"),
     ("accumulators.csv", "settlement.services.reference", "accumulators_import"),
     ("prefunds.csv", "clearing.services.prefunds", "prefunds_import"),
+    # spec/cards.md: the card half
+    ("acceptors.csv", "cards.services.reference", "acceptors_import"),
+    ("cards.csv", "cards.services.registry", "cards_import"),
+    ("card_benefits.csv", "cards.services.reference", "benefits_import"),
+    ("card_prefunds.csv", "cards.services.reference", "card_prefunds_import"),
 ]
 
 
@@ -37,7 +42,8 @@ def importer(module: str, name: str):  # noqa: ANN201
 
 class Command(BaseCommand):
     help = ("Load the reference CSV files present in DIR (regions, institutions, catalogue, policies, "
-            "persons, filings, accumulators, prefunds) and print the counts per file.")
+            "persons, filings, accumulators, prefunds; acceptors, cards, card_benefits, card_prefunds) "
+            "and print the counts per file.")
 
     def add_arguments(self, parser):  # noqa: ANN001, ANN201
         parser.add_argument("directory")

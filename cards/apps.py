@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class CardsConfig(AppConfig):
+    """The social-security card half (spec/cards.md): registry, deny lists, acceptances and the
+    card scheme's clearing inputs."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "cards"
+
+    def ready(self) -> None:
+        from cards.selectors.statements import card_statement_extra
+        from clearing.schemes import register_statement_extra
+
+        register_statement_extra("card", card_statement_extra)

@@ -1,0 +1,335 @@
+"""Social-security cards (spec/cards.md): the regional card registry with its status history,
+acceptors and their API clients, same-city benefit rules, settlement agents, deny-list versions
+and their changes, acceptance records.
+
+Personal data (``card_no``, ``card_sn``, ``certno``, ``psn_name``) is stored encrypted with a
+blind index on ``card_no`` and ``certno`` (spec/security.md); ``card_ref`` (SHA-256 of the
+upper-case ``card_sn``, how deny lists name a card) is stored in clear, as the spec says.
+Only :func:`cards.services.status.card_status_move` assigns ``card_stas``.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+MONEY = {"max_digits": 16, "decimal_places": 2}
+
+
+class CardStatus(models.TextChoices):
+    APPLIED = "applied"  # 已申领
+    ISSUED = "issued"  # 已制卡
+    ACTIVE = "active"  # 正常
+    TEMP_LOST = "temp_lost"  # 临时挂失
+    LOST = "lost"  # 正式挂失
+    CANCELLED = "cancelled"  # 注销
+
+
+# statuses that put a card (with a card_sn) on the deny list; the entry's reason is the status
+LISTED = (CardStatus.TEMP_LOST, CardStatus.LOST, CardStatus.CANCELLED)
+
+
+class Card(models.Model):
+    """One physical card (spec/cards.md §Card registry). ``issuer_province`` is the payer in the
+    card scheme; ``birth_date`` (from the ``certno``, as ``accounts.Person.brdy``) gives the age
+    for same-city benefits without decrypting. At most one card per (``certno``, issuer province)
+    that is not ``cancelled`` (a partial unique index)."""
+
+    card_no_enc = models.TextField()
+    card_no_bidx = models.CharField(max_length=64, unique=True)
+    card_sn_enc = models.TextField(null=True, blank=True)  # noqa: DJ001 - NULL = not made yet
+    card_ref = models.CharField(max_length=64, null=True, blank=True, unique=True)  # noqa: DJ001
+    certno_enc = models.TextField()
+    certno_bidx = models.CharField(max_length=64, db_index=True)
+    psn_name_enc = models.TextField()
+    birth_date = models.DateField()
+    issuer_admdvs = models.CharField(max_length=6)
+    issuer_province = models.CharField(max_length=6, db_index=True)
+    card_gen = models.CharField(max_length=1, default="3")
+    issue_date = models.DateField(null=True, blank=True)
+    valid_until = models.DateField(null=True, blank=True)
+    card_stas = models.CharField(max_length=10, choices=CardStatus.choices)
+    temp_loss_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    handled_admdvs = models.CharField(max_length=6, blank=True)
+    application_reference = models.CharField(max_length=64, null=True, blank=True, unique=True)  # noqa: DJ001
+    content_hash = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["certno_bidx", "issuer_province"],
+                condition=~Q(card_stas="cancelled"),
+                name="one_live_card_per_province",
+            ),
+            models.CheckConstraint(condition=Q(card_gen__in=["2", "3"]), name="card_gen_2_or_3"),
+        ]
+
+    def __str__(self) -> str:
+        return f"card {self.pk} {self.card_stas}"
+
+
+class CardStatusChange(models.Model):
+    """One move of a card's status (spec/cards.md §Card registry: from, to, who, role, ``admdvs``
+    of the actor, reason, reference, time) and the deny-list version issued with it (if any).
+    A lapse of a temporary loss is dated ``temp_loss_expires_at``. Never updated."""
+
+    card = models.ForeignKey(Card, on_delete=models.PROTECT, related_name="history")
+    from_stas = models.CharField(max_length=10, blank=True)
+    to_stas = models.CharField(max_length=10)
+    at = models.DateTimeField()
+    actor = models.CharField(max_length=150)
+    role = models.CharField(max_length=20)
+    actor_admdvs = models.CharField(max_length=6, blank=True)
+    reason = models.CharField(max_length=40, blank=True)
+    reference = models.CharField(max_length=64, blank=True)
+    list_version = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["card", "at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["card", "reference", "to_stas"],
+                condition=~Q(reference=""),
+                name="one_move_per_card_reference",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.card_id} {self.from_stas}→{self.to_stas}"
+
+
+class CardReplacement(models.Model):
+    """A replacement (补换): the old card cancelled, the new one created ``active``, in one
+    transaction; idempotent on ``reference``."""
+
+    reference = models.CharField(max_length=64, unique=True)
+    old_card = models.OneToOneField(Card, on_delete=models.PROTECT, related_name="replaced_by")
+    new_card = models.OneToOneField(Card, on_delete=models.PROTECT, related_name="replaces")
+    reason = models.CharField(max_length=20)
+    handled_admdvs = models.CharField(max_length=6)
+    list_version = models.BigIntegerField()
+    fingerprint = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"replacement {self.reference}"
+
+
+class Acceptor(models.Model):
+    """用卡受理机构 (``acceptor_code``): transit, scenic, library or museum in ``admdvs``."""
+
+    class Kind(models.TextChoices):
+        TRANSIT = "transit"
+        SCENIC = "scenic"
+        LIBRARY = "library"
+        MUSEUM = "museum"
+
+    acceptor_code = models.CharField(max_length=30, unique=True)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    admdvs = models.CharField(max_length=6)
+
+    class Meta:
+        ordering = ["acceptor_code"]
+
+    def __str__(self) -> str:
+        return self.acceptor_code
+
+    @property
+    def province(self) -> str:
+        return self.admdvs[:2] + "0000"
+
+
+class AcceptorClient(models.Model):
+    """An API client of an acceptor: signed requests exactly as institutions' (spec/security.md)."""
+
+    client_id = models.CharField(max_length=64, unique=True)
+    acceptor = models.ForeignKey(Acceptor, on_delete=models.PROTECT, related_name="clients")
+    secret_enc = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.client_id
+
+
+class CardBenefit(models.Model):
+    """A same-city benefit rule (同城待遇) of a prefecture, versioned by dates
+    (``card_benefits.csv``): ``pay_prop`` is the share of ``list_amt`` paid."""
+
+    admdvs = models.CharField(max_length=6)
+    svc_type = models.CharField(max_length=20)
+    min_age = models.PositiveSmallIntegerField(null=True, blank=True)
+    max_age = models.PositiveSmallIntegerField(null=True, blank=True)
+    benefit_code = models.CharField(max_length=40)
+    pay_prop = models.DecimalField(max_digits=5, decimal_places=4)
+    begndate = models.DateField()
+    enddate = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["admdvs", "svc_type", "min_age", "begndate"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["admdvs", "svc_type", "min_age", "max_age", "begndate"], name="one_benefit_row"
+            ),
+            models.CheckConstraint(condition=Q(pay_prop__gte=0, pay_prop__lte=1), name="pay_prop_0_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.admdvs} {self.svc_type} {self.benefit_code}"
+
+
+class CardSettlementAgent(models.Model):
+    """The card agent (发卡地合作银行/结算代理) that pays for a province in the card scheme
+    (``card_prefunds.csv`` column ``settlement_agent``)."""
+
+    admdvs = models.CharField(max_length=6, unique=True)
+    name = models.CharField(max_length=200)
+
+    def __str__(self) -> str:
+        return f"{self.admdvs} {self.name}"
+
+
+class DenyListVersion(models.Model):
+    """A deny-list version (spec/cards.md §Deny lists): issued for every transaction that changes
+    entries, and at most once per full hour as a heartbeat (``heartbeat_hour`` unique)."""
+
+    class Cause(models.TextChoices):
+        OPENING = "opening"
+        CHANGE = "change"
+        HEARTBEAT = "heartbeat"
+
+    version = models.BigIntegerField(primary_key=True)
+    issued_at = models.DateTimeField()
+    cause = models.CharField(max_length=10, choices=Cause.choices)
+    heartbeat_hour = models.DateTimeField(null=True, blank=True, unique=True)
+
+    class Meta:
+        ordering = ["version"]
+
+    def __str__(self) -> str:
+        return f"deny list v{self.version}"
+
+
+class DenyListChange(models.Model):
+    """How version ``version`` changed the entry of ``card_ref``: ``add`` (listed, or reason
+    changed; ``since`` = when it entered the list with that reason) or ``remove``."""
+
+    class Op(models.TextChoices):
+        ADD = "add"
+        REMOVE = "remove"
+
+    version = models.ForeignKey(DenyListVersion, on_delete=models.PROTECT, related_name="changes")
+    card_ref = models.CharField(max_length=64)
+    op = models.CharField(max_length=6, choices=Op.choices)
+    reason = models.CharField(max_length=10, blank=True)
+    since = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["card_ref", "version"])]
+        constraints = [models.UniqueConstraint(fields=["version", "card_ref"], name="one_change_per_version")]
+
+    def __str__(self) -> str:
+        return f"v{self.version_id} {self.op} {self.card_ref[:8]}"
+
+
+class DenyListDocument(models.Model):
+    """Signed bytes of a full list (``base_version`` 0) or a delta, built once and served again
+    byte for byte (same version → same bytes)."""
+
+    version = models.BigIntegerField()
+    base_version = models.BigIntegerField()
+    canonical = models.BinaryField()
+    signature = models.BinaryField()
+    key_id = models.CharField(max_length=30)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["version", "base_version"], name="one_document")]
+
+    def __str__(self) -> str:
+        return f"deny list {self.base_version}→{self.version}"
+
+
+class Acceptance(models.Model):
+    """An accepted acceptance record (spec/cards.md §Acceptance records), or the whole reversal
+    of one (``kind`` ``reversal``, negative amounts, ``reverses`` set). ``clr_date`` is the card
+    cycle open at commit; ``cleared`` when ``amt`` ≠ 0 (a clearing item exists)."""
+
+    class Kind(models.TextChoices):
+        ACCEPTANCE = "acceptance"
+        REVERSAL = "reversal"
+
+    acpt_id = models.CharField(max_length=30, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ACCEPTANCE)
+    acceptor = models.ForeignKey(Acceptor, on_delete=models.PROTECT, related_name="acceptances")
+    acpt_serial = models.CharField(max_length=40)
+    fingerprint = models.CharField(max_length=64)
+    card = models.ForeignKey(Card, on_delete=models.PROTECT, related_name="acceptances")
+    svc_type = models.CharField(max_length=20)
+    used_at = models.DateTimeField()
+    mode = models.CharField(max_length=8)
+    list_version = models.BigIntegerField(null=True, blank=True)
+    list_amt = models.DecimalField(**MONEY)
+    amt = models.DecimalField(**MONEY)
+    pay_src = models.CharField(max_length=10)
+    benefit_code = models.CharField(max_length=40, blank=True)
+    pay_prop = models.DecimalField(max_digits=5, decimal_places=4)
+    late_listing = models.BooleanField(default=False)
+    cleared = models.BooleanField()
+    issuer_admdvs = models.CharField(max_length=6)
+    acceptor_admdvs = models.CharField(max_length=6)
+    payer = models.CharField(max_length=6)
+    payee = models.CharField(max_length=6)
+    clr_date = models.DateField()
+    received_at = models.DateTimeField()
+    received_date = models.DateField()
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversal"
+    )
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["received_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["acceptor", "acpt_serial"], name="one_acceptance_per_serial")
+        ]
+        indexes = [
+            models.Index(fields=["received_date", "payer"]),
+            models.Index(fields=["received_date", "acceptor_admdvs"]),
+            models.Index(fields=["card", "used_at"]),
+            models.Index(fields=["clr_date", "payee"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.acpt_id
+
+
+class AcceptanceRefusal(models.Model):
+    """A refused record, counted per code in the bureau views (refusals store nothing else)."""
+
+    acceptor = models.ForeignKey(Acceptor, on_delete=models.PROTECT, related_name="refusals")
+    received_date = models.DateField()
+    issuer_province = models.CharField(max_length=6, blank=True)
+    code = models.CharField(max_length=40)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["received_date", "code"])]
+
+    def __str__(self) -> str:
+        return f"{self.acceptor_id} {self.code}"
+
+
+class AcceptanceDaySequence(models.Model):
+    """Daily ``acpt_id`` counter where the database has no sequences (SQLite: writes are
+    serialised anyway). On PostgreSQL a sequence per day is used instead."""
+
+    day = models.DateField(primary_key=True)
+    last = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.last}"
