@@ -20,8 +20,9 @@ from cards.presenters import card_body, local
 from cards.services.moves import card_locked_for, card_replace, card_status_request
 from cards.services.reference import benefits_import
 from cards.services.registry import REGION, card_apply, cards_import
-from clearing.apis.common import ERRORS, paginate, query_param
+from clearing.apis.common import ERRORS, query_param
 from core.errors import Forbidden, Invalid, field_error
+from core.pagination import paginate
 from core.parsers import StrictJSONParser
 from core.permissions import roles
 

@@ -13,9 +13,10 @@ from rest_framework.request import Request
 
 from cards.models import Acceptance, AcceptanceRefusal
 from cards.presenters import acceptance_body
-from clearing.apis.common import paginate, query_param
+from clearing.apis.common import query_param
 from core.errors import Forbidden, NotFound
 from core.money import ZERO, fmt_money
+from core.pagination import paginate
 
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 AS_RE = re.compile(r"issuer|acceptor")

@@ -145,7 +145,8 @@ def test_prefunds_deposits_withdrawals_idempotent(day_closed):
     assert w.json()["code"] == "insufficient_prefund"
     w = staff.post("/api/v1/prefunds/330000/withdrawals", {**body, "reference": "w-1", "amount": "100.00"})
     assert w.status_code == 201 and w.json()["amount"] == "-100.00" and w.json()["balance_after"] == "1.78"
-    assert PrefundAccount.objects.get(admdvs="330000").balance == __import__("decimal").Decimal("1.78")
+    balance = PrefundAccount.objects.get(scheme="medical", admdvs="330000").balance
+    assert balance == __import__("decimal").Decimal("1.78")
     assert staff.post("/api/v1/prefunds/990000/deposits", body).status_code == 404
     b = staff_client("bureau", "330000")
     assert b.post("/api/v1/prefunds/330000/deposits", body).status_code == 403

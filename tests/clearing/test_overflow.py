@@ -27,12 +27,12 @@ def test_deposit_past_14_digits_is_422_and_changes_nothing():
     r = staff.post("/api/v1/prefunds/310000/deposits", {"amount": TOP, "value_date": "2026-11-27",
                                                         "reference": "BIG"})
     assert (r.status_code, r.json()["code"]) == (422, "amount_out_of_range")
-    assert PrefundAccount.objects.get(admdvs="310000").balance == Decimal("5000.00")
+    assert PrefundAccount.objects.get(scheme="medical", admdvs="310000").balance == Decimal("5000.00")
     assert (PrefundPosting.objects.count(), JournalLeg.objects.count()) == (postings, legs)
     ok = staff.post("/api/v1/prefunds/310000/deposits", {"amount": "99999999994000.00",
                                                          "value_date": "2026-11-27", "reference": "HIGH"})
     assert ok.status_code == 201, ok.content
-    assert PrefundAccount.objects.get(admdvs="310000").balance == Decimal(HIGH)
+    assert PrefundAccount.objects.get(scheme="medical", admdvs="310000").balance == Decimal(HIGH)
     more = staff.post("/api/v1/prefunds/310000/deposits", {"amount": "1000.00",
                                                            "value_date": "2026-11-27", "reference": "MORE"})
     assert (more.status_code, more.json()["code"]) == (422, "amount_out_of_range")
@@ -48,7 +48,7 @@ def test_close_whose_bilateral_sum_overflows_is_refused_and_stays_cut():
     assert err.value.code == "amount_out_of_range"
     assert Cycle.objects.get(clr_date=day).status == "cut"
     assert not CycleHead.objects.exists()
-    assert PrefundAccount.objects.get(admdvs="310000").balance == Decimal("5000.00")
+    assert PrefundAccount.objects.get(scheme="medical", admdvs="310000").balance == Decimal("5000.00")
     assert trial_balance()["total"] == Decimal("0.00")
 
 
@@ -63,6 +63,6 @@ def test_close_whose_net_would_overflow_a_prefund_balance_is_refused():
     r = staff.post(f"/api/v1/cycles/{day}/close", {})
     assert (r.status_code, r.json()["code"]) == (422, "amount_out_of_range")
     assert Cycle.objects.get(clr_date=day).status == "cut"
-    assert PrefundAccount.objects.get(admdvs="310000").balance == Decimal(HIGH)
-    assert PrefundAccount.objects.get(admdvs="340000").balance == Decimal("10000.00")
+    assert PrefundAccount.objects.get(scheme="medical", admdvs="310000").balance == Decimal(HIGH)
+    assert PrefundAccount.objects.get(scheme="medical", admdvs="340000").balance == Decimal("10000.00")
     assert not PrefundPosting.objects.filter(kind="net").exists()

@@ -22,7 +22,7 @@ def test_import_is_idempotent_and_posts_opening_deposits():
     again = load_prefunds()
     assert (again.created, again.updated, again.unchanged) == (0, 0, 4)
     assert PrefundPosting.objects.filter(reference="opening").count() == 4
-    assert PrefundAccount.objects.get(admdvs="330000").balance == Decimal("2000.00")
+    assert PrefundAccount.objects.get(scheme="medical", admdvs="330000").balance == Decimal("2000.00")
     tb = trial_balance()
     assert tb["bank"] == Decimal("22000.00") and tb["prefund:340000"] == Decimal("-10000.00")
     assert tb["total"] == Decimal("0.00")
@@ -45,7 +45,7 @@ def test_import_rejections_and_baseline_update():
         {"row": 4, "field": "baseline", "code": "invalid"},
         {"row": 5, "field": "balance", "code": "invalid"},
     ]
-    assert PrefundAccount.objects.get(admdvs="310000").baseline == Decimal("6000.00")
+    assert PrefundAccount.objects.get(scheme="medical", admdvs="310000").baseline == Decimal("6000.00")
     scoped = prefunds_import(
         rows=[{"admdvs": "310000", "baseline": "6000.00", "balance": "5000.00"}],
         province="340000",
