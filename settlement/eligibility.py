@@ -74,6 +74,8 @@ def person_checks(req: SettlementRequest, person: Person) -> None:
     """The checks after the person was found by credential (``unknown_person``), in spec order:
     ``name_mismatch`` → ``insutype_mismatch`` → ``not_insured``. (A check on the credential itself,
     e.g. a denied card, goes first here.)"""
+    if req.cert_type == "03":  # spec/cards.md: a card on the deny list is refused at desks too
+        card_check(req.cert_no)
     if req.psn_name is not None and _nfkc(req.psn_name) != _nfkc(person_name(person)):
         raise DomainError("name_mismatch", "psn_name does not match the insured person.", field="psn_name")
     if req.insutype != person.insutype:
@@ -82,6 +84,19 @@ def person_checks(req: SettlementRequest, person: Person) -> None:
         )
     if person.psn_insu_stas != Person.InsuStatus.INSURED:
         raise DomainError("not_insured", "The person's insurance is not active (psn_insu_stas is not 1).")
+
+
+def card_check(card_no: str) -> None:
+    """``422 card_denied`` when the social-security card ``card_no`` is on the card scheme's deny
+    list now (spec/cards.md, Changes to other parts); a card not in the registry passes."""
+    from django.utils import timezone
+
+    from cards.selectors.cards import card_listing_at
+
+    listing = card_listing_at(card_no, timezone.now())
+    if listing is not None:
+        raise DomainError("card_denied", "The card is on the deny list (reported lost or cancelled).",
+                          field="mdtrt_cert_no", extra={"listed_since": listing["listed_since"]})
 
 
 def is_out_of_area(person: Person, institution: Institution) -> bool:

@@ -20,3 +20,21 @@ def acceptor_client_for_signature(client_id: str):  # noqa: ANN201 - AcceptorCli
     from cards.models import AcceptorClient
 
     return AcceptorClient.objects.select_related("acceptor").filter(client_id=client_id).first()
+
+
+def card_listing_at(card_no: str, at: object) -> dict | None:
+    """The deny-list listing of the registry card ``card_no`` in force at ``at`` (an aware
+    datetime, e.g. a settlement's ``setl_time``): ``{"listed_since", "reason"}``, or ``None`` when
+    the card is not in the registry or not listed (spec/cards.md "Changes to other parts": the
+    medical desk refuses a listed card with ``422 card_denied`` right after ``unknown_person``).
+    A temporary loss whose ``temp_loss_expires_at`` has passed counts as lapsed."""
+    from cards.models import LISTED, CardStatus
+
+    card = Card.objects.filter(card_no_bidx=card_no_index(str(card_no).strip().upper())).first()
+    if card is None or card.card_ref is None or card.card_stas not in LISTED:
+        return None
+    lapse = card.temp_loss_expires_at
+    if card.card_stas == CardStatus.TEMP_LOST and lapse is not None and lapse <= at:
+        return None
+    since = card.history.filter(to_stas__in=LISTED).order_by("at", "id").values_list("at", flat=True).last()
+    return {"reason": card.card_stas, "listed_since": since.isoformat() if since else None}
