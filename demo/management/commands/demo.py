@@ -29,7 +29,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from core.audit import audit_seal
-from demo import his, job, report, tryit
+from demo import cards_day, his, job, report, tryit
 from demo.day import plan_day, prefunds_rows
 from demo.http import Api, Service
 from demo.network import build_network
@@ -60,6 +60,8 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=2, help="concurrent HTTP submitters")
         parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+        parser.add_argument("--card-taps", type=int, default=20000,
+                            help="card taps and entries of the card day (spec/cards.md; 0: none)")
 
     def say(self, text: str = "") -> None:
         self.stdout.write(text)
@@ -130,10 +132,16 @@ class Command(BaseCommand):
             main = max(closed, key=lambda c: c.head["tree_size"])
             paths = report.write_documents(main, out)
             receipt_path, receipt_setl = job.receipt(api, net, day, outcomes, out)
+            card_day = cards_day.run(api, taps=o["card_taps"], seed=o["seed"]) if o["card_taps"] else None
         names = net.names()
         self.say(f"\n[4] Close of {', '.join(str(d) for d in dates)} ({t_closed - t_close:.1f} s)\n")
         for c in closed:
             self.say(report.render(c, names) + "\n")
+        if card_day is not None:
+            self.say("[4b] The card day (spec/cards.md), closed in its own scheme\n")
+            self.say(cards_day.render(card_day, main.head, main.clr_date) + "\n")
+            card_paths = cards_day.write_documents(card_day, out)
+            self.say(f"    card heads and statements (+.sig): {len(card_paths)} files in {out / 'cards'}\n")
         tree = sum(c.head["tree_size"] for c in closed)
         problems = (
             [f"tree_size {tree} ≠ {before} items not yet closed before the run + {len(ours)} accepted now"]
