@@ -19,8 +19,10 @@ from rest_framework.views import APIView
 
 from cards.models import DenyListDocument
 from cards.services.denylist import delta_for, fresh_latest, full_document, version_get
-from clearing.apis.common import ERRORS, query_param
+from clearing.apis.common import ERRORS, PROBLEM, query_param
 from core.permissions import roles
+
+GONE_410 = {(410, "application/problem+json"): PROBLEM}  # delta_unavailable
 
 READERS = roles("acceptor", "card_bureau", "clearing_staff")
 VERSION_RE = re.compile(r"[1-9][0-9]{0,17}")
@@ -75,7 +77,7 @@ class DenyListDeltaApi(APIView):
         parameters=[
             OpenApiParameter("since", int, required=True, description="the version the reader holds")
         ],
-        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        responses={200: OpenApiTypes.OBJECT, **ERRORS, **GONE_410},
     )
     def get(self, request: Request) -> HttpResponse | Response:
         from core.errors import Invalid, field_error
@@ -95,7 +97,9 @@ def _variant(base: type, part: str, op: str, params: list) -> type:
 
     class Variant(base):  # type: ignore[misc, valid-type]
         @extend_schema(
-            operation_id=op, responses={(200, media): OpenApiTypes.BINARY, **ERRORS}, parameters=params
+            operation_id=op,
+            responses={(200, media): OpenApiTypes.BINARY, **ERRORS, **GONE_410},
+            parameters=params,
         )
         def get(self, request: Request) -> HttpResponse | Response:
             return super().get(request)
