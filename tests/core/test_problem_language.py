@@ -13,7 +13,7 @@ from django.test import Client
 from core.problem_texts import CODE_TEXTS, FIELD_TEXTS
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("core", "accounts", "settlement", "clearing", "cardholder", "bureau")
+APPS = ("core", "accounts", "settlement", "clearing", "cardholder", "bureau", "cards")
 
 
 @pytest.mark.django_db

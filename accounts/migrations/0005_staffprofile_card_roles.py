@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0003_account_credit'),
+        ('accounts', '0004_clearing_staff_least_privilege'),
     ]
 
     operations = [
