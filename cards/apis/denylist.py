@@ -98,7 +98,11 @@ def _variant(base: type, part: str, op: str, params: list) -> type:
     class Variant(base):  # type: ignore[misc, valid-type]
         @extend_schema(
             operation_id=op,
-            responses={(200, media): OpenApiTypes.BINARY, **ERRORS, **GONE_410},
+            responses={
+                (200, media): OpenApiTypes.OBJECT if part == "json" else OpenApiTypes.BINARY,
+                **ERRORS,
+                **GONE_410,
+            },
             parameters=params,
         )
         def get(self, request: Request) -> HttpResponse | Response:
