@@ -82,10 +82,24 @@ def _shot(page, name: str, **kw) -> None:  # noqa: ANN001
 
 
 @pytest.mark.browser
-def test_dashboard_in_chromium(live_server, db, monkeypatch, settings):
+def _load_regions(tmp_path: Path) -> None:
+    """The regions again: ``live_server`` makes this test transactional, and a transactional test
+    that ran before it flushed the rows the data migration had loaded (province names would be
+    missing from every page)."""
+    import shutil
+
+    from django.core.management import call_command
+
+    shutil.copy(ROOT / "data" / "examples" / "regions.csv", tmp_path / "regions.csv")
+    call_command("import_reference", str(tmp_path), stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+
+def test_dashboard_in_chromium(live_server, db, monkeypatch, settings, tmp_path):
     _require_chromium()
     _require_cjk_font()
     from playwright.sync_api import sync_playwright
+
+    _load_regions(tmp_path)
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     days = _network()
