@@ -60,8 +60,9 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=2, help="concurrent HTTP submitters")
         parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-        parser.add_argument("--card-taps", type=int, default=20000,
-                            help="card taps and entries of the card day (spec/cards.md; 0: none)")
+        parser.add_argument("--card-taps", type=int, default=None,
+                            help="card taps and entries of the card day (spec/cards.md; default: as many as "
+                                 "--settlements; 0: none)")
 
     def say(self, text: str = "") -> None:
         self.stdout.write(text)
@@ -132,7 +133,9 @@ class Command(BaseCommand):
             main = max(closed, key=lambda c: c.head["tree_size"])
             paths = report.write_documents(main, out)
             receipt_path, receipt_setl = job.receipt(api, net, day, outcomes, out)
-            card_day = cards_day.run(api, taps=o["card_taps"], seed=o["seed"]) if o["card_taps"] else None
+            taps = o["settlements"] if o["card_taps"] is None else o["card_taps"]
+            card_day = cards_day.run(api, taps=taps, seed=o["seed"], n_cards=max(200, min(3000, taps // 5))) \
+                if taps else None
         names = net.names()
         self.say(f"\n[4] Close of {', '.join(str(d) for d in dates)} ({t_closed - t_close:.1f} s)\n")
         for c in closed:
