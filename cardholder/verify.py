@@ -16,6 +16,7 @@ import binascii
 import hashlib
 import json
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import rfc8785
@@ -82,7 +83,7 @@ def verify_receipt(receipt: dict[str, Any], public_key: Ed25519PublicKey,
     try:
         leaf_text = receipt["leaf"]
         leaf_bytes = leaf_text.encode("utf-8")
-        check.leaf = json.loads(leaf_text)
+        check.leaf = json.loads(leaf_text, parse_float=Decimal)  # amounts are strings; never float
         path = [bytes.fromhex(h) for h in receipt["audit_path"]]
         root = bytes.fromhex(receipt["merkle_root"])
         index, size = int(receipt["leaf_index"]), int(receipt["tree_size"])
