@@ -166,6 +166,7 @@ def person_receipt(*, person: Person, setl_id: str) -> dict[str, Any]:
     from clearing.selectors import item_inclusion_proof
     from settlement.models import Settlement
 
-    if not Settlement.objects.filter(person=person, setl_id=setl_id).exists():
+    day = Settlement.objects.filter(person=person, setl_id=setl_id).values_list("clr_date", flat=True).first()
+    if day is None:
         raise NotFound("No such settlement.")
-    return item_inclusion_proof(setl_id)
+    return item_inclusion_proof(setl_id, day)  # the settlement's day: one partition of the items

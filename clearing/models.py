@@ -140,6 +140,12 @@ class ClearingItem(models.Model):
         indexes = [
             models.Index(fields=["clr_date", "scheme", "setl_id"], name="clearing_item_day_scheme_setl")
         ]
+        # On PostgreSQL the items are partitioned by month of clr_date (clearing.partitions): a
+        # unique constraint there must contain clr_date, so this one, not setl_id alone, is the
+        # ON CONFLICT target on both engines.
+        constraints = [
+            models.UniqueConstraint(fields=["setl_id", "clr_date"], name="clearing_item_setl_day")
+        ]
 
     def __str__(self) -> str:
         return self.setl_id

@@ -50,7 +50,7 @@ def settlement_blocking_dispute_exists(settlement_setl_id: str) -> bool:
     return Dispute.objects.filter(blocking_disputes_q(), setl_id=settlement_setl_id).exists()
 
 
-def item_inclusion_proof(setl_id: str) -> dict[str, Any]:
+def item_inclusion_proof(setl_id: str, clr_date: dt.date | None = None) -> dict[str, Any]:
     """RFC 9162 inclusion proof of a closed cycle's item (spec/clearing.md §Receipts):
     ``{"leaf", "leaf_index", "tree_size", "audit_path", "merkle_root", "head", "head_signature",
     "key_id"}``. Raises ``409 not_yet_cleared`` before the close, ``404`` for unknown ids.
@@ -60,8 +60,13 @@ def item_inclusion_proof(setl_id: str) -> dict[str, Any]:
     reads of at most ``block_size`` rows): O(n / block_size + block_size) hashing instead of a pass
     over every leaf (:func:`clearing.merkle.inclusion_proof_from_blocks`). Heads closed before
     the block index existed fall back to one streaming pass over the cycle's leaf hashes.
-    Items of either scheme (ids are unique across schemes); the leaf is the item's scheme's."""
-    item = ClearingItem.objects.select_related("cycle").filter(setl_id=setl_id).first()
+    Items of either scheme (ids are unique across schemes); the leaf is the item's scheme's.
+
+    ``clr_date`` (the caller's knowledge of the item's day: the URL's, or the settlement's or
+    acceptance's ``clr_date``) makes the lookup read one monthly partition of the items on
+    PostgreSQL (docs/scaling.md §Declarative partitioning); without it, or when the item is not on
+    that day, every partition's ``(setl_id, clr_date)`` index is probed."""
+    item = _item_of(setl_id, clr_date)
     if item is None:
         raise NotFound("No such item.")
     if item.cycle.status != Cycle.Status.CLOSED:
@@ -94,6 +99,13 @@ def item_inclusion_proof(setl_id: str) -> dict[str, Any]:
         "head_signature": base64.b64encode(bytes(head.signature)).decode(),
         "key_id": head.key_id,
     }
+
+
+def _item_of(setl_id: str, clr_date: dt.date | None) -> ClearingItem | None:
+    """The item ``setl_id`` with its cycle: on ``clr_date`` first (one partition), else anywhere."""
+    items = ClearingItem.objects.select_related("cycle").filter(setl_id=setl_id)
+    item = items.filter(clr_date=clr_date).first() if clr_date is not None else None
+    return item if item is not None else items.first()
 
 
 def _audit_path(head: CycleHead, item: ClearingItem, index: int) -> list[bytes]:

@@ -36,3 +36,18 @@ def close_cycle(clr_date: str, actor: str, scheme: str = "medical") -> str:
     """Close one date (``YYYY-MM-DD``) of ``scheme`` for the staff endpoint. Returns the head's SHA-256."""
     cycle = cycle_close(clr_date=dt.date.fromisoformat(clr_date), actor=actor, scheme=scheme)
     return cycle.head.sha256
+
+
+@shared_task(name="clearing.tasks.periodic_partitions_ahead")
+def periodic_partitions_ahead() -> list[str]:
+    """Beat, hourly, queue ``periodic``: create the clearing items' monthly partitions from last
+    month to three months ahead on PostgreSQL (``clearing.partitions.item_partitions_ahead``;
+    idempotent, a no-op on SQLite). Returns the partitions created."""
+    from django.db import connection, transaction
+
+    from clearing.partitions import item_partitions_ahead
+
+    if connection.vendor != "postgresql":
+        return []
+    with transaction.atomic(), connection.cursor() as cur:
+        return item_partitions_ahead(cur, dt.datetime.now(dt.UTC).date())

@@ -40,4 +40,6 @@ app.conf.beat_schedule = {
     "purge-durable": {"task": "core.tasks.purge_durable", "schedule": 60.0},
     # spec/cards.md §Deny lists: lapse temporary losses, hourly heartbeat (the job is idempotent)
     "deny-list-tick": {"task": "cards.tasks.deny_list_tick", "schedule": 60.0},
+    # docs/scaling.md §Declarative partitioning: the items' monthly partitions, 3 months ahead
+    "partitions-ahead": {"task": "clearing.tasks.periodic_partitions_ahead", "schedule": crontab(minute=7)},
 }

@@ -134,7 +134,7 @@ def card_receipt(request: Request, acpt_id: str) -> dict:
     a = Acceptance.objects.filter(acpt_id=acpt_id, card__in=_cards(request)).first()
     if a is None or not a.cleared:
         raise NotFound("No such cleared use.")
-    return item_inclusion_proof(acpt_id)
+    return item_inclusion_proof(acpt_id, a.clr_date)
 
 
 class MyCardReceiptApi(APIView):

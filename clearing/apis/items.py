@@ -156,7 +156,7 @@ class ItemProofApi(APIView):
         item = ClearingItem.objects.filter(setl_id=setl_id, clr_date=day, scheme=scheme_of(request)).first()
         if item is None or (scope is not None and scope not in (item.payer, item.payee)):
             raise NotFound("No such item.")
-        return Response(selectors.item_inclusion_proof(setl_id))
+        return Response(selectors.item_inclusion_proof(setl_id, day))
 
 
 class KeySerializer(serializers.Serializer):

@@ -61,17 +61,24 @@ def min_items() -> int:
 
 def range_bounds(clr_date: dt.date, scheme: str, k: int) -> list[str]:
     """``k - 1`` increasing ``setl_id`` bounds splitting the day into ``k`` ranges of about equal
-    size, from a sample of about ``SAMPLE_PAGES`` pages of the items table (its partitions
-    included); ``[]`` when the scheme's day looks smaller than :func:`min_items` (or ``k`` < 2)."""
+    size, from a sample of about ``SAMPLE_PAGES`` pages of the table holding the day (on
+    PostgreSQL the day's monthly partition; no other partition is read or locked); ``[]`` when
+    the scheme's day looks smaller than :func:`min_items` (or ``k`` < 2)."""
     if k < 2:
         return []
     table = connection.ops.quote_name(ClearingItem._meta.db_table)
     with connection.cursor() as cur:
+        # the pages of the table holding the day: its monthly partition on PostgreSQL
+        # (clearing.partitions; found by a pruned one-row read, so no other partition is opened)
         cur.execute(
-            "SELECT coalesce(sum(pg_relation_size(c)), 0) / current_setting('block_size')::int FROM "
-            "(SELECT %s::regclass AS c UNION ALL SELECT inhrelid FROM pg_inherits "
-            "WHERE inhparent = %s::regclass) t",
-            [ClearingItem._meta.db_table] * 2,
+            f"SELECT tableoid::regclass FROM {table} WHERE clr_date = %s AND scheme = %s LIMIT 1",  # noqa: S608
+            [clr_date, scheme],
+        )
+        row = cur.fetchone()
+        if row is None:
+            return []
+        cur.execute(
+            "SELECT pg_relation_size(%s::regclass) / current_setting('block_size')::int", [row[0]]
         )
         pages = int(cur.fetchone()[0]) or 1
         percent = min(100.0, 100.0 * SAMPLE_PAGES / pages)

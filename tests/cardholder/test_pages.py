@@ -92,8 +92,8 @@ def test_receipt_page_not_cleared_then_verified_then_tampered(examples, settle, 
 
     real = clearing.selectors.item_inclusion_proof
 
-    def tampered(setl_id: str) -> dict:
-        receipt = real(setl_id)
+    def tampered(setl_id: str, clr_date=None) -> dict:  # noqa: ANN001
+        receipt = real(setl_id, clr_date)
         leaf = json.loads(receipt["leaf"])
         leaf["clr_amt"] = "2493.23"
         return {**receipt, "leaf": rfc8785.dumps(leaf).decode()}
