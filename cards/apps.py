@@ -10,6 +10,8 @@ class CardsConfig(AppConfig):
 
     def ready(self) -> None:
         from cards.selectors.statements import card_statement_extra
-        from clearing.schemes import register_statement_extra
+        from cards.services.adjustments import adjustment_acpt_id
+        from clearing.schemes import register_adjustment_id, register_statement_extra
 
         register_statement_extra("card", card_statement_extra)
+        register_adjustment_id("card", adjustment_acpt_id)

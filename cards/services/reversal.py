@@ -1,7 +1,8 @@
 """Refunds (退款, spec/cards.md §Same-city treatment): a whole reversal of an accepted record,
 as a negative record in the card cycle open now (not the original's), like settlement reversals
 (spec/hospital-api.md): idempotent on the new ``acpt_serial``; ``409 already_reversed``; ``409
-disputed`` while a dispute on it may still move money.
+disputed`` while a dispute on it may still move money (clearing's rule and lock,
+:func:`clearing.services.items.clearing_item_reversal_lock`, shared with medical reversals).
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from django.utils import timezone
 from cards.models import Acceptance, Acceptor
 from cards.services.acceptances import _acpt_ids, _item
 from clearing.models import Scheme
-from clearing.selectors import settlement_blocking_dispute_exists
 from clearing.services.cycles import business_day, clearing_items_bulk_record, cycle_for_write
+from clearing.services.items import clearing_item_reversal_lock
 from core.audit import audit_log
 from core.errors import Conflict, Invalid, NotFound, field_error
 
@@ -56,10 +57,14 @@ def acceptance_reverse(*, acceptor: Acceptor, acpt_id: str, data: Any) -> tuple[
                 return prior, False
             if Acceptance.objects.filter(reverses=original).exists():
                 raise Conflict("already_reversed", "this record was already reversed", field="acpt_id")
-            if settlement_blocking_dispute_exists(original.acpt_id):
-                raise Conflict("disputed", "a dispute on this record is open", field="acpt_id")
-            cycle = cycle_for_write(scheme=Scheme.CARD)
             (new_id,) = _acpt_ids(business_day(now), 1)
+            # clearing's one rule between reversals and disputes: lock the item (the lock the
+            # dispute services take), 409 disputed while a dispute may still move money, and
+            # record the reversal so a later dispute answers 409 already_reversed. Before the
+            # cycle's lock, in the order the dispute services take them.
+            if original.cleared:
+                clearing_item_reversal_lock(setl_id=original.acpt_id, reversal_setl_id=new_id, at=now)
+            cycle = cycle_for_write(scheme=Scheme.CARD)
             row = Acceptance.objects.create(
                 acpt_id=new_id,
                 kind=Acceptance.Kind.REVERSAL,

@@ -26,7 +26,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from clearing.leaf import leaf_bytes, leaf_hash
+from clearing.leaf import leaf_hash, scheme_leaf_bytes
 from clearing.models import ClearingItem, Cycle, Scheme
 from core.transitions import Moves, check_move
 
@@ -130,17 +130,19 @@ def clearing_item_record(
     fixmedins_code: str,
     cycle: Cycle | None = None,
 ) -> ClearingItem:
-    """Record one medical clearing item in the open cycle, inside the caller's transaction.
+    """Record one clearing item in the open cycle, inside the caller's transaction.
 
     ``payer``/``payee`` are province codes (``xx0000``); ``clr_amt`` Decimal yuan (negative for
     reversals and adjustments). Pass ``cycle`` when the caller already called
-    :func:`cycle_for_write` in this transaction (to learn ``clr_date`` first). Returns the item;
-    its ``clr_date`` is the cycle's. (Card items: :func:`clearing_items_bulk_record`.)
+    :func:`cycle_for_write` in this transaction (to learn ``clr_date`` first); without it the
+    medical scheme's open cycle. The leaf is the cycle's scheme's
+    (:func:`clearing.leaf.scheme_leaf_bytes`: a card item's ``setl_id`` is its ``acpt_id``,
+    ``fixmedins_code`` its ``acceptor_code``). Returns the item; its ``clr_date`` is the cycle's.
+    (Many card items at once: :func:`clearing_items_bulk_record`.)
     """
     cycle = cycle or cycle_for_write()
-    if cycle.scheme != Scheme.MEDICAL:
-        raise ValueError("clearing_item_record writes medical items only")
-    data = leaf_bytes(
+    data = scheme_leaf_bytes(
+        scheme=cycle.scheme,
         setl_id=setl_id,
         kind=kind,
         payer=payer,

@@ -49,6 +49,8 @@ class World:
     key_id: str = ""
     staff_username: str = ""
     acpt_id: str = ""  # 甲's card at the Shanghai metro, card cycle open
+    card_acpt_id: str = ""  # 甲's card at the Shanghai metro, card cycle of clr_date closed, disputed
+    card_dispute_id: int = 0  # opened by the card bureau of 340000 (issuer), payee 310000
     list_version: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -174,18 +176,34 @@ def _card_callers(callers: dict[str, Any], staff_client: Any) -> None:
 
 
 def _card_world(w: Any) -> None:
-    """An accepted use of 甲's card at the metro (its card cycle still open) and the list version."""
+    """A use of 甲's card at the metro in the card cycle of ``clr_date``, closed and disputed by the
+    issuer's card bureau (340000), then another use (its card cycle still open) and the list version."""
     from cards.models import Acceptor
     from cards.services.acceptances import acceptances_record
     from cards.services.denylist import latest_version
+    from clearing.services.close import cycle_close
+    from clearing.services.disputes import dispute_open
+    from core.principals import Principal
     from tests.reliability.bills import now_iso
 
-    use = {"acpt_serial": f"G-W-{next(_seq)}", "card_no": "A34000001",
-           "card_sn": "5f1c0e6a9b2d4c7e8a3b6d9f0c1e2a41", "svc_type": "transit_fare", "used_at": now_iso(),
-           "mode": "online", "list_amt": "4.00", "amt": "4.00", "pay_src": "epurse"}
-    (res,) = acceptances_record(acceptor=Acceptor.objects.get(acceptor_code="T31000000001"), records=[use])
-    assert res.status == 201, res.error
-    w.acpt_id = res.acceptance.acpt_id
+    def use() -> str:
+        record = {"acpt_serial": f"G-W-{next(_seq)}", "card_no": "A34000001",
+                  "card_sn": "5f1c0e6a9b2d4c7e8a3b6d9f0c1e2a41", "svc_type": "transit_fare",
+                  "used_at": now_iso(), "mode": "online", "list_amt": "4.00", "amt": "4.00",
+                  "pay_src": "epurse"}
+        metro = Acceptor.objects.get(acceptor_code="T31000000001")
+        (res,) = acceptances_record(acceptor=metro, records=[record])
+        assert res.status == 201, res.error
+        assert res.acceptance.clr_date.isoformat() == w.clr_date or w.card_acpt_id
+        return res.acceptance.acpt_id
+
+    w.card_acpt_id = use()
+    cycle_close(clr_date=dt.date.fromisoformat(w.clr_date), actor="test", scheme="card")
+    w.card_dispute_id = dispute_open(
+        principal=Principal(role="card_bureau", actor="test-card-payer", admdvs="340000"),
+        setl_id=w.card_acpt_id, reason_code="card_denied_missed", amount=None, note="test",
+    ).pk
+    w.acpt_id = use()
     w.list_version = latest_version().version
 
 

@@ -40,7 +40,7 @@ INST = ("inst_owner", "inst_other")
 BUREAUS = ("bureau_payer", "bureau_payee", "bureau_other")
 CARDS = ("card_owner", "card_other")
 GONE = (403, 404)  # out of scope: 403, or 404 where 403 would reveal that the record exists
-CARD_OPEN = (404, 409)  # the card scheme's cycle of the day: none yet, or not closed
+CARD_CLOSED = 200  # the card scheme's cycle of the world's day is closed (conftest._card_world)
 
 
 def expect(ok: dict[str, Any], *, default: Any = 403, anon: Any = 401) -> dict[str, frozenset[int]]:
@@ -264,24 +264,24 @@ def table(w: Any) -> dict[tuple[str, str], tuple[str, Any, dict[str, frozenset[i
         ("GET", "/api/v1/cycles/{clr_date}"): (
             f"/api/v1/cycles/{d}",
             None,
-            expect(staff_read | {"card_bureau": (200, 404)}),  # the card scheme's cycle of the day
+            expect(staff_read | {"card_bureau": 200}),  # the card scheme's cycle of the day
         ),
         ("GET", "/api/v1/cycles/{clr_date}/head.json"): (
             f"/api/v1/cycles/{d}/head.json",
             None,
-            expect(staff_read | {"card_bureau": CARD_OPEN}),
+            expect(staff_read | {"card_bureau": CARD_CLOSED}),
         ),
         ("GET", "/api/v1/cycles/{clr_date}/head.sig"): (
             f"/api/v1/cycles/{d}/head.sig",
             None,
-            expect(staff_read | {"card_bureau": CARD_OPEN}),
+            expect(staff_read | {"card_bureau": CARD_CLOSED}),
         ),
         ("GET", "/api/v1/cycles/{clr_date}/statement"): (
             f"/api/v1/cycles/{d}/statement",
             None,
             expect(
                 {("bureau_payer", "bureau_payee"): 200, "bureau_other": (200, 404), "staff": 400,
-                 "card_bureau": CARD_OPEN}
+                 "card_bureau": CARD_CLOSED}
             ),
         ),
         ("GET", "/api/v1/cycles/{clr_date}/statement.json"): (
@@ -289,7 +289,7 @@ def table(w: Any) -> dict[tuple[str, str], tuple[str, Any, dict[str, frozenset[i
             None,
             expect(
                 {("bureau_payer", "bureau_payee"): 200, "bureau_other": (200, 404), "staff": 400,
-                 "card_bureau": CARD_OPEN}
+                 "card_bureau": CARD_CLOSED}
             ),
         ),
         ("GET", "/api/v1/cycles/{clr_date}/statement.sig"): (
@@ -297,7 +297,7 @@ def table(w: Any) -> dict[tuple[str, str], tuple[str, Any, dict[str, frozenset[i
             None,
             expect(
                 {("bureau_payer", "bureau_payee"): 200, "bureau_other": (200, 404), "staff": 400,
-                 "card_bureau": CARD_OPEN}
+                 "card_bureau": CARD_CLOSED}
             ),
         ),
         ("POST", "/api/v1/cycles/{clr_date}/statement/ack"): (
@@ -305,7 +305,7 @@ def table(w: Any) -> dict[tuple[str, str], tuple[str, Any, dict[str, frozenset[i
             {},
             expect(
                 {("bureau_payer", "bureau_payee"): (200, 201), "bureau_other": (200, 201, 404, 409),
-                 "card_bureau": CARD_OPEN}
+                 "card_bureau": (200, 201)}
             ),
         ),
         ("POST", "/api/v1/cycles/{clr_date}/close"): (
@@ -316,7 +316,7 @@ def table(w: Any) -> dict[tuple[str, str], tuple[str, Any, dict[str, frozenset[i
         ("GET", "/api/v1/cycles/{clr_date}/items"): (
             f"/api/v1/cycles/{d}/items",
             None,
-            expect(staff_read | {"card_bureau": (200, 404)}),
+            expect(staff_read | {"card_bureau": 200}),
         ),
         ("GET", "/api/v1/cycles/{clr_date}/items/{setl_id}/proof"): (
             f"/api/v1/cycles/{d}/items/{w.setl_a}/proof",
@@ -336,24 +336,26 @@ def table(w: Any) -> dict[tuple[str, str], tuple[str, Any, dict[str, frozenset[i
             expect({"staff": 201}),
         ),
         ("GET", "/api/v1/alerts"): ("/api/v1/alerts", None, expect(staff_read | {"card_bureau": 200})),
-        ("GET", "/api/v1/disputes"): ("/api/v1/disputes", None, expect(staff_read)),
+        ("GET", "/api/v1/disputes"): ("/api/v1/disputes", None, expect(staff_read | {"card_bureau": 200})),
         ("POST", "/api/v1/disputes"): (
             "/api/v1/disputes",
             {"setl_id": w.setl_a, "reason_code": "not_covered", "note": "again"},
-            # the payer passes the scope gate and meets the one-dispute-per-item rule
-            expect({"bureau_payer": 409, ("bureau_payee", "bureau_other"): GONE}),
+            # the payer passes the scope gate and meets the one-dispute-per-item rule; a card
+            # bureau finds no medical item
+            expect({"bureau_payer": 409, ("bureau_payee", "bureau_other", "card_bureau"): GONE}),
         ),
         ("POST", "/api/v1/disputes/{dispute_id}/escalate"): (
             f"/api/v1/disputes/{w.dispute_id}/escalate",
             {},
-            expect({("bureau_payer", "bureau_payee"): 200, "bureau_other": GONE}),
+            expect({("bureau_payer", "bureau_payee"): 200, ("bureau_other", "card_bureau"): GONE}),
         ),
         ("POST", "/api/v1/disputes/{dispute_id}/resolve"): (
             f"/api/v1/disputes/{w.dispute_id}/resolve",
             {"outcome": "rejected", "note": "no"},
             # staff decide only once escalated: this one is open
             expect(
-                {"bureau_payee": 200, "bureau_payer": 403, "bureau_other": GONE, "staff": (403, 409, 422)}
+                {"bureau_payee": 200, "bureau_payer": 403, ("bureau_other", "card_bureau"): GONE,
+                 "staff": (403, 409, 422)}
             ),
         ),
         # --- cardholders ----------------------------------------------------------------------------
@@ -450,6 +452,30 @@ def card_table(w: Any, tok: str) -> dict[tuple[str, str], tuple[str, Any, dict[s
     }
 
 
+def card_dispute_calls(w: Any) -> list[tuple[str, str, str, Any, dict[str, frozenset[int]]]]:
+    """The dispute endpoints on the card scheme's dispute of the world (spec/cards.md §The card
+    scheme's clearing): ``(method, schema path, concrete path, body, expectations)``. The card
+    bureau of 340000 is the dispute's payer (issuer of 甲's card); medical bureaus find nothing of
+    the card scheme (404), other roles are refused (403)."""
+    acpt, dispute = w.card_acpt_id, w.card_dispute_id
+    return [
+        ("GET", "/api/v1/disputes", "/api/v1/disputes?scheme=card", None,
+         expect({("card_bureau", "staff"): 200, BUREAUS: 403})),
+        ("POST", "/api/v1/disputes", "/api/v1/disputes",
+         {"acpt_id": acpt, "reason_code": "card_denied_missed", "note": "again"},
+         # the issuer passes the scope gate and meets the one-dispute-per-item rule
+         expect({"card_bureau": 409, BUREAUS: 400})),
+        ("POST", "/api/v1/disputes", "/api/v1/disputes", {"acpt_id": acpt, "reason_code": "other"},
+         expect({"card_bureau": 409, BUREAUS: 404})),
+        ("POST", "/api/v1/disputes/{dispute_id}/escalate", f"/api/v1/disputes/{dispute}/escalate", {},
+         expect({"card_bureau": 200, BUREAUS: 404})),
+        ("POST", "/api/v1/disputes/{dispute_id}/resolve", f"/api/v1/disputes/{dispute}/resolve",
+         {"outcome": "upheld", "note": "no"},
+         # the payer may not resolve; staff only once escalated (this one is open)
+         expect({"card_bureau": 403, BUREAUS: 404, "staff": 403})),
+    ]
+
+
 def extra_calls(w: Any) -> list[tuple[str, dict[str, frozenset[int]]]]:
     """GETs with filters, formats and ids a caller might use to reach past its scope: the answers
     must stay within it (checked by the personal-data and foreign-record checks of the walk)."""
@@ -462,9 +488,9 @@ def extra_calls(w: Any) -> list[tuple[str, dict[str, frozenset[int]]]]:
             f"/api/v1/settlements/{w.setl_b}",
             expect({"inst_other": (200, 404), "inst_owner": 404, BUREAUS: GONE, "staff": 200}),
         ),
-        (f"/api/v1/cycles/{d}/items?counterparty=320000", expect(staff_read | {"card_bureau": (200, 404)})),
-        (f"/api/v1/cycles/{d}/items?format=csv", expect(staff_read | {"card_bureau": (200, 404)})),
-        (f"/api/v1/cycles/{d}/items?kind=settlement", expect(staff_read | {"card_bureau": (200, 404)})),
+        (f"/api/v1/cycles/{d}/items?counterparty=320000", expect(staff_read | {"card_bureau": 200})),
+        (f"/api/v1/cycles/{d}/items?format=csv", expect(staff_read | {"card_bureau": 200})),
+        (f"/api/v1/cycles/{d}/items?kind=settlement", expect(staff_read | {"card_bureau": 200})),
         (
             f"/api/v1/cycles/{d}/items/{w.setl_b}/proof",
             expect({(*BUREAUS, "card_bureau"): GONE, "staff": 200}),
@@ -473,7 +499,7 @@ def extra_calls(w: Any) -> list[tuple[str, dict[str, frozenset[int]]]]:
             f"/api/v1/cycles/{d}/statement?format=csv",
             expect(
                 {("bureau_payer", "bureau_payee"): 200, "bureau_other": (200, 404), "staff": 400,
-                 "card_bureau": CARD_OPEN}
+                 "card_bureau": CARD_CLOSED}
             ),
         ),
         (
@@ -484,11 +510,11 @@ def extra_calls(w: Any) -> list[tuple[str, dict[str, frozenset[int]]]]:
                     "bureau_payee": (200, 403, 404),
                     "bureau_other": (200, 403, 404),
                     "staff": 200,
-                    "card_bureau": CARD_OPEN,
+                    "card_bureau": CARD_CLOSED,
                 }
             ),
         ),
-        ("/api/v1/disputes?status=open", expect(staff_read)),
+        ("/api/v1/disputes?status=open", expect(staff_read | {"card_bureau": 200})),
         ("/api/v1/filings?psn_no=32010000000000000002", expect({BUREAUS: (200, 403, 404), "staff": 200})),
         ("/api/v1/persons/32010000000000000002", expect({BUREAUS: GONE, "staff": 200})),
         (f"/api/v1/me/settlements/{w.setl_b}/receipt", expect({"card_owner": 404, "card_other": (200, 404)})),

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from tests.reliability.bills import PERSONS
 from tests.reliability.conftest import role_group
-from tests.reliability.scope_table import GROUPS, extra_calls, table
+from tests.reliability.scope_table import GROUPS, card_dispute_calls, extra_calls, table
 
 METHODS = ("get", "post", "put", "patch", "delete")
 # Persons insured in each bureau's province (data/examples/persons.csv): a bureau may read these.
@@ -122,7 +122,8 @@ def test_every_endpoint_times_every_role(world):
     leaks: list[str] = []
     unaudited: list[str] = []
     calls = 0
-    for (method, template), (path, body, expected) in sorted(table(world).items()):
+    calls_by_endpoint = [(m, t, p, b, e) for (m, t), (p, b, e) in sorted(table(world).items())]
+    for method, template, path, body, expected in calls_by_endpoint + card_dispute_calls(world):
         assert set(expected) == set(GROUPS)
         for role in world.roles:
             group = role_group(role)
