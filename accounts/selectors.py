@@ -1,6 +1,8 @@
 """Reads of accounts data."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db.models import QuerySet
 
 from accounts.certno import InvalidCertno, normalize_certno
@@ -14,13 +16,31 @@ from core.principals import Principal
 
 Credential = tuple[str, str, str | None]  # mdtrt_cert_type, cert_no, card_sn
 
+# spec/cards.md, Changes to other parts (policy.md): with ``mdtrt_cert_type`` 03 the card is found
+# in the card registry (``card_no`` + ``card_sn``) and the person through its ``certno``, so a
+# replacement card works at hospitals at once; a card not in the registry falls back to the
+# person's ``card_no``. The cards app registers the registry reader (accounts never imports it):
+# ``fn([(card_no, card_sn), ...]) -> {(card_no, card_sn): certno_bidx | None}`` for the pairs whose
+# card is in the registry (``None``: ``card_sn`` does not match, or the card has none yet).
+CardPair = tuple[str, str | None]
+CardRegistry = Callable[[list[CardPair]], dict[CardPair, str | None]]
+_card_registry: list[CardRegistry] = []
+
+
+def register_card_registry(fn: CardRegistry) -> None:
+    """Install the card registry's reader (``CardsConfig.ready``); the last one wins."""
+    _card_registry[:] = [fn]
+
 
 def person_by_credential(*, cert_type: str, cert_no: str, card_sn: str | None = None) -> Person:
     """The person behind a desk credential (spec/README.md: ``mdtrt_cert_type``).
 
     ``02`` ID card → ``cert_no`` is a ``certno`` (normalised here: GB 11643); ``03`` social-security card →
-    ``cert_no`` is the card number and ``card_sn`` must match. Raises ``422 unsupported_cert_type``
-    for ``01`` (e-voucher) and ``422 unknown_person`` when nothing matches.
+    ``cert_no`` is the card number and ``card_sn`` must match: a card of the card registry names
+    its holder by ``certno`` (a replacement card works at once), any other card is the person's
+    own ``card_no``. Raises ``422 unsupported_cert_type`` for ``01`` (e-voucher) and ``422
+    unknown_person`` when nothing matches. (Whether the card is listed is the caller's next
+    check: ``settlement.eligibility.card_check``.)
     """
     found = persons_by_credentials([(cert_type, cert_no, card_sn)])[0]
     if isinstance(found, DomainError):
@@ -45,12 +65,21 @@ def persons_by_credentials(credentials: list[Credential]) -> list[Person | Domai
     ids = {t: {b for (k, _, _), b in zip(credentials, blinds, strict=True) if k == t} for t in ("02", "03")}
     by_certno: dict[str | None, Person] = {}
     by_card: dict[str | None, Person] = {}
-    if ids["02"]:
-        by_certno = {p.certno_bidx: p for p in Person.objects.filter(certno_bidx__in=ids["02"])}
-    if ids["03"]:
-        by_card = {p.card_no_bidx: p for p in Person.objects.filter(card_no_bidx__in=ids["03"])}
+    registry: dict[CardPair, str | None] = {}
+    if ids["03"] and _card_registry:
+        registry = _card_registry[0]([(no, sn) for t, no, sn in credentials if t == "03"])
+    in_registry = {
+        b for (t, no, sn), b in zip(credentials, blinds, strict=True) if t == "03" and (no, sn) in registry
+    }
+    holders = {c for c in registry.values() if c is not None}
+    if ids["02"] or holders:
+        by_certno = {
+            p.certno_bidx: p for p in Person.objects.filter(certno_bidx__in=ids["02"] | holders)
+        }
+    if ids["03"] - in_registry:
+        by_card = {p.card_no_bidx: p for p in Person.objects.filter(card_no_bidx__in=ids["03"] - in_registry)}
     out: list[Person | DomainError] = []
-    for (cert_type, _, card_sn), blind in zip(credentials, blinds, strict=True):
+    for (cert_type, cert_no, card_sn), blind in zip(credentials, blinds, strict=True):
         person: Person | None = None
         if cert_type == "01":
             out.append(DomainError("unsupported_cert_type",
@@ -58,6 +87,9 @@ def persons_by_credentials(credentials: list[Credential]) -> list[Person | Domai
             continue
         if cert_type == "02":
             person = by_certno.get(blind)
+        elif cert_type == "03" and (cert_no, card_sn) in registry:
+            holder = registry[(cert_no, card_sn)]
+            person = by_certno.get(holder) if holder is not None else None
         elif cert_type == "03":
             person = by_card.get(blind)
             if person is not None and (not card_sn or decrypt(person.card_sn_enc) != card_sn):

@@ -33,6 +33,7 @@ TEXT = {
     "msgid_reversed": "该报文已被冲正",
     # the service's codes (policy.md, hospital-api.md)
     "unknown_person": "未查询到参保人信息",
+    "card_denied": "社会保障卡已挂失或注销，不能使用",
     "invalid_certno": "证件号码校验位错误",
     "unsupported_cert_type": "暂不支持医保电子凭证",
     "name_mismatch": "姓名与参保信息不符",

@@ -22,7 +22,7 @@ from gateway.errors import Refusal, invalid
 from gateway.models import Visit, VisitLine, VisitStatus, VisitTransition
 from gateway.persons import credential_of
 from gateway.service import Call, Result
-from settlement.eligibility import is_out_of_area
+from settlement.eligibility import card_check, is_out_of_area
 from settlement.models import Settlement
 from settlement.request_parsing import CLOCK_SKEW, MAX_CLAIM_AGE
 
@@ -113,6 +113,8 @@ def checked_person(call: Call, cred: dict[str, str], *, insutype: str, psn_no: s
     person = person_by_credential(cert_type=cert_type, cert_no=cert_no, card_sn=card_sn)
     if psn_no and psn_no != person.psn_no:
         raise Refusal("unknown_person")
+    if cert_type == "03":  # spec/cards.md, Changes to other parts: right after unknown_person
+        card_check(cert_no)
     if insutype != person.insutype:
         raise Refusal("insutype_mismatch")
     if person.psn_insu_stas != Person.InsuStatus.INSURED:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cards.models import Card
-from cards.services.registry import card_no_index
+from cards.services.registry import card_no_index, card_ref_of
 from core.errors import NotFound
 
 
@@ -38,3 +38,25 @@ def card_listing_at(card_no: str, at: object) -> dict | None:
         return None
     since = card.history.filter(to_stas__in=LISTED).order_by("at", "id").values_list("at", flat=True).last()
     return {"reason": card.card_stas, "listed_since": since.isoformat() if since else None}
+
+
+def registry_holders(pairs: list[tuple[str, str | None]]) -> dict[tuple[str, str | None], str | None]:
+    """For the medical desk (``accounts.selectors.persons_by_credentials``, spec/cards.md "Changes
+    to other parts"): of the (``card_no``, ``card_sn``) pairs of ``mdtrt_cert_type`` 03 credentials,
+    those whose card is in the registry, each mapped to its holder's ``certno`` blind index when
+    ``card_sn`` matches (compared upper-case, through ``card_ref``), else ``None``. One query.
+    ``card_no`` is compared upper-case (the registry stores it so)."""
+    by_index = {card_no_index(str(no).strip().upper()): (no, sn) for no, sn in pairs}
+    cards = Card.objects.filter(card_no_bidx__in=by_index).values_list(
+        "card_no_bidx", "card_ref", "certno_bidx"
+    )
+    found = {bidx: (ref, certno) for bidx, ref, certno in cards}
+    out: dict[tuple[str, str | None], str | None] = {}
+    for no, sn in pairs:
+        hit = found.get(card_no_index(str(no).strip().upper()))
+        if hit is None:
+            continue
+        ref, certno = hit
+        same = bool(sn) and str(sn).isascii() and ref is not None and card_ref_of(str(sn)) == ref
+        out[(no, sn)] = certno if same else None
+    return out

@@ -14,7 +14,7 @@ from clearing.services.cycles import business_day
 from core.audit import audit_principal
 from core.money import fmt_money
 from core.principals import Principal
-from settlement.eligibility import filings_covering, is_out_of_area
+from settlement.eligibility import card_check, filings_covering, is_out_of_area
 from settlement.requests import LookupRequest
 
 
@@ -24,10 +24,15 @@ def person_lookup(
     """A credential → the person as the desk needs it:
     ``psn_no``, ``psn_name``, masked ``certno``, ``insutype``, ``insuplc_admdvs``, ``psn_insu_stas``,
     ``balc`` (yuan string), ``filings`` covering this institution today, ``out_of_area``.
-    Raises ``422 unknown_person`` / ``unsupported_cert_type``. Audited."""
+    Raises ``422 unknown_person`` / ``unsupported_cert_type``, then for a social-security card
+    (``03``) on the card scheme's deny list ``422 card_denied`` (spec/cards.md, Changes to other
+    parts: checked right after ``unknown_person``, so a loss report holds at hospital desks from
+    the first step). Audited."""
     person = person_by_credential(
         cert_type=request.cert_type, cert_no=request.cert_no, card_sn=request.card_sn
     )
+    if request.cert_type == "03":
+        card_check(request.cert_no)
     today = business_day(timezone.now())
     filings = filings_covering(person, institution, today)
     with transaction.atomic():
