@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
 
@@ -35,28 +36,40 @@ class Card(models.Model):
     for same-city benefits without decrypting. At most one card per (``certno``, issuer province)
     that is not ``cancelled`` (a partial unique index)."""
 
-    card_no_enc = models.TextField()
-    card_no_bidx = models.CharField(max_length=64, unique=True)
-    card_sn_enc = models.TextField(null=True, blank=True)  # noqa: DJ001 - NULL = not made yet
-    card_ref = models.CharField(max_length=64, null=True, blank=True, unique=True)  # noqa: DJ001
-    certno_enc = models.TextField()
-    certno_bidx = models.CharField(max_length=64, db_index=True)
-    psn_name_enc = models.TextField()
-    birth_date = models.DateField()
-    issuer_admdvs = models.CharField(max_length=6)
-    issuer_province = models.CharField(max_length=6, db_index=True)
-    card_gen = models.CharField(max_length=1, default="3")
-    issue_date = models.DateField(null=True, blank=True)
-    valid_until = models.DateField(null=True, blank=True)
-    card_stas = models.CharField(max_length=10, choices=CardStatus.choices)
-    temp_loss_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    handled_admdvs = models.CharField(max_length=6, blank=True)
-    application_reference = models.CharField(max_length=64, null=True, blank=True, unique=True)  # noqa: DJ001
-    content_hash = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField()
-    updated_at = models.DateTimeField()
+    card_no_enc = models.TextField(verbose_name=_("card number (encrypted)"))
+    card_no_bidx = models.CharField(max_length=64, unique=True, verbose_name=_("card number blind index"))
+    card_sn_enc = models.TextField(  # noqa: DJ001 - NULL = not made yet
+        null=True, blank=True, verbose_name=_("card serial (encrypted)"),
+    )
+    card_ref = models.CharField(  # noqa: DJ001
+        max_length=64, null=True, blank=True, unique=True, verbose_name=_("card reference"),
+    )
+    certno_enc = models.TextField(verbose_name=_("certificate number (encrypted)"))
+    certno_bidx = models.CharField(
+        max_length=64, db_index=True, verbose_name=_("certificate number blind index"),
+    )
+    psn_name_enc = models.TextField(verbose_name=_("name (encrypted)"))
+    birth_date = models.DateField(verbose_name=_("birth date"))
+    issuer_admdvs = models.CharField(max_length=6, verbose_name=_("issuer region"))
+    issuer_province = models.CharField(max_length=6, db_index=True, verbose_name=_("issuer province"))
+    card_gen = models.CharField(max_length=1, default="3", verbose_name=_("card generation"))
+    issue_date = models.DateField(null=True, blank=True, verbose_name=_("issue date"))
+    valid_until = models.DateField(null=True, blank=True, verbose_name=_("valid until"))
+    card_stas = models.CharField(max_length=10, choices=CardStatus.choices, verbose_name=_("card status"))
+    temp_loss_expires_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, verbose_name=_("temporary loss expires at"),
+    )
+    handled_admdvs = models.CharField(max_length=6, blank=True, verbose_name=_("handling region"))
+    application_reference = models.CharField(  # noqa: DJ001
+        max_length=64, null=True, blank=True, unique=True, verbose_name=_("application reference"),
+    )
+    content_hash = models.CharField(max_length=64, blank=True, verbose_name=_("content hash"))
+    created_at = models.DateTimeField(verbose_name=_("created at"))
+    updated_at = models.DateTimeField(verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("card")
+        verbose_name_plural = _("cards")
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
@@ -76,18 +89,20 @@ class CardStatusChange(models.Model):
     of the actor, reason, reference, time) and the deny-list version issued with it (if any).
     A lapse of a temporary loss is dated ``temp_loss_expires_at``. Never updated."""
 
-    card = models.ForeignKey(Card, on_delete=models.PROTECT, related_name="history")
-    from_stas = models.CharField(max_length=10, blank=True)
-    to_stas = models.CharField(max_length=10)
-    at = models.DateTimeField()
-    actor = models.CharField(max_length=150)
-    role = models.CharField(max_length=20)
-    actor_admdvs = models.CharField(max_length=6, blank=True)
-    reason = models.CharField(max_length=40, blank=True)
-    reference = models.CharField(max_length=64, blank=True)
-    list_version = models.BigIntegerField(null=True, blank=True)
+    card = models.ForeignKey(Card, on_delete=models.PROTECT, related_name="history", verbose_name=_("card"))
+    from_stas = models.CharField(max_length=10, blank=True, verbose_name=_("from status"))
+    to_stas = models.CharField(max_length=10, verbose_name=_("to status"))
+    at = models.DateTimeField(verbose_name=_("at"))
+    actor = models.CharField(max_length=150, verbose_name=_("actor"))
+    role = models.CharField(max_length=20, verbose_name=_("role"))
+    actor_admdvs = models.CharField(max_length=6, blank=True, verbose_name=_("actor's region"))
+    reason = models.CharField(max_length=40, blank=True, verbose_name=_("reason"))
+    reference = models.CharField(max_length=64, blank=True, verbose_name=_("reference"))
+    list_version = models.BigIntegerField(null=True, blank=True, verbose_name=_("deny-list version"))
 
     class Meta:
+        verbose_name = _("card status change")
+        verbose_name_plural = _("card status changes")
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["card", "at"])]
         constraints = [
@@ -106,14 +121,22 @@ class CardReplacement(models.Model):
     """A replacement (补换): the old card cancelled, the new one created ``active``, in one
     transaction; idempotent on ``reference``."""
 
-    reference = models.CharField(max_length=64, unique=True)
-    old_card = models.OneToOneField(Card, on_delete=models.PROTECT, related_name="replaced_by")
-    new_card = models.OneToOneField(Card, on_delete=models.PROTECT, related_name="replaces")
-    reason = models.CharField(max_length=20)
-    handled_admdvs = models.CharField(max_length=6)
-    list_version = models.BigIntegerField()
-    fingerprint = models.CharField(max_length=64)
-    created_at = models.DateTimeField()
+    reference = models.CharField(max_length=64, unique=True, verbose_name=_("reference"))
+    old_card = models.OneToOneField(
+        Card, on_delete=models.PROTECT, related_name="replaced_by", verbose_name=_("old card"),
+    )
+    new_card = models.OneToOneField(
+        Card, on_delete=models.PROTECT, related_name="replaces", verbose_name=_("new card"),
+    )
+    reason = models.CharField(max_length=20, verbose_name=_("reason"))
+    handled_admdvs = models.CharField(max_length=6, verbose_name=_("handling region"))
+    list_version = models.BigIntegerField(verbose_name=_("deny-list version"))
+    fingerprint = models.CharField(max_length=64, verbose_name=_("fingerprint"))
+    created_at = models.DateTimeField(verbose_name=_("created at"))
+
+    class Meta:
+        verbose_name = _("card replacement")
+        verbose_name_plural = _("card replacements")
 
     def __str__(self) -> str:
         return f"replacement {self.reference}"
@@ -128,12 +151,14 @@ class Acceptor(models.Model):
         LIBRARY = "library"
         MUSEUM = "museum"
 
-    acceptor_code = models.CharField(max_length=30, unique=True)
-    name = models.CharField(max_length=200)
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    admdvs = models.CharField(max_length=6)
+    acceptor_code = models.CharField(max_length=30, unique=True, verbose_name=_("acceptor code"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    kind = models.CharField(max_length=10, choices=Kind.choices, verbose_name=_("kind"))
+    admdvs = models.CharField(max_length=6, verbose_name=_("region code"))
 
     class Meta:
+        verbose_name = _("acceptor")
+        verbose_name_plural = _("acceptors")
         ordering = ["acceptor_code"]
 
     def __str__(self) -> str:
@@ -147,11 +172,17 @@ class Acceptor(models.Model):
 class AcceptorClient(models.Model):
     """An API client of an acceptor: signed requests exactly as institutions' (spec/security.md)."""
 
-    client_id = models.CharField(max_length=64, unique=True)
-    acceptor = models.ForeignKey(Acceptor, on_delete=models.PROTECT, related_name="clients")
-    secret_enc = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    client_id = models.CharField(max_length=64, unique=True, verbose_name=_("client ID"))
+    acceptor = models.ForeignKey(
+        Acceptor, on_delete=models.PROTECT, related_name="clients", verbose_name=_("acceptor"),
+    )
+    secret_enc = models.TextField(verbose_name=_("secret (encrypted)"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
+
+    class Meta:
+        verbose_name = _("acceptor client")
+        verbose_name_plural = _("acceptor clients")
 
     def __str__(self) -> str:
         return self.client_id
@@ -161,16 +192,18 @@ class CardBenefit(models.Model):
     """A same-city benefit rule (同城待遇) of a prefecture, versioned by dates
     (``card_benefits.csv``): ``pay_prop`` is the share of ``list_amt`` paid."""
 
-    admdvs = models.CharField(max_length=6)
-    svc_type = models.CharField(max_length=20)
-    min_age = models.PositiveSmallIntegerField(null=True, blank=True)
-    max_age = models.PositiveSmallIntegerField(null=True, blank=True)
-    benefit_code = models.CharField(max_length=40)
-    pay_prop = models.DecimalField(max_digits=5, decimal_places=4)
-    begndate = models.DateField()
-    enddate = models.DateField(null=True, blank=True)
+    admdvs = models.CharField(max_length=6, verbose_name=_("region code"))
+    svc_type = models.CharField(max_length=20, verbose_name=_("service type"))
+    min_age = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("minimum age"))
+    max_age = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("maximum age"))
+    benefit_code = models.CharField(max_length=40, verbose_name=_("benefit code"))
+    pay_prop = models.DecimalField(max_digits=5, decimal_places=4, verbose_name=_("share paid"))
+    begndate = models.DateField(verbose_name=_("begin date"))
+    enddate = models.DateField(null=True, blank=True, verbose_name=_("end date"))
 
     class Meta:
+        verbose_name = _("same-city benefit")
+        verbose_name_plural = _("same-city benefits")
         ordering = ["admdvs", "svc_type", "min_age", "begndate"]
         constraints = [
             models.UniqueConstraint(
@@ -187,8 +220,12 @@ class CardSettlementAgent(models.Model):
     """The card agent (发卡地合作银行/结算代理) that pays for a province in the card scheme
     (``card_prefunds.csv`` column ``settlement_agent``)."""
 
-    admdvs = models.CharField(max_length=6, unique=True)
-    name = models.CharField(max_length=200)
+    admdvs = models.CharField(max_length=6, unique=True, verbose_name=_("region code"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+
+    class Meta:
+        verbose_name = _("card settlement agent")
+        verbose_name_plural = _("card settlement agents")
 
     def __str__(self) -> str:
         return f"{self.admdvs} {self.name}"
@@ -203,12 +240,16 @@ class DenyListVersion(models.Model):
         CHANGE = "change"
         HEARTBEAT = "heartbeat"
 
-    version = models.BigIntegerField(primary_key=True)
-    issued_at = models.DateTimeField()
-    cause = models.CharField(max_length=10, choices=Cause.choices)
-    heartbeat_hour = models.DateTimeField(null=True, blank=True, unique=True)
+    version = models.BigIntegerField(primary_key=True, verbose_name=_("version"))
+    issued_at = models.DateTimeField(verbose_name=_("issued at"))
+    cause = models.CharField(max_length=10, choices=Cause.choices, verbose_name=_("cause"))
+    heartbeat_hour = models.DateTimeField(
+        null=True, blank=True, unique=True, verbose_name=_("heartbeat hour"),
+    )
 
     class Meta:
+        verbose_name = _("deny-list version")
+        verbose_name_plural = _("deny-list versions")
         ordering = ["version"]
 
     def __str__(self) -> str:
@@ -223,13 +264,17 @@ class DenyListChange(models.Model):
         ADD = "add"
         REMOVE = "remove"
 
-    version = models.ForeignKey(DenyListVersion, on_delete=models.PROTECT, related_name="changes")
-    card_ref = models.CharField(max_length=64)
-    op = models.CharField(max_length=6, choices=Op.choices)
-    reason = models.CharField(max_length=10, blank=True)
-    since = models.DateTimeField(null=True, blank=True)
+    version = models.ForeignKey(
+        DenyListVersion, on_delete=models.PROTECT, related_name="changes", verbose_name=_("version"),
+    )
+    card_ref = models.CharField(max_length=64, verbose_name=_("card reference"))
+    op = models.CharField(max_length=6, choices=Op.choices, verbose_name=_("operation"))
+    reason = models.CharField(max_length=10, blank=True, verbose_name=_("reason"))
+    since = models.DateTimeField(null=True, blank=True, verbose_name=_("listed since"))
 
     class Meta:
+        verbose_name = _("deny-list change")
+        verbose_name_plural = _("deny-list changes")
         indexes = [models.Index(fields=["card_ref", "version"])]
         constraints = [models.UniqueConstraint(fields=["version", "card_ref"], name="one_change_per_version")]
 
@@ -241,13 +286,15 @@ class DenyListDocument(models.Model):
     """Signed bytes of a full list (``base_version`` 0) or a delta, built once and served again
     byte for byte (same version → same bytes)."""
 
-    version = models.BigIntegerField()
-    base_version = models.BigIntegerField()
-    canonical = models.BinaryField()
-    signature = models.BinaryField()
-    key_id = models.CharField(max_length=30)
+    version = models.BigIntegerField(verbose_name=_("version"))
+    base_version = models.BigIntegerField(verbose_name=_("base version"))
+    canonical = models.BinaryField(verbose_name=_("canonical bytes"))
+    signature = models.BinaryField(verbose_name=_("signature"))
+    key_id = models.CharField(max_length=30, verbose_name=_("key ID"))
 
     class Meta:
+        verbose_name = _("deny-list document")
+        verbose_name_plural = _("deny-list documents")
         constraints = [models.UniqueConstraint(fields=["version", "base_version"], name="one_document")]
 
     def __str__(self) -> str:
@@ -263,36 +310,45 @@ class Acceptance(models.Model):
         ACCEPTANCE = "acceptance"
         REVERSAL = "reversal"
 
-    acpt_id = models.CharField(max_length=30, unique=True)
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ACCEPTANCE)
-    acceptor = models.ForeignKey(Acceptor, on_delete=models.PROTECT, related_name="acceptances")
-    acpt_serial = models.CharField(max_length=40)
-    fingerprint = models.CharField(max_length=64)
-    card = models.ForeignKey(Card, on_delete=models.PROTECT, related_name="acceptances")
-    svc_type = models.CharField(max_length=20)
-    used_at = models.DateTimeField()
-    mode = models.CharField(max_length=8)
-    list_version = models.BigIntegerField(null=True, blank=True)
-    list_amt = models.DecimalField(**MONEY)
-    amt = models.DecimalField(**MONEY)
-    pay_src = models.CharField(max_length=10)
-    benefit_code = models.CharField(max_length=40, blank=True)
-    pay_prop = models.DecimalField(max_digits=5, decimal_places=4)
-    late_listing = models.BooleanField(default=False)
-    cleared = models.BooleanField()
-    issuer_admdvs = models.CharField(max_length=6)
-    acceptor_admdvs = models.CharField(max_length=6)
-    payer = models.CharField(max_length=6)
-    payee = models.CharField(max_length=6)
-    clr_date = models.DateField()
-    received_at = models.DateTimeField()
-    received_date = models.DateField()
-    reverses = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversal"
+    acpt_id = models.CharField(max_length=30, unique=True, verbose_name=_("acceptance ID"))
+    kind = models.CharField(
+        max_length=10, choices=Kind.choices, default=Kind.ACCEPTANCE, verbose_name=_("kind"),
     )
-    reason = models.CharField(max_length=200, blank=True)
+    acceptor = models.ForeignKey(
+        Acceptor, on_delete=models.PROTECT, related_name="acceptances", verbose_name=_("acceptor"),
+    )
+    acpt_serial = models.CharField(max_length=40, verbose_name=_("acceptor serial"))
+    fingerprint = models.CharField(max_length=64, verbose_name=_("fingerprint"))
+    card = models.ForeignKey(
+        Card, on_delete=models.PROTECT, related_name="acceptances", verbose_name=_("card"),
+    )
+    svc_type = models.CharField(max_length=20, verbose_name=_("service type"))
+    used_at = models.DateTimeField(verbose_name=_("used at"))
+    mode = models.CharField(max_length=8, verbose_name=_("mode"))
+    list_version = models.BigIntegerField(null=True, blank=True, verbose_name=_("deny-list version"))
+    list_amt = models.DecimalField(**MONEY, verbose_name=_("list amount"))
+    amt = models.DecimalField(**MONEY, verbose_name=_("amount"))
+    pay_src = models.CharField(max_length=10, verbose_name=_("payment source"))
+    benefit_code = models.CharField(max_length=40, blank=True, verbose_name=_("benefit code"))
+    pay_prop = models.DecimalField(max_digits=5, decimal_places=4, verbose_name=_("share paid"))
+    late_listing = models.BooleanField(default=False, verbose_name=_("late listing"))
+    cleared = models.BooleanField(verbose_name=_("cleared"))
+    issuer_admdvs = models.CharField(max_length=6, verbose_name=_("issuer region"))
+    acceptor_admdvs = models.CharField(max_length=6, verbose_name=_("acceptor region"))
+    payer = models.CharField(max_length=6, verbose_name=_("payer province"))
+    payee = models.CharField(max_length=6, verbose_name=_("payee province"))
+    clr_date = models.DateField(verbose_name=_("clearing date"))
+    received_at = models.DateTimeField(verbose_name=_("received at"))
+    received_date = models.DateField(verbose_name=_("received date"))
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversal",
+        verbose_name=_("reverses"),
+    )
+    reason = models.CharField(max_length=200, blank=True, verbose_name=_("reason"))
 
     class Meta:
+        verbose_name = _("acceptance record")
+        verbose_name_plural = _("acceptance records")
         ordering = ["received_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["acceptor", "acpt_serial"], name="one_acceptance_per_serial")
@@ -311,13 +367,17 @@ class Acceptance(models.Model):
 class AcceptanceRefusal(models.Model):
     """A refused record, counted per code in the bureau views (refusals store nothing else)."""
 
-    acceptor = models.ForeignKey(Acceptor, on_delete=models.PROTECT, related_name="refusals")
-    received_date = models.DateField()
-    issuer_province = models.CharField(max_length=6, blank=True)
-    code = models.CharField(max_length=40)
-    at = models.DateTimeField()
+    acceptor = models.ForeignKey(
+        Acceptor, on_delete=models.PROTECT, related_name="refusals", verbose_name=_("acceptor"),
+    )
+    received_date = models.DateField(verbose_name=_("received date"))
+    issuer_province = models.CharField(max_length=6, blank=True, verbose_name=_("issuer province"))
+    code = models.CharField(max_length=40, verbose_name=_("code"))
+    at = models.DateTimeField(verbose_name=_("at"))
 
     class Meta:
+        verbose_name = _("acceptance refusal")
+        verbose_name_plural = _("acceptance refusals")
         indexes = [models.Index(fields=["received_date", "code"])]
 
     def __str__(self) -> str:
@@ -328,8 +388,12 @@ class AcceptanceDaySequence(models.Model):
     """Daily ``acpt_id`` counter where the database has no sequences (SQLite: writes are
     serialised anyway). On PostgreSQL a sequence per day is used instead."""
 
-    day = models.DateField(primary_key=True)
-    last = models.BigIntegerField(default=0)
+    day = models.DateField(primary_key=True, verbose_name=_("day"))
+    last = models.BigIntegerField(default=0, verbose_name=_("last number"))
+
+    class Meta:
+        verbose_name = _("acceptance day sequence")
+        verbose_name_plural = _("acceptance day sequences")
 
     def __str__(self) -> str:
         return f"{self.day} {self.last}"
