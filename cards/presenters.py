@@ -100,7 +100,7 @@ def acceptance_body(a: Acceptance, card_no: str | None = None, *, duplicate: boo
     }
     if a.kind == Acceptance.Kind.REVERSAL:
         body["kind"] = "reversal"
-        body["reverses"] = a.reverses.acpt_id if a.reverses_id else None
+        body["reverses"] = a.reverses.acpt_id if a.reverses is not None else None
     if duplicate:
         body["duplicate"] = True
     return body

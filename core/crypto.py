@@ -17,6 +17,7 @@ import hmac
 import os
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import overload
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -60,6 +61,10 @@ def current_key_id() -> str:
     return _aes_ring(settings.SETTLEMENT_ENCRYPTION_KEYS)[0]
 
 
+@overload
+def encrypt(plaintext: str) -> str: ...
+@overload
+def encrypt(plaintext: None) -> None: ...
 def encrypt(plaintext: str | None) -> str | None:
     """Encrypt under the newest key. ``None`` stays ``None``."""
     if plaintext is None:
@@ -74,6 +79,10 @@ def key_id_of(stored: str | None) -> str | None:
     return None if stored is None else stored.partition(":")[0]
 
 
+@overload
+def decrypt(stored: str) -> str: ...
+@overload
+def decrypt(stored: None) -> None: ...
 def decrypt(stored: str | None) -> str | None:
     """Decrypt a stored value; raises :class:`KeyError_` when its key id is not configured."""
     if stored is None:

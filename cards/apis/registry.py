@@ -25,6 +25,7 @@ from core.errors import Forbidden, Invalid, field_error
 from core.pagination import paginate
 from core.parsers import StrictJSONParser
 from core.permissions import roles
+from core.principals import request_principal
 
 STAS_RE = re.compile("|".join(CardStatus.values))
 ADMDVS_RE = re.compile(r"\d{6}")
@@ -45,9 +46,10 @@ def _rows(request: Request) -> list[dict[str, str]]:
 
 
 def _own_province(request: Request) -> str:
-    if request.user.role != "card_bureau":
+    p = request_principal(request)
+    if p.role != "card_bureau" or p.admdvs is None:
         raise Forbidden("Only a card bureau uploads its province's data.")
-    return request.user.admdvs
+    return p.admdvs
 
 
 class CardListApi(APIView):
@@ -71,8 +73,9 @@ class CardListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         qs = Card.objects.order_by("id")
-        if request.user.role == "card_bureau":
-            qs = qs.filter(issuer_province=request.user.admdvs)
+        p = request_principal(request)
+        if p.role == "card_bureau":
+            qs = qs.filter(issuer_province=p.admdvs)
         stas = query_param(request, "card_stas", STAS_RE, " | ".join(CardStatus.values))
         issuer = query_param(request, "issuer_admdvs", ADMDVS_RE, "6 digits")
         if stas:
@@ -101,7 +104,7 @@ class CardDetailApi(APIView):
         responses={200: OpenApiTypes.OBJECT, **ERRORS},
     )
     def get(self, request: Request, card_no: str) -> Response:
-        if request.user.role == "clearing_staff":
+        if request_principal(request).role == "clearing_staff":
             from cards.selectors.cards import card_by_number
 
             return Response(card_body(card_by_number(card_no)))

@@ -17,6 +17,7 @@ from clearing.apis.common import query_param
 from core.errors import Forbidden, NotFound
 from core.money import ZERO, fmt_money
 from core.pagination import paginate
+from core.principals import request_principal
 
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 AS_RE = re.compile(r"issuer|acceptor")
@@ -49,13 +50,13 @@ def _day(request: Request) -> dt.date:
 
 
 def _scoped(request: Request, day: dt.date) -> tuple[QuerySet[Acceptance], QuerySet[AcceptanceRefusal]]:
-    p = request.user
+    p = request_principal(request)
     qs = Acceptance.objects.filter(received_date=day)
     refusals = AcceptanceRefusal.objects.filter(received_date=day)
     side = query_param(request, "as", AS_RE, "issuer or acceptor") or "acceptor"
     if p.role == "acceptor":
         return qs.filter(acceptor=p.acceptor), refusals.filter(acceptor=p.acceptor)
-    if p.role == "card_bureau":
+    if p.role == "card_bureau" and p.admdvs is not None:
         if side == "issuer":
             return qs.filter(payer=p.admdvs), refusals.filter(issuer_province=p.admdvs)
         return qs.filter(payee=p.admdvs), refusals.filter(acceptor__admdvs__startswith=p.admdvs[:2])

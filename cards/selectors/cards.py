@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from cards.models import Card
 from cards.services.registry import card_no_index, card_ref_of
 from core.errors import NotFound
@@ -22,7 +24,7 @@ def acceptor_client_for_signature(client_id: str):  # noqa: ANN201 - AcceptorCli
     return AcceptorClient.objects.select_related("acceptor").filter(client_id=client_id).first()
 
 
-def card_listing_at(card_no: str, at: object) -> dict | None:
+def card_listing_at(card_no: str, at: dt.datetime) -> dict[str, str | None] | None:
     """The deny-list listing of the registry card ``card_no`` in force at ``at`` (an aware
     datetime, e.g. a settlement's ``setl_time``): ``{"listed_since", "reason"}``, or ``None`` when
     the card is not in the registry or not listed (spec/cards.md "Changes to other parts": the

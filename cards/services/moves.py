@@ -107,6 +107,7 @@ def card_status_request(
             return MoveResult(card, False, replay.list_version or 0, replay.at)
         if (
             to == CardStatus.ISSUED
+            and card_sn is not None
             and Card.objects.filter(card_ref=card_ref_of(card_sn)).exclude(pk=card.pk).exists()
         ):
             raise Conflict("card_sn_locked", "this card_sn belongs to another card", field="card_sn")
@@ -144,7 +145,7 @@ def card_replace(*, principal: Any, card_no: str, data: dict[str, Any]) -> tuple
     Returns (replacement, created)."""
     new_no = str(data.get("new_card_no") or "").upper()
     new_sn = str(data.get("new_card_sn") or "")
-    reason = data.get("reason")
+    reason = str(data.get("reason") or "")
     reference = str(data.get("reference") or "")
     certno = data.get("certno")
     errs = []

@@ -104,10 +104,10 @@ def acceptance_reverse(*, acceptor: Acceptor, acpt_id: str, data: Any) -> tuple[
                 detail={"reversal": new_id},
             )
     except IntegrityError:  # a concurrent twin committed first: answer it
-        row = Acceptance.objects.filter(
+        twin = Acceptance.objects.filter(
             acceptor=acceptor, acpt_serial=serial, reverses__acpt_id=acpt_id
         ).first()
-        if row is None:
+        if twin is None:
             raise Conflict("already_reversed", "this record was already reversed", field="acpt_id") from None
-        return row, False
+        return twin, False
     return row, True

@@ -78,7 +78,7 @@ def _heartbeat(now: dt.datetime) -> tuple[int | None, int]:
             else set()
         )
         version = deny_list_version_issue(
-            changes=[Change(ref, "remove") for ref in sorted(expired)],
+            changes=[Change(ref, "remove") for ref in sorted(r for r in expired if r is not None)],
             cause=DenyListVersion.Cause.HEARTBEAT,
             at=now,
             heartbeat_hour=hour,
