@@ -53,7 +53,7 @@ def setup(url: str, seed: int):  # noqa: ANN201
     return day
 
 
-def plan(day, n: int, seed: int) -> dict[str, list[dict]]:  # noqa: ANN001
+def plan(day, n: int, seed: int, tag: str = "BENCH") -> dict[str, list[dict]]:  # noqa: ANN001
     import datetime as dt
     import random
 
@@ -64,7 +64,7 @@ def plan(day, n: int, seed: int) -> dict[str, list[dict]]:  # noqa: ANN001
     now = dt.datetime.now(cards_day.SH).replace(microsecond=0)
     rng = random.Random(seed)
     return cards_day._taps(
-        rng, day, n, now - dt.timedelta(hours=3), now, "BENCH", (latest.version, latest.issued_at)
+        rng, day, n, now - dt.timedelta(hours=3), now, tag, (latest.version, latest.issued_at)
     )
 
 

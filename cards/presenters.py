@@ -10,6 +10,7 @@ from typing import Any
 
 from accounts.certno import mask_certno, mask_name
 from cards.models import Acceptance, Card, CardStatusChange
+from cards.services.acceptance_writes import AcceptedRow
 from cards.services.registry import mask_card_no
 from core.crypto import decrypt
 from core.money import fmt_money, fmt_ratio
@@ -78,13 +79,21 @@ def card_body(card: Card, *, history: bool = True) -> dict[str, Any]:
     return body
 
 
-def acceptance_body(a: Acceptance, card_no: str | None = None, *, duplicate: bool = False) -> dict[str, Any]:
-    """The answer of an accepted record (``card_no`` from the request when known, else decrypted)."""
+def acceptance_body(
+    a: Acceptance | AcceptedRow, card_no: str | None = None, *, duplicate: bool = False
+) -> dict[str, Any]:
+    """The answer of an accepted record: a stored one, or one just written by a batch
+    (:class:`cards.services.acceptance_writes.AcceptedRow`, same fields). ``card_no`` from the
+    request when known, else decrypted."""
+    if isinstance(a, AcceptedRow):
+        code, number = a.acceptor_code, card_no or ""
+    else:
+        code, number = a.acceptor.acceptor_code, card_no or card_no_of(a.card)
     body = {
         "acpt_id": a.acpt_id,
         "acpt_serial": a.acpt_serial,
-        "card_no": mask_card_no(card_no or card_no_of(a.card)),
-        "acceptor_code": a.acceptor.acceptor_code,
+        "card_no": mask_card_no(number),
+        "acceptor_code": code,
         "issuer_admdvs": a.issuer_admdvs,
         "acceptor_admdvs": a.acceptor_admdvs,
         "svc_type": a.svc_type,
@@ -98,7 +107,7 @@ def acceptance_body(a: Acceptance, card_no: str | None = None, *, duplicate: boo
         "cleared": a.cleared,
         "clr_date": a.clr_date.isoformat(),
     }
-    if a.kind == Acceptance.Kind.REVERSAL:
+    if isinstance(a, Acceptance) and a.kind == Acceptance.Kind.REVERSAL:
         body["kind"] = "reversal"
         body["reverses"] = a.reverses.acpt_id if a.reverses is not None else None
     if duplicate:

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from django.utils import timezone
 
 from core.errors import Invalid, field_error
-from core.money import fmt_money, parse_money
+from core.money import parse_money
 
 SERIAL_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 CARD_NO_RE = re.compile(r"^[A-Za-z0-9]{9}$")
@@ -59,13 +59,23 @@ class AcceptanceRequest:
     amt: Decimal
     pay_src: str
 
+    @cached_property
     def fingerprint(self) -> str:
         """SHA-256 of the canonical request: equal for a byte-different resend of the same
-        record (exactly-once, check step 2)."""
-        d = asdict(self)
-        d["used_at"] = self.used_at.astimezone(dt.UTC).isoformat()
-        d["list_amt"], d["amt"] = fmt_money(self.list_amt), fmt_money(self.amt)
-        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()
+        record (exactly-once, check step 2). The text is ``json.dumps(fields, sort_keys=True)``
+        of the normalised fields (``used_at`` in UTC ISO form, amounts as 2-place strings),
+        written out directly: every string field passed the format checks of
+        :func:`parse_acceptance` (``[A-Za-z0-9_-]``, fixed choices, ISO times), so none needs a
+        JSON escape. Stored fingerprints keep this exact text (``tests/cards/test_speed.py``)."""
+        version = "null" if self.list_version is None else str(self.list_version)
+        text = (
+            f'{{"acpt_serial": "{self.acpt_serial}", "amt": "{self.amt:.2f}", '
+            f'"card_no": "{self.card_no}", "card_sn": "{self.card_sn}", '
+            f'"list_amt": "{self.list_amt:.2f}", "list_version": {version}, "mode": "{self.mode}", '
+            f'"pay_src": "{self.pay_src}", "svc_type": "{self.svc_type}", '
+            f'"used_at": "{self.used_at.astimezone(dt.UTC).isoformat()}"}}'
+        )
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _time(value: Any, field: str, errs: list[dict[str, str]]) -> dt.datetime | None:
@@ -135,6 +145,9 @@ def parse_acceptance(data: Any, *, now: dt.datetime | None = None) -> Acceptance
         errs.append(field_error("pay_src", "invalid", "fin_acct needs mode online"))
     if errs:
         raise Invalid(errs)
+    # no error: every field was read (the checks above append an error for each missing one)
+    assert isinstance(serial, str) and isinstance(card_no, str) and isinstance(card_sn, str)
+    assert used_at is not None and list_amt is not None and amt is not None
     return AcceptanceRequest(
         acpt_serial=serial,
         card_no=card_no.upper(),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from decimal import Decimal
 
 import rfc8785
@@ -69,6 +70,36 @@ def card_leaf_document(
 
 def card_leaf_bytes(**fields: object) -> bytes:
     return rfc8785.dumps(card_leaf_document(**fields))  # type: ignore[arg-type]
+
+
+# strings RFC 8785 writes exactly as they are: printable ASCII without '"' and '\\'
+_PLAIN = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*", re.ASCII)
+
+
+def card_leaf_hash(
+    *, acpt_id: str, kind: str, payer: str, payee: str, clr_amt: Decimal, acceptor_code: str, clr_date: str
+) -> bytes:
+    """``leaf_hash(card_leaf_bytes(...))`` with ``clr_date`` already as ``YYYY-MM-DD``, for a batch
+    of thousands: when every string is plain (:data:`_PLAIN`), the canonical bytes are written
+    out directly (RFC 8785 §3.2: keys in code-unit order, no white space, such strings verbatim);
+    any other string goes through the RFC 8785 encoder. Same bytes either way (tested)."""
+    amount = fmt_money(clr_amt) or "0.00"
+    if all(_PLAIN.fullmatch(s) for s in (acceptor_code, acpt_id, kind, payee, payer)):
+        data = (
+            f'{{"acceptor_code":"{acceptor_code}","acpt_id":"{acpt_id}","clr_amt":"{amount}",'
+            f'"clr_date":"{clr_date}","kind":"{kind}","payee":"{payee}","payer":"{payer}","scheme":"card"}}'
+        ).encode()
+    else:
+        data = card_leaf_bytes(
+            acpt_id=acpt_id,
+            kind=kind,
+            payer=payer,
+            payee=payee,
+            clr_amt=clr_amt,
+            acceptor_code=acceptor_code,
+            clr_date=dt.date.fromisoformat(clr_date),
+        )
+    return leaf_hash(data)
 
 
 def scheme_leaf_bytes(

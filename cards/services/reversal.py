@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cards.models import Acceptance, Acceptor
-from cards.services.acceptances import _acpt_ids, _item
+from cards.services.acceptance_writes import acpt_ids, clearing_item_of
 from clearing.models import Scheme
 from clearing.services.cycles import business_day, clearing_items_bulk_record, cycle_for_write
 from clearing.services.items import clearing_item_reversal_lock
@@ -57,7 +57,7 @@ def acceptance_reverse(*, acceptor: Acceptor, acpt_id: str, data: Any) -> tuple[
                 return prior, False
             if Acceptance.objects.filter(reverses=original).exists():
                 raise Conflict("already_reversed", "this record was already reversed", field="acpt_id")
-            (new_id,) = _acpt_ids(business_day(now), 1)
+            (new_id,) = acpt_ids(business_day(now), 1)
             # clearing's one rule between reversals and disputes: lock the item (the lock the
             # dispute services take), 409 disputed while a dispute may still move money, and
             # record the reversal so a later dispute answers 409 already_reversed. Before the
@@ -94,7 +94,7 @@ def acceptance_reverse(*, acceptor: Acceptor, acpt_id: str, data: Any) -> tuple[
                 reason=reason,
             )
             if row.cleared:
-                clearing_items_bulk_record(cycle=cycle, items=[_item(row)])
+                clearing_items_bulk_record(cycle=cycle, items=[clearing_item_of(row)])
             audit_log(
                 actor=acceptor.acceptor_code,
                 role="acceptor",

@@ -9,10 +9,13 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils import timezone
+
 from clearing import selectors
 from clearing.leaf import leaf_bytes, leaf_hash
 from clearing.models import ClearingItem, Cycle, ItemReversal
 from clearing.services.cycles import clearing_items_bulk_record
+from core.bulk import insert_rows
 from core.errors import Conflict
 
 
@@ -48,6 +51,29 @@ def clearing_items_record(*, entries: list[ItemEntry], cycle: Cycle) -> None:
         )
         for e in entries
     ])
+
+
+ITEM_ROW_FIELDS = ("setl_id", "kind", "payer", "payee", "clr_amt", "fixmedins_code", "leaf_hash")
+
+
+ItemRow = tuple[str, str, str, str, Decimal, str, bytes]  # in the order of ITEM_ROW_FIELDS
+
+
+def clearing_item_rows_record(*, cycle: Cycle, rows: list[ItemRow]) -> None:
+    """Record items given as plain tuples in the order of :data:`ITEM_ROW_FIELDS` (``leaf_hash``
+    computed by the caller from its scheme's leaf, 32 bytes) in ``cycle`` (open and locked shared
+    by the caller's transaction, :func:`clearing.services.cycles.cycle_for_write`): one
+    ``INSERT … SELECT FROM unnest`` on PostgreSQL (:func:`core.bulk.insert_rows`), no model
+    objects. The card scheme's batch of acceptances writes its items this way."""
+    for row in rows:
+        if len(row[6]) != 32:
+            raise ValueError(f"leaf hash of {row[0]} is not 32 bytes")
+    insert_rows(
+        ClearingItem,
+        ITEM_ROW_FIELDS,
+        rows,
+        fixed={"scheme": cycle.scheme, "clr_date": cycle.clr_date, "created_at": timezone.now()},
+    )
 
 
 def clearing_item_reversal_lock(*, setl_id: str, reversal_setl_id: str, at: dt.datetime) -> None:
