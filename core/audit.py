@@ -20,6 +20,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from core.bulk import rows_insert
 from core.canonical import canonical_bytes
 from core.middleware import request_id_var
 from core.models import AuditRecord, AuditSealCheckpoint
@@ -54,11 +55,11 @@ def audit_principal_many(principal: Any, action: str, object_type: str,
     actor = str(getattr(principal, "actor", "system"))[:100]
     role = getattr(principal, "role", "system")
     at, request_id = timezone.now(), request_id_var.get()
-    AuditRecord.objects.bulk_create([
+    rows_insert(AuditRecord, [
         AuditRecord(at=at, actor=actor, role=role, action=action, object_type=object_type,
                     object_id=str(object_id)[:100], request_id=request_id, detail=detail)
         for object_id, detail in entries
-    ])
+    ], returning=())
 
 
 def _record_bytes(r: AuditRecord) -> bytes:

@@ -1,22 +1,28 @@
-"""Many rows into one table with one statement, for the hot batch paths (docs/performance.md).
+"""Many rows in one statement, for the hot batch paths (docs/performance.md).
 
-PostgreSQL: ``INSERT INTO t (…) SELECT … FROM unnest(%b::type[], …)`` with each column sent as
-one binary array over a server-side-binding cursor of Django's own connection (so inside the
-caller's transaction): no per-value SQL quoting, no per-row model objects, one round trip.
-``conflict`` adds ``ON CONFLICT (cols) DO NOTHING``; ``returning`` names a column whose values of
-the rows actually inserted come back (which rows a concurrent transaction had already committed is
-then known without an error). Elsewhere (the embedded SQLite default, whose writers are
-serialised) the same rows go through ``bulk_create``.
+Both entry points write ``INSERT … SELECT FROM unnest(…)`` on PostgreSQL, one array parameter per
+column (the statement text does not depend on the row count), inside the caller's transaction;
+elsewhere (the embedded SQLite default, whose writers are serialised) ``bulk_create``:
 
-Values must be plain Python values of the columns' types (``str``, ``int``, ``bool``,
-``Decimal``, aware ``datetime``, ``date``, ``bytes``, ``None``): they are bound as they are,
-without the fields' ``get_db_prep_save``.
+- :func:`insert_rows` (card acceptances): plain tuples of plain values (``str``, ``int``, ``bool``,
+  ``Decimal``, aware ``datetime``, ``date``, ``bytes``, ``None``) bound as binary arrays over a
+  server-side-binding cursor of Django's own connection, without the fields' ``get_db_prep_save``;
+  ``conflict`` adds ``ON CONFLICT (cols) DO NOTHING`` and ``returning`` names a column whose values
+  of the rows actually inserted come back.
+- :func:`rows_insert` / :func:`rows_update` (settlements, fee lines, accumulators, balances,
+  clearing items, audit records): unsaved model instances, their values read as they are (JSON
+  dumped, ``auto_now`` set, a saved related object's id taken), ``ON CONFLICT … DO NOTHING`` or
+  ``DO UPDATE``, several ``RETURNING`` columns, primary keys set on the instances. Arrays are of the
+  base types (``text``, ``numeric``, ``int8``…), so the INSERT's assignment cast checks length and
+  precision as Django's own INSERT does (a string too long raises ``DataError``, never truncated);
+  a ``Decimal`` never becomes a binary float.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from django.db import connection, models
@@ -78,3 +84,143 @@ def insert_rows(
     with psycopg.Cursor(connection.connection) as cur:
         cur.execute(sql, params, prepare=False)
         return [r[0] for r in cur.fetchall()] if returning else []
+
+
+
+M = TypeVar("M", bound=models.Model)
+
+# Django internal type → the base type of the array parameter. Char types go through ``text`` and
+# numbers through ``numeric``/``int8`` (no typmod), so the INSERT's assignment cast is what checks
+# the length and the precision, as for Django's own INSERT (an explicit ``::varchar(n)`` would
+# truncate silently).
+_ARRAY_TYPE = {
+    "CharField": "text",
+    "TextField": "text",
+    "SlugField": "text",
+    "EmailField": "text",
+    "DecimalField": "numeric",
+    "DateTimeField": "timestamptz",
+    "DateField": "date",
+    "BooleanField": "boolean",
+    "IntegerField": "int8",
+    "BigIntegerField": "int8",
+    "SmallIntegerField": "int8",
+    "PositiveIntegerField": "int8",
+    "PositiveSmallIntegerField": "int8",
+    "PositiveBigIntegerField": "int8",
+    "AutoField": "int8",
+    "BigAutoField": "int8",
+    "JSONField": "jsonb",
+    "BinaryField": "bytea",
+}
+
+
+def _array_type(field: models.Field) -> str:
+    target = field.target_field if field.is_relation else field  # type: ignore[attr-defined]
+    return _ARRAY_TYPE[target.get_internal_type()]
+
+
+def _column(field: models.Field, objs: Sequence[models.Model]) -> list[Any]:
+    """The column's values, read from the instances (FK ids refreshed from saved related objects,
+    ``auto_now[_add]`` set, JSON dumped)."""
+    attname = field.attname
+    if field.is_relation:
+        out = []
+        for o in objs:
+            value = getattr(o, attname)
+            if value is None and field.is_cached(o):  # type: ignore[attr-defined]
+                related = field.get_cached_value(o)  # type: ignore[attr-defined]
+                value = related.pk if related is not None else None
+                setattr(o, attname, value)
+            out.append(value)
+        return out
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return [field.pre_save(o, add=True) for o in objs]
+    values = [getattr(o, attname) for o in objs]
+    if isinstance(field, models.JSONField):
+        return [None if v is None else json.dumps(v, cls=field.encoder) for v in values]
+    if isinstance(field, models.BinaryField):
+        return [None if v is None else bytes(v) for v in values]
+    return values
+
+
+def _insert_fields(model: type[models.Model]) -> list[models.Field]:
+    pk = model._meta.pk
+    return [f for f in model._meta.concrete_fields if f is not pk]
+
+
+def rows_insert(
+    model: type[M],
+    objs: Sequence[M],
+    *,
+    conflict: Sequence[str] = (),
+    update: Sequence[str] = (),
+    returning: Sequence[str] = ("id",),
+) -> list[tuple[Any, ...]]:
+    """Insert ``objs`` (unsaved; primary key from the database) with one statement; returns the
+    ``returning`` columns of the rows written, in ``unnest`` order. When every instance was written
+    and ``returning`` starts with ``"id"``, each instance gets its primary key.
+
+    ``conflict``: column names of a unique constraint; with ``update`` empty the conflicting rows
+    are skipped (``DO NOTHING``: fewer rows come back, the caller compares), else ``update``'s
+    columns take the new values (``DO UPDATE``). Raises the database's ``IntegrityError`` /
+    ``DataError``. On SQLite: ``bulk_create``; there a ``DO NOTHING`` conflict raises
+    ``IntegrityError`` instead (writers are serialised there), and an upsert returns ``[]``."""
+    if not objs:
+        return []
+    if connection.vendor != "postgresql":
+        upsert = bool(conflict and update)
+        kwargs: dict[str, Any] = (
+            {"update_conflicts": True, "unique_fields": list(conflict), "update_fields": list(update)}
+            if upsert else {}
+        )
+        made = model._default_manager.bulk_create(list(objs), **kwargs)
+        return [] if upsert else [tuple(getattr(o, c) for c in returning) for o in made]
+    fields = _insert_fields(model)
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(f.column) for f in fields)
+    arrays = ", ".join(f"%s::{_array_type(f)}[]" for f in fields)
+    sql = f"INSERT INTO {qn(model._meta.db_table)} ({columns}) SELECT * FROM unnest({arrays})"  # noqa: S608
+    if conflict:
+        target = ", ".join(qn(c) for c in conflict)
+        if update:
+            sets = ", ".join(f"{qn(c)} = EXCLUDED.{qn(c)}" for c in update)
+            sql += f" ON CONFLICT ({target}) DO UPDATE SET {sets}"
+        else:
+            sql += f" ON CONFLICT ({target}) DO NOTHING"
+    if returning:
+        sql += " RETURNING " + ", ".join(qn(c) for c in returning)
+    with connection.cursor() as cur:
+        cur.execute(sql, [_column(f, objs) for f in fields])
+        rows = cur.fetchall() if returning else []
+    if returning and returning[0] == "id" and len(rows) == len(objs):
+        for o, row in zip(objs, rows, strict=True):
+            o.pk = row[0]
+            o._state.adding, o._state.db = False, "default"
+    return rows
+
+
+def rows_update(model: type[M], values: dict[Any, dict[str, Any]]) -> None:
+    """Set, for each primary key of ``values``, its ``{field name: value}`` (every entry naming the
+    same fields): one ``UPDATE … FROM unnest(…)`` joined on the primary key (PostgreSQL),
+    ``bulk_update`` elsewhere."""
+    if not values:
+        return
+    names = list(next(iter(values.values())))
+    if connection.vendor != "postgresql":
+        objs = [model(pk=pk, **row) for pk, row in values.items()]
+        model._default_manager.bulk_update(objs, names)
+        return
+    opts, qn = model._meta, connection.ops.quote_name
+    pk = opts.pk
+    assert pk is not None
+    cols: list[models.Field] = [opts.get_field(name) for name in names]  # type: ignore[misc]
+    sets = ", ".join(f"{qn(str(f.column))} = v.c{i}" for i, f in enumerate(cols))
+    arrays = ", ".join(f"%s::{_array_type(f)}[]" for f in [pk, *cols])
+    aliases = ", ".join(["k"] + [f"c{i}" for i in range(len(cols))])
+    sql = (
+        f"UPDATE {qn(opts.db_table)} AS t SET {sets} FROM unnest({arrays}) AS v({aliases}) "  # noqa: S608
+        f"WHERE t.{qn(str(pk.column))} = v.k"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, [list(values)] + [[row[n] for row in values.values()] for n in names])

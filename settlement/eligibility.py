@@ -70,12 +70,16 @@ def person_for_request(req: SettlementRequest) -> Person:
     return person
 
 
-def person_checks(req: SettlementRequest, person: Person) -> None:
+def person_checks(req: SettlementRequest, person: Person, listed: dict[str, dict] | None = None) -> None:
     """The checks after the person was found by credential (``unknown_person``), in spec order:
     ``name_mismatch`` → ``insutype_mismatch`` → ``not_insured``. (A check on the credential itself,
-    e.g. a denied card, goes first here.)"""
+    e.g. a denied card, goes first here.) ``listed``: the batch's :func:`cards_listed` (else one
+    query for a card)."""
     if req.cert_type == "03":  # spec/cards.md: a card on the deny list is refused at desks too
-        card_check(req.cert_no)
+        if listed is None:
+            card_check(req.cert_no)
+        elif req.cert_no in listed:
+            raise _card_denied(listed[req.cert_no])
     if req.psn_name is not None and _nfkc(req.psn_name) != _nfkc(person_name(person)):
         raise DomainError("name_mismatch", "psn_name does not match the insured person.", field="psn_name")
     if req.insutype != person.insutype:
@@ -95,8 +99,22 @@ def card_check(card_no: str) -> None:
 
     listing = card_listing_at(card_no, timezone.now())
     if listing is not None:
-        raise DomainError("card_denied", "The card is on the deny list (reported lost or cancelled).",
-                          field="mdtrt_cert_no", extra={"listed_since": listing["listed_since"]})
+        raise _card_denied(listing)
+
+
+def cards_listed(requests: list[SettlementRequest]) -> dict[str, dict]:
+    """The deny-list listings now of the cards (``mdtrt_cert_type`` 03) of ``requests``, by
+    ``cert_no``, with one query (for :func:`person_checks` over a batch)."""
+    from django.utils import timezone
+
+    from cards.selectors.cards import card_listings_at
+
+    return card_listings_at([r.cert_no for r in requests if r.cert_type == "03"], timezone.now())
+
+
+def _card_denied(listing: dict) -> DomainError:
+    return DomainError("card_denied", "The card is on the deny list (reported lost or cancelled).",
+                       field="mdtrt_cert_no", extra={"listed_since": listing["listed_since"]})
 
 
 def is_out_of_area(person: Person, institution: Institution) -> bool:

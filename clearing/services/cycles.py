@@ -23,11 +23,12 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max
+from django.db.models import Exists, Max
 from django.utils import timezone
 
 from clearing.leaf import leaf_hash, scheme_leaf_bytes
 from clearing.models import ClearingItem, Cycle, Scheme
+from core.bulk import rows_insert
 from core.transitions import Moves, check_move
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -101,22 +102,53 @@ def cycle_lock_exclusive(clr_date: dt.date, *, scheme: str = MEDICAL) -> None:
             cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_CLASS[scheme], _date_key(clr_date)])
 
 
+_open_dates: dict[str, dt.date] = {}  # per process and scheme: the open cycle's date last found
+
+
+def _cycle_if_current(clr_date: dt.date, scheme: str) -> Cycle | None:
+    """The ``scheme``'s cycle of ``clr_date`` when it is the open one, i.e. ``clr_date`` is
+    :func:`open_cycle_date` and its row is ``open``: no cut or closed cycle on or after it, and it
+    is today or the day after a cut or closed one. Else None. One statement."""
+    done = Cycle.objects.filter(scheme=scheme).exclude(status=Cycle.Status.OPEN)
+    row = (
+        Cycle.objects.filter(scheme=scheme, clr_date=clr_date)
+        .annotate(
+            done_after=Exists(done.filter(clr_date__gte=clr_date)),
+            done_before=Exists(done.filter(clr_date=clr_date - dt.timedelta(days=1))),
+        )
+        .first()
+    )
+    today = business_day()
+    if row is None or row.status != Cycle.Status.OPEN or row.done_after:
+        return None
+    return row if clr_date == today or (clr_date > today and row.done_before) else None
+
+
 def cycle_for_write(*, scheme: str = MEDICAL) -> Cycle:
     """The ``scheme``'s open cycle, locked shared for the rest of the caller's transaction.
 
     Must run inside ``transaction.atomic``. Returns a cycle whose status was ``open`` after the
     lock was taken, so it cannot be cut before the caller commits.
+
+    Two statements in the usual case: the date found last time (kept per process) is locked shared,
+    then one read confirms that its row is open, not before today and with no cut or closed cycle on
+    or after it, which makes it :func:`open_cycle_date` (the date only moves forward). Otherwise the
+    date is computed again, the row created if missing, locked and checked, as often as needed.
     """
     if not connection.in_atomic_block:
         raise RuntimeError("cycle_for_write must run inside transaction.atomic")
+    clr_date = _open_dates.get(scheme)
     for _ in range(366):
-        clr_date = open_cycle_date(scheme=scheme)
-        cycle = cycle_ensure(clr_date, scheme=scheme)
+        if clr_date is None:
+            clr_date = open_cycle_date(scheme=scheme)
+            cycle_ensure(clr_date, scheme=scheme)
         cycle_lock_shared(clr_date, scheme=scheme)
-        status = Cycle.objects.filter(pk=cycle.pk).values_list("status", flat=True).get()
-        if status == Cycle.Status.OPEN:
-            cycle.status = status
+        cycle = _cycle_if_current(clr_date, scheme)
+        if cycle is not None:
+            _open_dates[scheme] = clr_date
             return cycle
+        _open_dates.pop(scheme, None)
+        clr_date = None
     raise RuntimeError("no open cycle could be found")  # pragma: no cover
 
 
@@ -168,12 +200,13 @@ def clearing_items_bulk_record(*, cycle: Cycle, items: list[ClearingItem]) -> li
     """Insert prepared items (``leaf_hash`` computed by the caller from its scheme's leaf) into
     ``cycle`` — one multi-row ``INSERT`` — inside the caller's transaction, which must hold the
     cycle from :func:`cycle_for_write` (so the cut waits for it). Sets each item's ``scheme`` and
-    ``clr_date`` from the cycle; ``setl_id`` uniqueness is the database's."""
+    ``clr_date`` from the cycle; ``setl_id`` uniqueness is the database's (:func:`core.bulk.rows_insert`)."""
     for item in items:
         item.scheme, item.clr_date = cycle.scheme, cycle.clr_date
         if len(bytes(item.leaf_hash)) != 32:
             raise ValueError(f"leaf hash of {item.setl_id} is not 32 bytes")
-    return ClearingItem.objects.bulk_create(items)
+    rows_insert(ClearingItem, items)
+    return items
 
 
 MOVES: Moves = {

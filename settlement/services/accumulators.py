@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
+from core.bulk import rows_insert
 from settlement.models import Accumulator
 
 AccumulatorKey = tuple[int, int, str, str]  # person id, year, insutype, med_type_group
-KEY_FIELDS = ["person", "year", "insutype", "med_type_group"]
+KEY_COLUMNS = ("person_id", "year", "insutype", "med_type_group")  # accumulator_unique
 
 
 def accumulator_key(a: Accumulator) -> AccumulatorKey:
@@ -44,25 +45,24 @@ def accumulator_moved(
 
 def accumulators_write(rows: Iterable[Accumulator]) -> None:
     """Store the rows' values, inserting the missing ones: one ``INSERT … ON CONFLICT DO UPDATE``
-    for all of them (at most one row per key)."""
-    rows = list(rows)
-    if rows:
-        Accumulator.objects.bulk_create(
-            [
-                Accumulator(
-                    person_id=a.person_id,
-                    year=a.year,
-                    insutype=a.insutype,
-                    med_type_group=a.med_type_group,
-                    deductible_used=a.deductible_used,
-                    fund_paid=a.fund_paid,
-                )
-                for a in rows
-            ],
-            update_conflicts=True,
-            unique_fields=KEY_FIELDS,
-            update_fields=["deductible_used", "fund_paid"],
-        )
+    for all of them (at most one row per key; :func:`core.bulk.rows_insert`)."""
+    rows_insert(
+        Accumulator,
+        [
+            Accumulator(
+                person_id=a.person_id,
+                year=a.year,
+                insutype=a.insutype,
+                med_type_group=a.med_type_group,
+                deductible_used=a.deductible_used,
+                fund_paid=a.fund_paid,
+            )
+            for a in rows
+        ],
+        conflict=KEY_COLUMNS,
+        update=("deductible_used", "fund_paid"),
+        returning=(),
+    )
 
 
 def accumulator_move(*, person_id: int, key: AccumulatorKey, dedc: Decimal, fund: Decimal) -> None:

@@ -39,7 +39,7 @@ from settlement.selectors import settlement_by_serial, settlements_by_serials
 from settlement.services.drafts import Draft, draft_apply, settlement_draft
 from settlement.services.lookups import BatchLookups, batch_lookups_load
 from settlement.services.outcomes import SettleOutcome, replay_or_conflict
-from settlement.services.writes import drafts_write
+from settlement.services.writes import SerialTaken, drafts_write
 
 logger = logging.getLogger("kuasheng.settlement")
 RETRIES = 3
@@ -87,12 +87,15 @@ def settle_requests(
             results[i] = e
     credentials = [(r.cert_type, r.cert_no, r.card_sn) for r in (requests[i] for i in checked)]
     found = persons_by_credentials(credentials)
+    listed = elig.cards_listed(  # the deny list for every card of the batch: one query
+        [requests[i] for i, p in zip(checked, found, strict=True) if not isinstance(p, DomainError)]
+    )
     pending: list[Pending] = []
     for i, person in zip(checked, found, strict=True):
         try:
             if isinstance(person, DomainError):
                 raise person
-            elig.person_checks(requests[i], person)
+            elig.person_checks(requests[i], person, listed)
             pending.append(Pending(i, requests[i], fingerprints[i], person.pk))
         except DomainError as e:
             results[i] = e
@@ -125,12 +128,19 @@ def _settle_pending(
     institution: Institution, pending: list[Pending], known: Known, principal: Principal, isolate: bool
 ) -> dict[int, ItemResult]:
     one_by_one, attempt = False, 0
+    lookups: Known | None = known
     while True:
         try:
             with transaction.atomic():  # a failure of the batch's writes rolls back the whole attempt
-                return _attempt(institution, pending, None if one_by_one else known, principal, isolate,
+                return _attempt(institution, pending, None if one_by_one else lookups, principal, isolate,
                                 one_by_one=one_by_one)
         except _WritesFailed as e:
+            if isinstance(e.__cause__, SerialTaken) and lookups is not None:
+                # a twin committed one of our serials first: read the serials again (its item is
+                # then a replay or a 409) and write the batch again, once
+                logger.info("batch serials taken meanwhile: reading them again")
+                lookups = None
+                continue
             logger.info("batch writes failed (%s): settling one by one", type(e.__cause__).__name__)
             one_by_one = True
         except DatabaseError as e:
