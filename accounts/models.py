@@ -210,7 +210,9 @@ class Filing(models.Model):
 
 
 class ApiToken(models.Model):
-    """Bearer token for staff (``user``) or cardholders (``person``); only its SHA-256 is stored."""
+    """Bearer token for staff (``user``) or cardholders (``holder``, the ``cardholder`` login, and
+    ``person`` when the holder is an insured person; tokens issued before card-only logins carry
+    ``person`` alone); only its SHA-256 is stored."""
 
     token_hash = models.CharField(max_length=64, unique=True, verbose_name=_("token hash"))
     user = models.ForeignKey(
@@ -218,6 +220,10 @@ class ApiToken(models.Model):
     )
     person = models.ForeignKey(
         Person, null=True, blank=True, on_delete=models.CASCADE, verbose_name=_("insured person")
+    )
+    holder = models.ForeignKey(
+        "cardholder.CardholderLogin", null=True, blank=True, on_delete=models.CASCADE,
+        related_name="tokens", verbose_name=_("cardholder login")
     )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     expires_at = models.DateTimeField(verbose_name=_("expires at"))
@@ -228,14 +234,15 @@ class ApiToken(models.Model):
         verbose_name_plural = _("API tokens")
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(user__isnull=False, person__isnull=True)
-                | models.Q(user__isnull=True, person__isnull=False),
+                condition=models.Q(user__isnull=False, person__isnull=True, holder__isnull=True)
+                | (models.Q(user__isnull=True)
+                   & (models.Q(person__isnull=False) | models.Q(holder__isnull=False))),
                 name="token_one_owner",
             )
         ]
 
     def __str__(self) -> str:
-        return f"token {self.id} ({'user' if self.user_id else 'person'})"
+        return f"token {self.id} ({'user' if self.user_id else 'cardholder'})"
 
 
 class AccountCredit(models.Model):

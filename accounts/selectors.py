@@ -140,5 +140,5 @@ def client_for_signature(client_id: str) -> InstitutionClient | None:
 
 def api_token_by_hash(token_hash: str) -> ApiToken | None:
     """The bearer token stored under ``token_hash`` with its user, role and person, for ``core.auth``."""
-    tokens = ApiToken.objects.select_related("user__staff_profile", "person")
+    tokens = ApiToken.objects.select_related("user__staff_profile", "person", "holder__person")
     return tokens.filter(token_hash=token_hash).first()

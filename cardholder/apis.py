@@ -50,15 +50,16 @@ class ActivateApi(APIView):
         password = serializers.CharField(max_length=128, trim_whitespace=False)
 
     class OutputSerializer(serializers.Serializer):
-        psn_no = serializers.CharField()
+        psn_no = serializers.CharField(allow_null=True, help_text="null for a card-only holder")
         active = serializers.BooleanField()
 
     @extend_schema(operation_id="cardholder_activate", request=InputSerializer,
                    responses={201: OutputSerializer, 400: PROBLEM, 409: PROBLEM, 422: PROBLEM, 429: PROBLEM})
     def post(self, request: Request) -> Response:
         data = self._valid(request)
-        person = services.cardholder_activate(address=client_address(request), **data)
-        return Response(self.OutputSerializer({"psn_no": person.psn_no, "active": True}).data, status=201)
+        login = services.cardholder_activate(address=client_address(request), **data)
+        psn_no = login.person.psn_no if login.person is not None else None
+        return Response(self.OutputSerializer({"psn_no": psn_no, "active": True}).data, status=201)
 
     def _valid(self, request: Request) -> dict[str, str]:
         s = self.InputSerializer(data=request.data)
@@ -98,7 +99,7 @@ class LogoutApi(APIView):
 
     @extend_schema(operation_id="cardholder_logout", request=None, responses={204: None, 401: PROBLEM})
     def post(self, request: Request) -> Response:
-        services.token_revoke(token=request.user.token, person=request.user.person)
+        services.token_revoke(token=request.user.token, login=request.user.holder, person=request.user.person)
         return Response(status=204)
 
 
@@ -118,13 +119,16 @@ class PasswordApi(APIView):
         s = self.InputSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         principal = request.user
-        services.password_change(person=principal.person, keep_token=principal.token, **s.validated_data)
+        services.password_change(login=principal.holder, person=principal.person, keep_token=principal.token,
+                                 **s.validated_data)
         return Response(status=204)
 
 
 class MeApi(APIView):
     """``GET /api/v1/me``: own ``psn_no``, masked ``certno``, ``psn_name``, ``insutype``,
-    ``insuplc_admdvs``, ``acct_balc`` (personal-account balance) and current and future filings."""
+    ``insuplc_admdvs``, ``acct_balc`` (personal-account balance) and current and future filings.
+    A card-only holder (no medical person) gets its name and cards only: ``{"psn_name", "cards"}``
+    (each card as ``GET /api/v1/me/cards`` shows it, masked; spec/cards.md §Changes to other parts)."""
 
     permission_classes = [roles("cardholder")]
 
@@ -147,6 +151,8 @@ class MeApi(APIView):
 
     @extend_schema(operation_id="me", responses={200: OutputSerializer, 401: PROBLEM, 403: PROBLEM})
     def get(self, request: Request) -> Response:
+        if request.user.person is None:
+            return Response(selectors.card_only_profile(principal=request.user))
         profile = selectors.person_profile(person=request.user.person)
         profile["filings"] = self.FilingSerializer(profile["filings"], many=True).data
         return Response(self.OutputSerializer(profile).data)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.certno import mask_certno
 from accounts.models import Filing, Person
 from accounts.selectors import person_certno, person_name
+from core.crypto import decrypt
 from core.errors import NotFound
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -49,21 +50,36 @@ def person_profile(*, person: Person) -> dict[str, Any]:
     }
 
 
-def person_records(*, person: Person, year: int | None = None) -> list[dict[str, Any]]:
+def card_only_profile(*, principal: Any) -> dict[str, Any]:
+    """``GET /me`` of a card-only holder (spec/cards.md §Changes to other parts: its name and
+    cards only): ``{"psn_name", "cards"}``, the name from the newest registry card, each card as
+    ``GET /me/cards`` shows it (masked) without its history."""
+    from cards.presenters import card_body
+    from cards.selectors.holder import holder_cards
+
+    cards = list(holder_cards(principal))
+    name = (decrypt(cards[-1].psn_name_enc) or "") if cards else ""
+    return {"psn_name": name, "cards": [card_body(c, history=False) for c in cards]}
+
+
+def person_records(*, person: Person | None, year: int | None = None) -> list[dict[str, Any]]:
     """``GET /me/settlements``: the person's settlements and reversals, newest first
     (``settlement.selectors.person_settlements``), each a dict of the record's NHSA fields plus
     ``fixmedins_code``, ``fixmedins_name``, ``mdtrtarea_admvs``, ``orig_setl_id`` and
-    ``cycle_closed`` (bool). ``year`` filters on the settlement day's year."""
-    from settlement.selectors import person_settlements
+    ``cycle_closed`` (bool). ``year`` filters on the settlement day's year. A card-only holder
+    (``person`` None) has none."""
+    return records_of(list(person_record_rows(person=person, year=year)))
 
-    return records_of(list(person_settlements(person=person, year=year)))
 
-
-def person_record_rows(*, person: Person, year: int | None = None) -> Any:
+def person_record_rows(*, person: Person | None, year: int | None = None) -> Any:
     """The settlement rows behind :func:`person_records` as a queryset, newest first
-    (``-setl_time``, ``-id``), for keyset pagination; map a page with :func:`records_of`."""
+    (``-setl_time``, ``-id``), for keyset pagination; map a page with :func:`records_of`.
+    Empty for a card-only holder (``person`` None: the medical endpoints answer empty lists)."""
+    from settlement.models import Settlement
     from settlement.selectors import person_settlements
 
+    if person is None:
+        return Settlement.objects.none().order_by("-setl_time", "-id")
     return person_settlements(person=person, year=year)
 
 
@@ -103,11 +119,14 @@ def _record(s: Any, cycle_closed: bool) -> dict[str, Any]:
     return record
 
 
-def person_record(*, person: Person, setl_id: str) -> dict[str, Any]:
-    """One of the person's records; ``404 not_found`` for unknown ids and other persons' ids."""
+def person_record(*, person: Person | None, setl_id: str) -> dict[str, Any]:
+    """One of the person's records; ``404 not_found`` for unknown ids and other persons' ids (and
+    for every id of a card-only holder)."""
     from clearing.models import Cycle
     from settlement.models import Settlement
 
+    if person is None:
+        raise NotFound("No such settlement.")
     s = (Settlement.objects.filter(person=person, setl_id=setl_id)
          .select_related("institution", "orig").first())
     if s is None:
@@ -135,12 +154,15 @@ class AccumulatorView:
     fund_remaining: Decimal | None
 
 
-def person_accumulator_views(*, person: Person, year: int) -> list[AccumulatorView]:
+def person_accumulator_views(*, person: Person | None, year: int) -> list[AccumulatorView]:
     """``GET /me/accumulators``: per ``insutype`` and med_type group with a policy valid today
     (``settlement.selectors.person_accumulators``; the grade-3 row when policies differ by hospital
-    grade): deductible, used, remaining (year basis only), annual cap, fund paid, remaining."""
+    grade): deductible, used, remaining (year basis only), annual cap, fund paid, remaining. None for
+    a card-only holder (``person`` None)."""
     from settlement.selectors import person_accumulators
 
+    if person is None:
+        return []
     order = {g: i for i, g in enumerate(MED_TYPE_GROUPS)}
     chosen: dict[tuple[str, str], dict[str, Any]] = {}
     for row in person_accumulators(person=person, year=year):
@@ -159,14 +181,15 @@ def person_accumulator_views(*, person: Person, year: int) -> list[AccumulatorVi
     ]
 
 
-def person_receipt(*, person: Person, setl_id: str) -> dict[str, Any]:
+def person_receipt(*, person: Person | None, setl_id: str) -> dict[str, Any]:
     """``GET /me/settlements/{setl_id}/receipt``: the clearing house's inclusion proof of the
     person's record (spec/clearing.md §Receipts). ``404`` for another person's id,
     ``409 not_yet_cleared`` before the close (raised by ``clearing.selectors.item_inclusion_proof``)."""
     from clearing.selectors import item_inclusion_proof
     from settlement.models import Settlement
 
-    day = Settlement.objects.filter(person=person, setl_id=setl_id).values_list("clr_date", flat=True).first()
+    days = Settlement.objects.filter(person=person, setl_id=setl_id).values_list("clr_date", flat=True)
+    day = days.first() if person is not None else None
     if day is None:
         raise NotFound("No such settlement.")
     return item_inclusion_proof(setl_id, day)  # the settlement's day: one partition of the items

@@ -3,7 +3,9 @@ the split of each bill, accumulator bars and a receipt checked server-side. Serv
 templates, local static files; every page works without JavaScript.
 
 Pages: ``/`` sign in · ``/activate`` · ``/me/`` records and accumulators (``?year=``) ·
-``/me/receipts/<setl_id>`` verified receipt · ``/signout`` (POST).
+``/me/receipts/<setl_id>`` verified receipt · ``/signout`` (POST). The card pages ("my cards",
+"report lost", "card usage") are in :mod:`cardholder.card_views`. A card-only holder (no medical
+person) signs in here too and lands on "my cards"; the medical pages send it there.
 """
 from __future__ import annotations
 
@@ -16,11 +18,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.models import Person, Region
+from accounts.models import Region
 from cardholder import labels, selectors, services
-from cardholder.verify import verify_receipt
-from cardholder.web_auth import cardholder_page, session_person, session_sign_in, session_sign_out
-from core.crypto import KeyError_, signing_key
+from cardholder.models import CardholderLogin
+from cardholder.receipts import receipt_check
+from cardholder.web_auth import cardholder_page, session_holder, session_sign_in, session_sign_out
 from core.errors import DomainError
 from core.money import fmt_money
 from core.replica import replica_reads
@@ -39,22 +41,24 @@ def _error_text(exc: DomainError) -> str:
 
 @require_http_methods(["GET", "POST"])
 def signin(request: HttpRequest) -> HttpResponse:
-    """Sign-in form (certno + password). Same lockouts as ``POST /api/v1/cardholder/token``."""
-    if session_person(request) is not None:
-        return redirect("cardholder-records")
+    """Sign-in form (certno + password) of insured persons and card-only holders alike: the same
+    service and lockouts as ``POST /api/v1/cardholder/token``."""
+    holder = session_holder(request)
+    if holder is not None:
+        return redirect(_home(holder))
     error, certno, status = "", "", 200
     if request.method == "POST":
         certno = request.POST.get("certno", "")
         try:
-            person = services.cardholder_authenticate(
+            login = services.cardholder_authenticate(
                 certno=certno, password=request.POST.get("password", ""), address=_address(request),
                 channel="web")
         except DomainError as exc:
             # a form page answers 400 rather than 401 (which would need a WWW-Authenticate challenge)
             error, status = _error_text(exc), 400 if exc.status == 401 else exc.status
         else:
-            session_sign_in(request, person)
-            return redirect("cardholder-records")
+            session_sign_in(request, login)
+            return redirect(_home(login))
     return render(request, "cardholder/signin.html", {"error": error, "certno": certno}, status=status)
 
 
@@ -83,6 +87,11 @@ def signout(request: HttpRequest) -> HttpResponse:
     return redirect("cardholder-signin")
 
 
+def _home(holder: CardholderLogin) -> str:
+    """Where a holder lands: the medical records, or "my cards" for a card-only holder."""
+    return "cardholder-records" if holder.person is not None else "cardholder-cards"
+
+
 def _bar(used: Decimal | None, limit: Decimal | None) -> int | None:
     """Percent of ``limit`` used (0–100); ``None`` (no bar) without a limit or with a limit of 0.00,
     where there is nothing to fill (a 0.00/0.00 bar drawn full read as "limit reached")."""
@@ -93,8 +102,11 @@ def _bar(used: Decimal | None, limit: Decimal | None) -> int | None:
 
 @cardholder_page
 @replica_reads  # history: lag-tolerant (core/replica.py)
-def records(request: HttpRequest, person: Person) -> HttpResponse:
+def records(request: HttpRequest, holder: CardholderLogin) -> HttpResponse:
     """Profile, accumulators as bars and the records of a year with the split of each bill."""
+    person = holder.person
+    if person is None:
+        return redirect("cardholder-cards")
     this_year = selectors.today_shanghai().year
     raw_year = request.GET.get("year", "")
     year = int(raw_year) if raw_year.isdigit() and 1900 <= int(raw_year) <= 2999 else this_year
@@ -118,7 +130,7 @@ def records(request: HttpRequest, person: Person) -> HttpResponse:
         f["type_label"] = labels.FILING_TYPE.get(f["filing_type"], f["filing_type"])
         f["region_name"] = regions.get(f["mdtrtarea_admvs"], "")
     context = {
-        "profile": profile, "records": rows, "accumulators": accs, "year": year,
+        "holder": holder, "profile": profile, "records": rows, "accumulators": accs, "year": year,
         "years": list(range(this_year, this_year - 5, -1)),
         "insutype_label": labels.INSUTYPE.get(profile["insutype"], profile["insutype"]),
         "insuplc_name": regions.get(profile["insuplc_admdvs"], ""),
@@ -126,30 +138,24 @@ def records(request: HttpRequest, person: Person) -> HttpResponse:
     return render(request, "cardholder/records.html", context)
 
 
-def receipt_check(receipt: dict[str, Any], record: dict[str, Any]) -> Any:
-    """Verify ``receipt`` with the published key named by its ``key_id``; the leaf must name this
-    record's ``setl_id``, ``clr_amt``, ``clr_date`` and ``fixmedins_code``."""
-    expected = {"setl_id": record["setl_id"], "clr_amt": fmt_money(record["clr_amt"]),
-                "clr_date": record["clr_date"].isoformat(), "fixmedins_code": record["fixmedins_code"]}
-    try:
-        public = signing_key(str(receipt.get("key_id", ""))).public
-    except KeyError_:
-        from cardholder.verify import ReceiptCheck
-
-        return ReceiptCheck(ok=False, steps={"signature": False}, reason=_("unknown signing key"))
-    return verify_receipt(receipt, public, expected)
+def _expected_leaf(record: dict[str, Any]) -> dict[str, str]:
+    """The leaf fields a medical record's receipt must name: ``setl_id``, ``clr_amt``,
+    ``clr_date``, ``fixmedins_code``."""
+    return {"setl_id": record["setl_id"], "clr_amt": fmt_money(record["clr_amt"]) or "",
+            "clr_date": record["clr_date"].isoformat(), "fixmedins_code": record["fixmedins_code"]}
 
 
 @cardholder_page
 @replica_reads  # 404/409 from a lagging replica are asked again on the primary
-def receipt(request: HttpRequest, person: Person, setl_id: str) -> HttpResponse:
+def receipt(request: HttpRequest, holder: CardholderLogin, setl_id: str) -> HttpResponse:
     """The record's receipt, checked here with an RFC 9162 verifier and the Ed25519 head
     signature: 已验证 verified, 验证失败 failed, or 尚未清算 not yet cleared (409)."""
+    person = holder.person
     try:
         record = selectors.person_record(person=person, setl_id=setl_id)
     except DomainError:
-        return render(request, "cardholder/receipt.html", {"missing": True}, status=404)
-    context: dict[str, Any] = {"record": record, "clr_amt": fmt_money(record["clr_amt"])}
+        return render(request, "cardholder/receipt.html", {"holder": holder, "missing": True}, status=404)
+    context: dict[str, Any] = {"holder": holder, "record": record, "clr_amt": fmt_money(record["clr_amt"])}
     try:
         proof = selectors.person_receipt(person=person, setl_id=setl_id)
     except DomainError as exc:
@@ -157,7 +163,7 @@ def receipt(request: HttpRequest, person: Person, setl_id: str) -> HttpResponse:
             raise
         context["not_cleared"] = True
         return render(request, "cardholder/receipt.html", context, status=409)
-    check = receipt_check(proof, record)
+    check = receipt_check(proof, _expected_leaf(record))
     context.update({
         "check": check, "proof": proof, "steps": [(labels.STEP[k], v) for k, v in check.steps.items()],
         "proof_json": json.dumps(proof, ensure_ascii=False, indent=2),

@@ -143,9 +143,12 @@ class BearerTokenAuthentication(BaseAuthentication):
         token = _loader("token")(token_hash(header[7:].strip()))
         if token is None or token.revoked_at is not None or token.expires_at <= timezone.now():
             raise Unauthorized("invalid_token", "The token is unknown, expired or revoked.")
-        person = token.person
-        if person is not None:
-            return Principal(role="cardholder", actor=person.psn_no, person=person, token=token), token
+        holder = getattr(token, "holder", None)
+        person = holder.person if holder is not None else token.person
+        if holder is not None or person is not None:
+            actor = holder.actor if holder is not None else person.psn_no
+            principal = Principal(role="cardholder", actor=actor, person=person, holder=holder, token=token)
+            return principal, token
         user = token.user
         profile = getattr(user, "staff_profile", None)
         if user is None or profile is None or not user.is_active:

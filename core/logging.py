@@ -25,6 +25,9 @@ _CANDIDATE_CHAR = r"[\dXx\uff38\uff58\U0001d7ce-\U0001d7ff]"
 _WORD = r"[\dA-Za-z\uff21-\uff3a\uff41-\uff5a]"  # digits and Latin letters, ASCII or full-width
 _RUN = re.compile(rf"(?<!{_WORD}){_CANDIDATE_CHAR}{{15,18}}(?!{_WORD})")
 _ENCODED_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2}|[0-9A-Za-z])*%[0-9A-Fa-f]{2}(?:%[0-9A-Fa-f]{2}|[0-9A-Za-z])*")
+# a card number (spec/cards.md: 9 characters [A-Z0-9]) as the path segment after ``/cards/``
+# (``/api/v1/cards/{card_no}``, ``/api/v1/me/cards/{card_no}/temporary-loss``)
+_CARD_IN_PATH = re.compile(r"(/cards/)([A-Za-z0-9]{9})(?![A-Za-z0-9])")
 _SHAPE_18 = re.compile(r"^[0-9]{17}[0-9X]$")
 _SHAPE_15 = re.compile(r"^[0-9]{15}$")
 
@@ -72,13 +75,20 @@ def _mask_encoded(m: re.Match[str]) -> str:
     return masked if masked != decoded else raw
 
 
+def _mask_card(m: re.Match[str]) -> str:
+    card_no = m.group(2)
+    return f"{m.group(1)}{card_no[:3]}****{card_no[-2:]}"
+
+
 def mask_text(text: str) -> str:
-    """``text`` with every certno-shaped run masked on its normalised form (see module doc)."""
+    """``text`` with every certno-shaped run masked on its normalised form (see module doc), and
+    a card number in a URL path (``/cards/A34000001/…`` → ``/cards/A34****01/…``, as
+    spec/cards.md masks it in every answer, list and log line)."""
     try:
         text = _ENCODED_RUN.sub(_mask_encoded, text)
     except UnicodeDecodeError:
         pass
-    return _RUN.sub(_mask_run, text)
+    return _CARD_IN_PATH.sub(_mask_card, _RUN.sub(_mask_run, text))
 
 
 def _mask_value(value: Any) -> Any:

@@ -11,7 +11,8 @@ class Principal:
 
     ``role`` is ``institution``, ``bureau``, ``clearing_staff``, ``cardholder``, or of the card
     half (spec/cards.md) ``acceptor``, ``card_bureau``, ``card_desk``; ``actor`` the id
-    written to the audit log (client id, username or ``psn_no``); ``admdvs`` the bureau's province
+    written to the audit log (client id, username, ``psn_no`` or, for a card-only holder, ``holder-<id>``);
+    ``admdvs`` the bureau's province
     (``None`` for clearing staff, who see every province).
     """
 
@@ -24,6 +25,7 @@ class Principal:
     admdvs: str | None = None
     token: Any = None
     acceptor: Any = None  # role "acceptor" (spec/cards.md): the acceptor of the signing client
+    holder: Any = None  # role "cardholder": the cardholder login (``person`` is None for a card-only holder)
 
     is_authenticated = True
     is_anonymous = False

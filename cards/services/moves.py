@@ -67,7 +67,11 @@ def card_locked_for(principal: Any, card_no: str, certno: str | None) -> Card:
 
 
 def holder_certno_bidx(principal: Any) -> str | None:
-    """The blind index of a cardholder principal's ``certno`` (its person's)."""
+    """The blind index of a cardholder principal's ``certno``: its login's (a card-only holder has
+    no person), else its person's."""
+    holder = getattr(principal, "holder", None)
+    if holder is not None:
+        return holder.certno_bidx
     person = getattr(principal, "person", None)
     return getattr(person, "certno_bidx", None)
 

@@ -53,3 +53,15 @@ def test_configured_console_handler_masks(monkeypatch):
     out = stream.getvalue()
     assert "3401**********1234" in out
     assert "340104198001011234" not in out
+
+
+def test_mask_text_masks_card_numbers_in_card_paths():
+    """spec/cards.md: a card_no is masked in every log line; the card routes carry it in the path
+    (the access line and Django's "Not Found: …" line print the path)."""
+    text = ("POST /api/v1/me/cards/A34000001/temporary-loss 404; Not Found: /api/v1/cards/A33000104; "
+            "GET /api/v1/cards/applications 201; GET /api/v1/cards?card_stas=active; "
+            "/me/cards/12/report-lost")
+    assert mask_text(text) == (
+        "POST /api/v1/me/cards/A34****01/temporary-loss 404; Not Found: /api/v1/cards/A33****04; "
+        "GET /api/v1/cards/applications 201; GET /api/v1/cards?card_stas=active; "
+        "/me/cards/12/report-lost")

@@ -63,7 +63,7 @@ def test_try_it_logins_work(demo_run):
         "from accounts.services import staff_token_issue\n"
         "from cardholder.services import cardholder_authenticate\n"
         f"p = cardholder_authenticate(certno={cardholder['certno']!r}, password={cardholder['password']!r}, "
-        "address='127.0.0.1', channel='api')\n"
+        "address='127.0.0.1', channel='api').person\n"
         "from settlement.models import Settlement\n"
         "print('records', Settlement.objects.filter(person=p).count())\n"
         f"staff_token_issue(username={bureau['user']!r}, password={bureau['password']!r})\n"
