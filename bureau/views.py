@@ -3,7 +3,9 @@
 
 Pages (sign-in and sign-out in :mod:`bureau.auth_views`): ``/bureau/`` the dashboard (today so
 far, net position history of the last 30 cycles, bilateral flows, prefunds and alerts, statements
-to acknowledge, open disputes, reconciliation) · ``/bureau/cycles/<clr_date>`` one cycle's statement · exports
+to acknowledge, open disputes, reconciliation; for clearing staff also the card scheme's panel,
+:mod:`bureau.card_panel`, beside the medical figures and never added to them) ·
+``/bureau/cycles/<clr_date>`` one cycle's statement · exports
 ``/bureau/cycles/<clr_date>/statement.{xlsx,csv}`` and ``items.{xlsx,csv}`` · POST
 ``/bureau/cycles/<clr_date>/ack`` and ``/bureau/signout``.
 
@@ -29,6 +31,7 @@ from django.views.decorators.http import require_POST
 
 from bureau import charts, selectors
 from bureau.apis import items_export, statement_export
+from bureau.card_panel import panel_context
 from bureau.web_auth import bureau_page
 from clearing import selectors as clearing_selectors
 from clearing.services.statements import statement_ack
@@ -182,6 +185,7 @@ def dashboard(request: HttpRequest, principal: Principal) -> HttpResponse:
         "disputes": selectors.open_disputes(scope),
         "overdue": selectors.overdue_dispute_ids(scope),
         "names": names,
+        **panel_context(principal, scope, names),
     }
     if latest is not None:
         context["flows"], context["flows_chart"] = _flows(scope, latest, names)
