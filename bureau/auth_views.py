@@ -36,7 +36,7 @@ def signin(request: HttpRequest) -> HttpResponse:
                 session_sign_in(request, user)
                 return redirect("bureau-dashboard")
             error, status = (
-                _("This dashboard is for medical-insurance bureaus and clearing-house staff."),
+                _("This dashboard is for bureaus and clearing-house staff."),
                 403,
             )
     return render(request, "bureau/signin.html", {"error": error, "username": username}, status=status)

@@ -6,7 +6,7 @@ the close, alerts, acknowledgement), and a chart of the card net positions.
 Shown to clearing staff beside the medical figures and never added to them: the two schemes have
 their own cycles, heads, statements and accounts (spec/cards.md: "Summing the two … is never
 computed, shown or posted"); nothing here reads a medical row. Medical bureaus do not see it (they
-see the medical scheme only); card bureaus read the card scheme through the API.
+see the medical scheme only); a card bureau's dashboard is this panel alone, for its province.
 
 Amounts are Decimal yuan taken from the signed documents' 2-place strings.
 """
@@ -108,8 +108,8 @@ def card_panel(scope: str | None, names: dict[str, str]) -> CardPanel:
 
 
 def panel_context(principal: Any, scope: str | None, names: dict[str, str]) -> dict[str, Any]:
-    """``{"card": CardPanel}`` for clearing staff; ``{}`` for anyone else (a medical bureau sees
-    the medical scheme only)."""
-    if principal.role != "clearing_staff":
+    """``{"card": CardPanel}`` for clearing staff and card bureaus (their own province, ``scope``);
+    ``{}`` for a medical bureau (it sees the medical scheme only)."""
+    if principal.role not in ("clearing_staff", "card_bureau"):
         return {}
     return {"card": card_panel(scope, names)}

@@ -4,7 +4,8 @@
 Pages (sign-in and sign-out in :mod:`bureau.auth_views`): ``/bureau/`` the dashboard (today so
 far, net position history of the last 30 cycles, bilateral flows, prefunds and alerts, statements
 to acknowledge, open disputes, reconciliation; for clearing staff also the card scheme's panel,
-:mod:`bureau.card_panel`, beside the medical figures and never added to them) ·
+:mod:`bureau.card_panel`, beside the medical figures and never added to them; a card bureau's
+dashboard is its province's card panel alone) ·
 ``/bureau/cycles/<clr_date>`` one cycle's statement · exports
 ``/bureau/cycles/<clr_date>/statement.{xlsx,csv}`` and ``items.{xlsx,csv}`` · POST
 ``/bureau/cycles/<clr_date>/ack`` and ``/bureau/signout``.
@@ -143,11 +144,23 @@ def _flows(scope: str | None, cycle: Any, names: dict[str, str]) -> tuple[list[d
     return table, charts.bar_chart(points, label=_("Net with each counterparty (+ receives, − pays)"))
 
 
+def _medical_only(principal: Principal) -> None:
+    """The medical pages answer a card bureau 404 (spec/cards.md: card bureaus see the card scheme
+    only)."""
+    if principal.role == "card_bureau":
+        raise Http404("the card scheme's dashboard is /bureau/")
+
+
 @bureau_page
 def dashboard(request: HttpRequest, principal: Principal) -> HttpResponse:
-    """The dashboard of the caller's scope (see the module docstring)."""
+    """The dashboard of the caller's scope (see the module docstring); a card bureau's shows its
+    province's card scheme only."""
     names = selectors.province_names()
     scope = _scope(request, principal, names)
+    if principal.role == "card_bureau":
+        card = {"principal": principal, "scope": scope, "scope_name": _name(names, scope or ""),
+                "names": names, **panel_context(principal, scope, names)}
+        return render(request, "bureau/card_dashboard.html", card)
     cycles = selectors.closed_cycles()
     latest = cycles[-1] if cycles else None
     today = selectors.today_so_far(scope)
@@ -206,6 +219,7 @@ def dashboard(request: HttpRequest, principal: Principal) -> HttpResponse:
 def cycle(request: HttpRequest, principal: Principal, clr_date: str) -> HttpResponse:
     """One closed cycle: the province's statement (staff: ``?admdvs=``; without it the head and
     every province's net position), its reconciliation, export links and the acknowledgement."""
+    _medical_only(principal)
     names = selectors.province_names()
     scope = _scope(request, principal, names)
     day = _day(clr_date)
@@ -254,6 +268,7 @@ def export(
     """``statement.{xlsx,csv}`` (a province: the bureau's own or staff's ``?admdvs=``) and
     ``items.{xlsx,csv}`` (the items where the province is payer or payee; staff without
     ``?admdvs=``: every item) of a cycle, as the API serves them."""
+    _medical_only(principal)
     names = selectors.province_names()
     scope = _scope(request, principal, names)
     day = _day(clr_date)
@@ -273,6 +288,7 @@ def export(
 @bureau_page
 def acknowledge(request: HttpRequest, principal: Principal, clr_date: str) -> HttpResponse:
     """The bureau confirms its statement (same service as ``POST …/statement/ack``)."""
+    _medical_only(principal)
     try:
         statement_ack(principal=principal, clr_date=_day(clr_date))
     except DomainError as exc:

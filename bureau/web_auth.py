@@ -46,11 +46,12 @@ def session_sign_out(request: HttpRequest) -> None:
     request.session.flush()
 
 
-DASHBOARD_ROLES = ("bureau", "clearing_staff")  # card bureaus read the card scheme through the API
+# card bureaus get the card scheme's dashboard only (bureau.views: no medical page answers them)
+DASHBOARD_ROLES = ("bureau", "clearing_staff", "card_bureau")
 
 
 def dashboard_user(user: Any) -> bool:
-    """True for a medical-insurance bureau or clearing-house staff user."""
+    """True for a medical-insurance bureau, a card bureau or a clearing-house staff user."""
     return getattr(getattr(user, "staff_profile", None), "role", "") in DASHBOARD_ROLES
 
 

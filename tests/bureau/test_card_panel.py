@@ -5,6 +5,7 @@ bureau sees none of it. In headless Chromium with a screenshot (``UPDATE_SCREENS
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from pathlib import Path
@@ -23,14 +24,16 @@ ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / ("docs/screenshots" if os.environ.get("UPDATE_SCREENSHOTS") == "1" else "test-output/bureau")
 
 
-def _both_schemes() -> None:
+def _both_schemes() -> dt.date:
     """The medical worked day (spec/clearing.md) closed, then the card day of
     ``tests.cardholder.card_world`` (its card cycle closed: 310000 → 320000 2.00 cross-province,
-    3.00 intra-province in 310000, one free use at 嘉兴 under ``elder_70_free``)."""
+    3.00 intra-province in 310000, one free use at 嘉兴 under ``elder_70_free``). Returns the
+    medical day."""
     day = open_cycle_date()
     record_example_day()
     cycle_close(clr_date=day, actor="test")
     card_day()
+    return day
 
 
 def _cell(html: str, row_id: str, n: int) -> str:
@@ -64,6 +67,24 @@ def test_a_medical_bureau_sees_no_card_figures(examples):  # noqa: ANN001
     _both_schemes()
     html = sign_in("bureau", "320000").get("/bureau/").content.decode()
     assert 'id="card-scheme"' not in html and "社保卡" not in html and "398.22" in html
+
+
+@pytest.mark.django_db
+def test_a_card_bureau_sees_its_card_scheme_only(examples):  # noqa: ANN001
+    from django.test import Client
+
+    day = _both_schemes()
+    c = sign_in("card_bureau", "320000")
+    html = c.get("/bureau/?admdvs=310000").content.decode()  # ?admdvs= is ignored: own province
+    assert 'id="card-st-320000"' in html and 'id="card-st-310000"' not in html
+    assert _cell(html, "card-st-320000", 3) == "+2.00" and "江苏示例社保卡合作银行" in html
+    assert 'id="flows"' not in html and "398.22" not in html and "5,422.22" not in html  # no medical figure
+    for page_of_day in ("", "/items.csv", "/statement.csv"):  # the medical cycle's pages
+        assert c.get(f"/bureau/cycles/{day}{page_of_day}").status_code == 404, page_of_day
+    assert c.post(f"/bureau/cycles/{day}/ack", {"csrfmiddlewaretoken": c.csrf}).status_code == 404
+    desk = make_staff("card_desk", "310000")
+    page = Client().post("/bureau/signin", {"username": desk, "password": PASSWORD})
+    assert page.status_code == 403  # a service desk has no dashboard
 
 
 @pytest.mark.django_db
@@ -104,6 +125,17 @@ def test_card_panel_in_chromium(live_server, examples, monkeypatch, settings):  
             assert "Card scheme" in page.locator("#card-scheme h2").inner_text()
             page.locator("#card-scheme").screenshot(path=str(OUTPUT / "bureau-card-scheme-en.png"))
             assert not [m for m in console if "Content Security Policy" in m], console
+
+            zhejiang = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+            zhejiang.goto(live_server.url + "/bureau/signin")
+            zhejiang.fill("#username", make_staff("card_bureau", "330000"))
+            zhejiang.fill("#password", PASSWORD)
+            zhejiang.click("#signin-submit")
+            zhejiang.wait_for_url(live_server.url + "/bureau/")
+            assert zhejiang.locator("#card-st-330000 td").nth(5).inner_text() == "95.00 (1)"
+            assert zhejiang.locator("#flows").count() == 0
+            assert zhejiang.locator("#card-statements tbody tr").count() == 1
+            zhejiang.screenshot(path=str(OUTPUT / "bureau-card-bureau-dashboard.png"), full_page=True)
         finally:
             browser.close()
     assert (OUTPUT / "bureau-card-scheme.png").stat().st_size > 10_000
