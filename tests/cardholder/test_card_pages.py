@@ -42,6 +42,20 @@ def _card_id() -> int:
     return Card.objects.get(card_no_bidx=blind_index(HOLDER_ONLY["card_no"], purpose="card_no")).pk
 
 
+def test_card_only_holder_activates_on_the_page(examples):  # noqa: ANN001
+    c = Client(enforce_csrf_checks=True)
+    page = c.get("/activate").content.decode()
+    assert 'id="card-only-hint"' in page
+    form = {"certno": HOLDER_ONLY["certno"], "card_no": HOLDER_ONLY["card_no"], "password": PASSWORD,
+            "password2": PASSWORD, "csrfmiddlewaretoken": c.cookies["csrftoken"].value}
+    done = c.post("/activate", form)
+    assert done.status_code == 200 and "已开通。" in done.content.decode()
+    assert c.post("/activate", form).status_code == 409  # already active
+    signin = c.post("/", {"certno": HOLDER_ONLY["certno"], "password": PASSWORD,
+                          "csrfmiddlewaretoken": c.cookies["csrftoken"].value})
+    assert signin.status_code == 302 and signin["Location"] == "/me/cards/"
+
+
 def test_card_only_holder_lands_on_my_cards(examples):  # noqa: ANN001
     c = _browser()
     assert c.get("/me/")["Location"] == "/me/cards/"  # no medical records to show
