@@ -35,6 +35,15 @@ def _clean(html: str) -> None:
         assert secret not in html
 
 
+def _strict(resp) -> str:  # noqa: ANN001
+    """The page's HTML, after checking its strict CSP and that nothing is inline."""
+    csp = resp["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "style-src 'self'" in csp and "unsafe-inline" not in csp
+    html = resp.content.decode()
+    assert "<script>" not in html and " style=" not in html and "<style" not in html
+    return html
+
+
 def _card_id() -> int:
     from cards.models import Card
     from core.crypto import blind_index
@@ -60,8 +69,8 @@ def test_card_only_holder_lands_on_my_cards(examples):  # noqa: ANN001
     c = _browser()
     assert c.get("/me/")["Location"] == "/me/cards/"  # no medical records to show
     page = c.get("/me/cards/")
-    html = page.content.decode()
-    assert page.status_code == 200 and "script-src 'self'" in page["Content-Security-Policy"]
+    html = _strict(page)
+    assert page.status_code == 200
     card = re.search(r'<article class="card sscard stas-active" id="card-(\d+)">(.*?)</article>', html, re.S)
     assert card is not None and int(card.group(1)) == _card_id()
     body = card.group(2)
@@ -81,7 +90,7 @@ def test_report_lost_confirmation_csrf_and_idempotency(examples):  # noqa: ANN00
     c = _browser()
     card_id = _card_id()
     confirm = c.get(f"/me/cards/{card_id}/report-lost")
-    html = confirm.content.decode()
+    html = _strict(confirm)
     assert confirm.status_code == 200 and 'id="report-confirm"' in html and "7 天后自动解除" in html
     reference = re.search(r'name="reference" value="([A-Za-z0-9_-]+)"', html).group(1)
     assert Card.objects.get(pk=card_id).card_stas == "active"  # the confirmation page changes nothing
@@ -137,7 +146,7 @@ def test_card_usage_and_verified_receipt(examples):  # noqa: ANN001
     day = card_day()
     c = _browser()
     page = c.get("/me/card-usage/")
-    html = page.content.decode()
+    html = _strict(page)
     assert page.status_code == 200
     ids = re.findall(r'<article class="card use[^"]*" id="use-(CA\d+)"', html)
     # newest use first; the refund carries its original's used_at and a later id
@@ -157,7 +166,7 @@ def test_card_usage_and_verified_receipt(examples):  # noqa: ANN001
     _clean(html)
 
     receipt = c.get(f"/me/card-usage/{day['metro']['acpt_id']}/receipt")
-    text = receipt.content.decode()
+    text = _strict(receipt)
     assert receipt.status_code == 200 and 'id="verdict">✔ 已验证' in text
     assert text.count('<li class="ok">') == 4 and "社保卡清算（与医保分开清算）" in text
     assert c.get(f"/me/card-usage/{day['scenic']['acpt_id']}/receipt").status_code == 404  # free: no receipt
