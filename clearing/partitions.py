@@ -79,30 +79,66 @@ def items_month_span(cur: Any) -> tuple[dt.date, dt.date] | None:
     return p.month_start(lo), p.add_months(p.month_start(hi), 1)
 
 
-def items_prepare(cur: Any) -> None:
-    """Outside a transaction, before :func:`items_partition` on a table with rows: build the
-    ``(id, clr_date)`` index the partition's primary key adopts, ``CONCURRENTLY`` (writes go on)."""
-    if not p.is_partitioned(cur, ITEMS):
-        cur.execute(f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {PRE_INDEX} ON {ITEMS} (id, clr_date)")
+def _check_name(lo: dt.date, hi: dt.date) -> str:
+    return f"clearing_item_range_{lo:%Y%m%d}_{hi:%Y%m%d}"
+
+
+def _prepared_range(cur: Any) -> tuple[dt.date, dt.date] | None:
+    """The ``[lo, hi)`` of a validated range ``CHECK`` :func:`items_prepare` left on the table."""
+    cur.execute(
+        "SELECT conname FROM pg_constraint WHERE conrelid = to_regclass(%s) AND contype = 'c' "
+        "AND convalidated AND conname LIKE 'clearing_item_range_%%' ORDER BY 1 DESC LIMIT 1", [ITEMS]
+    )
+    row = cur.fetchone()
+    if row is None:
+        return None
+    lo, hi = row[0].rsplit("_", 2)[1:]
+    return tuple(dt.date(int(v[:4]), int(v[4:6]), int(v[6:])) for v in (lo, hi))  # type: ignore[return-value]
+
+
+def items_prepare(cur: Any, today: dt.date, *, concurrently: bool = True) -> None:
+    """The online part of the migration of a plain items table with rows, on an autocommit
+    connection (writes go on; a no-op when the table is partitioned or empty): build the
+    ``(id, clr_date)`` index the partition's primary key adopts ``CONCURRENTLY``, then add the range
+    ``CHECK`` of the months the table holds — up to the month after next, so the day's writers stay
+    inside it — ``NOT VALID`` (a short lock; new rows are checked from then on) and ``VALIDATE``
+    it (a scan that lets writes go on)."""
+    if p.is_partitioned(cur, ITEMS):
+        return
+    span = items_month_span(cur)
+    if span is None:
+        return
+    how = "CONCURRENTLY " if concurrently else ""
+    cur.execute(f"CREATE UNIQUE INDEX {how}IF NOT EXISTS {PRE_INDEX} ON {ITEMS} (id, clr_date)")
+    lo, hi = span[0], max(span[1], p.add_months(p.month_start(today), 2))
+    if _prepared_range(cur) is None:
+        name = _check_name(lo, hi)
+        cur.execute(
+            f"ALTER TABLE {ITEMS} ADD CONSTRAINT {name} CHECK (clr_date >= %s AND clr_date < %s) NOT VALID",
+            [lo, hi],
+        )
+        cur.execute(f"ALTER TABLE {ITEMS} VALIDATE CONSTRAINT {name}")
 
 
 def items_partition(cur: Any, today: dt.date) -> str | None:
     """Make the items table partitioned by month, in the caller's transaction (a no-op when it is).
-    An empty table is rebuilt; a table with rows becomes the partition covering its months
-    (returned name), checked by a validated ``CHECK`` so the ``ATTACH`` needs no scan."""
+    An empty table is rebuilt; a table with rows becomes the partition of the range its validated
+    ``CHECK`` proves (:func:`items_prepare`, run here when it was not before), so the ``ATTACH``
+    needs no scan: catalogue changes only. Returns the attached table's new name."""
     if p.is_partitioned(cur, ITEMS):
         return None
     for ref_table, name, _ in p.foreign_keys_into(cur, ITEMS):
         cur.execute(f'ALTER TABLE {ref_table} DROP CONSTRAINT "{name}"')
-    span = items_month_span(cur)
     legacy = None
-    if span is None:
+    if items_month_span(cur) is None:
         cur.execute(f"DROP INDEX IF EXISTS {PRE_INDEX}")
         p.table_rebuild(cur, ITEMS, partition_by="RANGE (clr_date)", key="clr_date",
                         keep=frozenset({"clearing_item_setl_day"}),
                         drop=frozenset({f"{ITEMS}_setl_id_key"}))
     else:
-        legacy = _attach_existing(cur, *span)
+        if _prepared_range(cur) is None:
+            items_prepare(cur, today, concurrently=False)
+        legacy = _attach_existing(cur, *(_prepared_range(cur) or (today, today)))
     p.default_partition_ensure(cur, ITEMS)
     item_partitions_ahead(cur, today)
     item_refs_composite(cur)
@@ -112,10 +148,10 @@ def items_partition(cur: Any, today: dt.date) -> str | None:
 def _attach_existing(cur: Any, lo: dt.date, hi: dt.date) -> str:
     """Rename the items table and attach it to a new partitioned parent as ``[lo, hi)``."""
     legacy = f"{ITEMS}_y{lo.year}m{lo.month:02d}_to_y{hi.year}m{hi.month:02d}"
-    items_prepare_in_transaction(cur)
     cur.execute(f"ALTER TABLE {ITEMS} DROP CONSTRAINT {ITEMS}_pkey")
     cur.execute(f"ALTER TABLE {ITEMS} ADD CONSTRAINT {legacy}_pkey PRIMARY KEY USING INDEX {PRE_INDEX}")
-    cons = [c for c in p.constraints_of(cur, ITEMS) if c[0] != f"{legacy}_pkey"]
+    cons = [c for c in p.constraints_of(cur, ITEMS)
+            if c[0] != f"{legacy}_pkey" and not c[0].startswith("clearing_item_range_")]
     idx = p.plain_indexes_of(cur, ITEMS)
     seq = p.sequence_value(cur, ITEMS)
     cur.execute(f"ALTER TABLE {ITEMS} ALTER COLUMN id DROP IDENTITY")
@@ -133,19 +169,8 @@ def _attach_existing(cur: Any, lo: dt.date, hi: dt.date) -> str:
     p._recreate(cur, ITEMS, cons, idx, key="clr_date", partitioned=True,
                 keep=frozenset({"clearing_item_setl_day"}), drop=frozenset({f"{ITEMS}_setl_id_key"}),
                 fk_map={})
-    check = f"{legacy[:50]}_range"
-    cur.execute(
-        f"ALTER TABLE {legacy} ADD CONSTRAINT {check} CHECK (clr_date >= %s AND clr_date < %s) NOT VALID",
-        [lo, hi],
-    )
-    cur.execute(f"ALTER TABLE {legacy} VALIDATE CONSTRAINT {check}")
     cur.execute(f"ALTER TABLE {ITEMS} ATTACH PARTITION {legacy} FOR VALUES FROM (%s) TO (%s)", [lo, hi])
     return legacy
-
-
-def items_prepare_in_transaction(cur: Any) -> None:
-    """The ``(id, clr_date)`` index of :func:`items_prepare`, built now when it was not before."""
-    cur.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS {PRE_INDEX} ON {ITEMS} (id, clr_date)")
 
 
 def items_unpartition(cur: Any) -> None:

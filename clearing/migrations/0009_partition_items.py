@@ -1,8 +1,9 @@
 """PostgreSQL only (docs/scaling.md §Declarative partitioning): clearing items partitioned by
 month of ``clr_date`` (``clearing.partitions``). An existing table with rows is attached as one
-partition, not copied: first its ``(id, clr_date)`` and ``(setl_id, clr_date)`` indexes are built
-``CONCURRENTLY`` (writes go on), then one short transaction renames it, creates the partitioned
-parent, validates a range ``CHECK`` and attaches it. On SQLite only the ``(setl_id, clr_date)``
+partition, not copied: first, online (writes go on), its ``(setl_id, clr_date)`` and ``(id,
+clr_date)`` indexes are built ``CONCURRENTLY`` and a range ``CHECK`` is added ``NOT VALID`` and
+validated; then one short transaction (catalogue changes only) renames it, creates the
+partitioned parent and attaches it (``clearing.partitions``). On SQLite only the ``(setl_id, clr_date)``
 unique index is added (the ``ON CONFLICT`` target on both engines); the table stays plain.
 """
 
@@ -29,7 +30,7 @@ def unique_forward(apps, schema_editor):  # noqa: ANN001, ANN201
             cur.execute(
                 f"ALTER TABLE clearing_clearingitem ADD CONSTRAINT {UNIQUE} UNIQUE USING INDEX {UNIQUE}"
             )
-            items_prepare(cur)
+            items_prepare(cur, dt.datetime.now(dt.UTC).date())
         else:
             cur.execute(f"CREATE UNIQUE INDEX {UNIQUE} ON clearing_clearingitem (setl_id, clr_date)")
 
@@ -40,6 +41,12 @@ def unique_backward(apps, schema_editor):  # noqa: ANN001, ANN201
         if conn.vendor == "postgresql":
             cur.execute(f"ALTER TABLE clearing_clearingitem DROP CONSTRAINT IF EXISTS {UNIQUE}")
             cur.execute("DROP INDEX IF EXISTS clearing_item_id_day_pre")
+            cur.execute(
+                "SELECT conname FROM pg_constraint WHERE conrelid = 'clearing_clearingitem'::regclass "
+                "AND conname LIKE 'clearing_item_range_%%'"
+            )
+            for (name,) in cur.fetchall():
+                cur.execute(f"ALTER TABLE clearing_clearingitem DROP CONSTRAINT {name}")
         else:
             cur.execute(f"DROP INDEX IF EXISTS {UNIQUE}")
 
