@@ -114,8 +114,9 @@ def items_prepare(cur: Any, today: dt.date, *, concurrently: bool = True) -> Non
     if _prepared_range(cur) is None:
         name = _check_name(lo, hi)
         cur.execute(
-            f"ALTER TABLE {ITEMS} ADD CONSTRAINT {name} CHECK (clr_date >= %s AND clr_date < %s) NOT VALID",
-            [lo, hi],
+            # DDL takes no bound parameters: the dates are written out (ISO, from date objects)
+            f"ALTER TABLE {ITEMS} ADD CONSTRAINT {name} "
+            f"CHECK (clr_date >= '{lo.isoformat()}' AND clr_date < '{hi.isoformat()}') NOT VALID"
         )
         cur.execute(f"ALTER TABLE {ITEMS} VALIDATE CONSTRAINT {name}")
 
@@ -169,7 +170,8 @@ def _attach_existing(cur: Any, lo: dt.date, hi: dt.date) -> str:
     p._recreate(cur, ITEMS, cons, idx, key="clr_date", partitioned=True,
                 keep=frozenset({"clearing_item_setl_day"}), drop=frozenset({f"{ITEMS}_setl_id_key"}),
                 fk_map={})
-    cur.execute(f"ALTER TABLE {ITEMS} ATTACH PARTITION {legacy} FOR VALUES FROM (%s) TO (%s)", [lo, hi])
+    cur.execute(f"ALTER TABLE {ITEMS} ATTACH PARTITION {legacy} "
+                f"FOR VALUES FROM ('{lo.isoformat()}') TO ('{hi.isoformat()}')")
     return legacy
 
 
