@@ -7,8 +7,8 @@ keywords), ``table``, ``clr_date`` (ISO), ``scheme``, ``lo``/``hi`` (the half-op
 order; ``null`` for unbounded), ``offset`` (the global index of the range's first leaf), ``count``
 (how many leaves the range holds), ``block`` (the proof block, a power of two), ``chunk``.
 
-It streams the range's stored leaf hashes in ``setl_id`` byte order (one ordered scan through a
-server-side cursor) and folds every *global* ``block``-aligned block inside the
+It streams the range's stored leaf hashes in ``setl_id`` byte order (keyset pages concatenated by
+the server, as the serial close does) and folds every *global* ``block``-aligned block inside the
 range. The leaves before the range's first block boundary (``head``) and after its last one
 (``tail``) are returned raw, for the parent to stitch with the neighbouring ranges. Output on
 stdout: one line ``count head_leaves blocks tail_leaves peak_rss_kb`` then the raw bytes (head
@@ -29,28 +29,31 @@ from clearing.merkle import StreamingRoot
 
 
 def _chunks(conn: Any, job: dict[str, Any]) -> Iterator[bytes]:
-    """The range's leaf hashes in ``setl_id`` byte order, ``chunk`` per fetch, concatenated.
-
-    One ordered index scan read through a server-side cursor (inside the worker's transaction:
-    no session state, docs/scaling.md §PgBouncer), binary rows: the server neither sorts nor
-    aggregates (an ordered ``string_agg`` per keyset page, as before, spent about two thirds of
-    each page's time sorting rows the index had already ordered; docs/performance.md). Raises
-    ``ValueError`` when a stored leaf hash is not 32 bytes."""
+    """The range's leaf hashes, ``chunk`` per query, concatenated by the server (binary)."""
     table = '"' + job["table"].replace('"', '""') + '"'
     upper = 'AND setl_id COLLATE "C" < %(hi)s ' if job["hi"] is not None else ""
     sql = (
-        f"SELECT leaf_hash FROM {table} WHERE clr_date = %(day)s AND scheme = %(scheme)s "  # noqa: S608
-        f'AND setl_id COLLATE "C" >= %(lo)s {upper}ORDER BY setl_id COLLATE "C"'
+        "SELECT string_agg(leaf, ''::bytea ORDER BY k), max(k), count(*), "  # noqa: S608 - quoted name
+        "coalesce(bool_and(length(leaf) = 32), true) FROM ("
+        f'SELECT leaf_hash AS leaf, setl_id COLLATE "C" AS k FROM {table} '
+        f'WHERE clr_date = %(day)s AND scheme = %(scheme)s AND setl_id COLLATE "C" {{op}} %(after)s {upper}'
+        'ORDER BY setl_id COLLATE "C" LIMIT %(n)s) s'
     )
-    params = {"day": job["clr_date"], "scheme": job["scheme"], "hi": job["hi"], "lo": job["lo"] or ""}
-    with conn.cursor(name="fold_leaves", binary=True) as cur:
-        cur.itersize = job["chunk"]
-        cur.execute(sql, params)
-        while rows := cur.fetchmany(job["chunk"]):
-            hashes = [r[0] for r in rows]
-            if set(map(len, hashes)) != {32}:
+    params = {"day": job["clr_date"], "scheme": job["scheme"], "hi": job["hi"], "n": job["chunk"],
+              "after": job["lo"] or ""}
+    op = ">="
+    with conn.cursor() as cur:
+        while True:
+            cur.execute(sql.format(op=op), params, binary=True)
+            data, last, cnt, all_32 = cur.fetchone()
+            if not cnt:
+                return
+            if not all_32:
                 raise ValueError(f"a stored leaf hash of the cycle {job['clr_date']} is not 32 bytes")
-            yield b"".join(hashes)
+            yield bytes(data)
+            if cnt < job["chunk"]:
+                return
+            params["after"], op = last, ">"
 
 
 def _read_ahead(chunks: Iterator[bytes], depth: int = 2) -> Iterator[bytes]:

@@ -102,7 +102,7 @@ def test_close_scans_prune_to_one_partition():
     class Fake:  # captures the worker's query instead of running it
         seen: list = []
 
-        def cursor(self, **kwargs):  # noqa: ANN003, ANN201
+        def cursor(self):  # noqa: ANN201
             return self
 
         def __enter__(self):  # noqa: ANN204
@@ -111,11 +111,11 @@ def test_close_scans_prune_to_one_partition():
         def __exit__(self, *a) -> None:  # noqa: ANN002
             return None
 
-        def execute(self, sql, params) -> None:  # noqa: ANN001
+        def execute(self, sql, params, binary=False) -> None:  # noqa: ANN001
             self.seen.append((sql, dict(params)))
 
-        def fetchmany(self, n):  # noqa: ANN001, ANN201
-            return []
+        def fetchone(self):  # noqa: ANN201
+            return None, None, 0, True
 
     job = {"table": ITEMS, "clr_date": day.isoformat(), "scheme": "medical", "lo": None, "hi": "Z",
            "chunk": 8192}
