@@ -2,7 +2,7 @@
 selector, serialize. Errors are raised by the services and answered as problem+json."""
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -149,7 +149,14 @@ class MeApi(APIView):
         acct_balc = MoneyField()
         filings = serializers.ListField(child=serializers.DictField())
 
-    @extend_schema(operation_id="me", responses={200: OutputSerializer, 401: PROBLEM, 403: PROBLEM})
+    class CardOnlySerializer(serializers.Serializer):
+        psn_name = serializers.CharField()
+        cards = serializers.ListField(child=serializers.DictField(), help_text="as GET /me/cards, masked")
+
+    @extend_schema(operation_id="me", responses={
+        200: PolymorphicProxySerializer(component_name="Me", resource_type_field_name=None,
+                                        serializers=[OutputSerializer, CardOnlySerializer]),
+        401: PROBLEM, 403: PROBLEM})
     def get(self, request: Request) -> Response:
         if request.user.person is None:
             return Response(selectors.card_only_profile(principal=request.user))
