@@ -16,6 +16,7 @@ import json
 import random
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -25,6 +26,10 @@ from django.utils import timezone
 from demo.http import Api, Client
 
 SH = dt.timezone(dt.timedelta(hours=8))
+# The same-city rules the day's readers apply (spec/cards.md §Same-city treatment): the example
+# file's, loaded by the day itself so the run does not depend on ``make demo`` having imported the
+# examples first (``manage.py demo`` alone on a fresh database has no rules otherwise).
+BENEFITS_CSV = Path(__file__).resolve().parent.parent / "data" / "examples" / "card_benefits.csv"
 PREFECTURES = {
     "310000": ["310000"],
     "320000": ["320100", "320200", "320500"],
@@ -39,9 +44,24 @@ KINDS = (
 )
 
 
+@dataclass(frozen=True)
+class Rule:
+    """A same-city rule as an acceptor's reader holds it: prefecture, service, age band
+    (inclusive; ``None`` = open), share of ``list_amt`` paid, valid dates."""
+
+    admdvs: str
+    svc_type: str
+    min_age: int | None
+    max_age: int | None
+    pay_prop: Decimal
+    begndate: dt.date
+    enddate: dt.date | None
+
+
 @dataclass
 class CardDay:
     cards: list[dict[str, str]] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
     acceptors: dict[str, tuple[str, str]] = field(default_factory=dict)  # code -> (kind, admdvs)
     clients: dict[str, Client] = field(default_factory=dict)
     answers: Counter = field(default_factory=Counter)
@@ -107,10 +127,38 @@ def load_registry(day: CardDay, *, n_cards: int, seed: int) -> dict[str, Any]:
         "acceptors": acceptors_import(rows=acc_rows, province=None, principal=system).as_dict()["created"],
         "cards": {k: v for k, v in loaded.as_dict().items() if k != "rejected"},
     }
+    counts["card_benefits"] = load_benefits(day)
     for code in day.acceptors:
         client, secret = acceptor_client_create(acceptor_code=code, principal=system)
         day.clients[code] = Client(client.client_id, secret)
     return counts
+
+
+def load_benefits(day: CardDay) -> dict[str, int]:
+    """Load the example same-city rules through the importer (idempotent: rows already loaded are
+    ``unchanged``) and give the day's readers the same rules. Returns the import's counts."""
+    from cards.services.reference import benefits_import
+    from core.imports import rows_from_csv_bytes
+    from core.principals import Principal
+
+    rows = rows_from_csv_bytes(BENEFITS_CSV.read_bytes())
+    system = Principal(role="clearing_staff", actor="manage.py demo")
+    loaded = benefits_import(rows=rows, province=None, principal=system).as_dict()
+    if loaded["rejected"]:
+        raise RuntimeError(f"the example same-city rules were refused: {loaded['rejected']}")
+    day.rules = [
+        Rule(
+            admdvs=r["admdvs"],
+            svc_type=r["svc_type"],
+            min_age=int(r["min_age"]) if r["min_age"] else None,
+            max_age=int(r["max_age"]) if r["max_age"] else None,
+            pay_prop=Decimal(r["pay_prop"]),
+            begndate=dt.date.fromisoformat(r["begndate"]),
+            enddate=dt.date.fromisoformat(r["enddate"]) if r["enddate"] else None,
+        )
+        for r in rows
+    ]
+    return {k: v for k, v in loaded.items() if k != "rejected"}
 
 
 def _record(
@@ -146,19 +194,26 @@ def _record(
     }
 
 
-def _expected_amt(record: dict[str, Any], card: dict[str, str], admdvs: str) -> str:
-    """The elderly rules of the example file apply in 330400 (admission): 60–69 half, 70+ free."""
-    if record["svc_type"] != "admission" or admdvs[:4] != "3304" or record["list_amt"] == "0.00":
-        return record["list_amt"]
-    born = dt.date.fromisoformat(f"{card['certno'][6:10]}-{card['certno'][10:12]}-{card['certno'][12:14]}")
-    used = dt.datetime.fromisoformat(record["used_at"]).date()
+def _expected_amt(record: dict[str, Any], card: dict[str, str], admdvs: str, rules: list[Rule]) -> str:
+    """What the reader charges: ``list_amt`` × the ``pay_prop`` of the rule of the acceptor's
+    prefecture (the demo's acceptors sit in listed prefectures, so that is its pooling region) for
+    the service, valid on the Asia/Shanghai day of use, whose age band holds the holder's full years
+    that day (birth date from digits 7–14 of the ``certno``); rounded half up to 0.01."""
+    used = dt.datetime.fromisoformat(record["used_at"]).astimezone(SH).date()
+    certno = card["certno"]
+    born = dt.date(int(certno[6:10]), int(certno[10:12]), int(certno[12:14]))
     age = used.year - born.year - ((used.month, used.day) < (born.month, born.day))
-    if age >= 70:
-        return "0.00"
-    if age >= 60:
-        from decimal import ROUND_HALF_UP, Decimal
-
-        return f"{(Decimal(record['list_amt']) * Decimal('0.5')).quantize(Decimal('0.01'), ROUND_HALF_UP)}"
+    for rule in rules:
+        if (
+            rule.admdvs == admdvs
+            and rule.svc_type == record["svc_type"]
+            and rule.begndate <= used
+            and (rule.enddate is None or used <= rule.enddate)
+            and (rule.min_age is None or age >= rule.min_age)
+            and (rule.max_age is None or age <= rule.max_age)
+        ):
+            amount = (Decimal(record["list_amt"]) * rule.pay_prop).quantize(Decimal("0.01"), ROUND_HALF_UP)
+            return f"{amount}"
     return record["list_amt"]
 
 
@@ -220,7 +275,7 @@ def _taps(
             rec["pay_src"] = "epurse"
         if card["card_gen"] == "2" and rec["svc_type"] == "transit_fare" and rec["pay_src"] == "epurse":
             rec["pay_src"] = "epurse"  # refused no_transit_function, as a real gen-2 card would be
-        rec["amt"] = _expected_amt(rec, card, admdvs)
+        rec["amt"] = _expected_amt(rec, card, admdvs, day.rules)
         if rec["amt"] == "0.00":
             rec["pay_src"] = "none"
         out.setdefault(code, []).append(rec)

@@ -149,3 +149,12 @@ def test_demo_on_postgresql_with_a_real_worker(tmp_path, demo_run):
         assert summary["calibration"] == sqlite["calibration"]
     finally:
         drop(base, name)
+
+
+def test_card_day_readers_charge_what_the_same_city_rules_say(demo_run):
+    """The card day on a fresh database (``manage.py demo`` without ``make demo``'s example import)
+    loads the same-city rules its readers apply: no ``benefit_mismatch`` (there were 2 at this size
+    when the day assumed the example rules were already loaded)."""
+    proc, _ = demo_run
+    answered = next(line for line in proc.stdout.splitlines() if "taps and entries answered" in line)
+    assert "201" in answered and "benefit_mismatch" not in answered, answered
