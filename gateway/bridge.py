@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from accounts.models import Institution, Person
 from core.errors import DomainError
 from settlement.eligibility import check_line_amounts, person_for_request
-from settlement.models import FeeDetail, Settlement
+from settlement.models import Settlement
 from settlement.request_parsing import Errors, credential
 from settlement.requests import FeeLine, LookupRequest, ReversalRequest, SettlementRequest
+from settlement.services.drafts import Draft
 from settlement.services.lookup import person_lookup
 from settlement.services.reverse import settlement_reverse
-from settlement.services.settle import settlement_create, settlement_preview
+from settlement.services.settle import settlement_create, settlement_preview_draft
 
 PersonCheck = Callable[[Person], None]
 CONFLICT = "medins_setl_id_conflict"
@@ -70,29 +72,33 @@ def settle_request(
     )
 
 
-def _checked(req: SettlementRequest, between: PersonCheck) -> None:
+def _checked(req: SettlementRequest, between: PersonCheck) -> Person:
+    """Line amounts, the person and policy.md's person checks, then ``between``: the person, whom
+    the service then takes as found (not looked up again)."""
     check_line_amounts(req)
-    between(person_for_request(req))
+    person = person_for_request(req)
+    between(person)
+    return person
 
 
 def settle(
     *, institution: Institution, req: SettlementRequest, principal: Any, between: PersonCheck
-) -> Settlement:
-    """Record the settlement (the caller's transaction holds the visit lock). The serial already
-    recorded through the REST door → ``medins_setl_id_conflict`` (answered as ``msgid_conflict``)."""
-    _checked(req, between)
-    outcome = settlement_create(institution=institution, request=req, principal=principal)
-    if not outcome.created:
+) -> tuple[Settlement, Decimal]:
+    """Record the settlement (the caller's transaction holds the visit lock); returns it and the
+    annual cap left before it. The serial already recorded through the REST door →
+    ``medins_setl_id_conflict`` (answered as ``msgid_conflict``)."""
+    person = _checked(req, between)
+    outcome = settlement_create(institution=institution, request=req, principal=principal, person=person)
+    if not outcome.created or outcome.cap_left is None:
         raise DomainError(CONFLICT, "serial already used", status=409)
-    return outcome.settlement
+    return outcome.settlement, outcome.cap_left
 
 
-def preview(
-    *, institution: Institution, req: SettlementRequest, between: PersonCheck
-) -> tuple[Settlement, list[FeeDetail]]:
-    """Trial settlement: same checks and split, records nothing; unsaved settlement and lines."""
-    _checked(req, between)
-    return settlement_preview(institution=institution, request=req)
+def preview(*, institution: Institution, req: SettlementRequest, between: PersonCheck) -> Draft:
+    """Trial settlement: same checks and split, records nothing; the unsaved settlement, its lines
+    and the annual cap left (:class:`settlement.services.drafts.Draft`)."""
+    person = _checked(req, between)
+    return settlement_preview_draft(institution=institution, request=req, person=person)
 
 
 def reverse(

@@ -235,14 +235,15 @@ def _warn(s: Settlement) -> str | None:
 def preview(call: Call) -> Result:
     """2206 / 2303 预结算: the service's preview of the visit's bill; records nothing."""
     bill = _Bill(call)
-    s, _ = bridge.preview(institution=call.institution, req=bill.request(call), between=bill.between(call))
+    draft = bridge.preview(institution=call.institution, req=bill.request(call), between=bill.between(call))
+    s = draft.settlement
     person = s.person
     bill.check_bands(s)
     info = setlinfo(
         s, person, setl_id="", cert_type=bill.cred["mdtrt_cert_type"], medins_setl_id=call.env.msgid
     )
     return Result(
-        {"setlinfo": info, "setldetail": setldetail(s, cap_left_before(s, person, recorded=False))},
+        {"setlinfo": info, "setldetail": setldetail(s, draft.cap_left)},
         mdtrt_id=bill.visit.mdtrt_id,
         psn_no=person.psn_no,
     )
@@ -252,7 +253,7 @@ def settle(call: Call) -> Result:
     """2207 / 2304 结算: the service's settlement of the visit's unsettled lines (``medins_setl_id`` =
     ``msgid``); lines get the ``setl_id``, the visit is settled."""
     bill = _Bill(call)
-    s = bridge.settle(
+    s, cap_left = bridge.settle(
         institution=call.institution,
         req=bill.request(call),
         principal=call.principal,
@@ -266,7 +267,7 @@ def settle(call: Call) -> Result:
         s, person, setl_id=s.setl_id, cert_type=bill.cred["mdtrt_cert_type"], medins_setl_id=call.env.msgid
     )
     return Result(
-        {"setlinfo": info, "setldetail": setldetail(s, cap_left_before(s, person, recorded=True))},
+        {"setlinfo": info, "setldetail": setldetail(s, cap_left)},
         _warn(s),
         mdtrt_id=bill.visit.mdtrt_id,
         setl_id=s.setl_id,

@@ -35,7 +35,7 @@ REPLAYED = {"Idempotent-Replayed": "true"}
 
 
 def _outcome_response(outcome: SettleOutcome) -> Response:
-    body = settlement_body(outcome.settlement)
+    body = settlement_body(outcome.settlement, lines=outcome.lines)  # lines: as just written (no query)
     if outcome.settlement.status == "reversal":
         body = {"setlinfo": body["setlinfo"]}
     if outcome.created:

@@ -69,9 +69,16 @@ def settlements_batch(
 
 
 def settle_requests(
-    institution: Institution, requests: list[SettlementRequest], principal: Principal, *, isolate: bool
+    institution: Institution,
+    requests: list[SettlementRequest],
+    principal: Principal,
+    *,
+    isolate: bool,
+    persons: list[Person] | None = None,
 ) -> list[ItemResult]:
-    """:func:`settlements_batch`; ``isolate`` False (a single request) lets an unexpected error raise."""
+    """:func:`settlements_batch`; ``isolate`` False (a single request) lets an unexpected error raise.
+    ``persons``: each request's person, already found by its credential and passed through
+    :func:`settlement.eligibility.person_checks` by the caller (the gateway), so not looked up again."""
     results: list[ItemResult | None] = [None] * len(requests)
     fingerprints = [r.fingerprint() for r in requests]
     known = settlements_by_serials(institution, [r.serial for r in requests])
@@ -85,17 +92,23 @@ def settle_requests(
             checked.append(i)
         except DomainError as e:
             results[i] = e
-    credentials = [(r.cert_type, r.cert_no, r.card_sn) for r in (requests[i] for i in checked)]
-    found = persons_by_credentials(credentials)
-    listed = elig.cards_listed(  # the deny list for every card of the batch: one query
-        [requests[i] for i, p in zip(checked, found, strict=True) if not isinstance(p, DomainError)]
-    )
+    found: list[Person | DomainError]
+    listed: dict[str, dict] = {}
+    if persons is not None:
+        found = [persons[i] for i in checked]
+    else:
+        credentials = [(r.cert_type, r.cert_no, r.card_sn) for r in (requests[i] for i in checked)]
+        found = persons_by_credentials(credentials)
+        listed = elig.cards_listed(  # the deny list for every card of the batch: one query
+            [requests[i] for i, p in zip(checked, found, strict=True) if not isinstance(p, DomainError)]
+        )
     pending: list[Pending] = []
     for i, person in zip(checked, found, strict=True):
         try:
             if isinstance(person, DomainError):
                 raise person
-            elig.person_checks(requests[i], person, listed)
+            if persons is None:
+                elig.person_checks(requests[i], person, listed)
             pending.append(Pending(i, requests[i], fingerprints[i], person.pk))
         except DomainError as e:
             results[i] = e
@@ -202,8 +215,12 @@ def _attempt(
         if is_outage(e):
             raise
         raise _WritesFailed from e
-    results.update({i: SettleOutcome(d.settlement, created=True) for i, d in drafts})
+    results.update({i: _created(d) for i, d in drafts})
     return results
+
+
+def _created(d: Draft) -> SettleOutcome:
+    return SettleOutcome(d.settlement, created=True, cap_left=d.cap_left, lines=d.lines)
 
 
 def _draft_or_replay(lk: BatchLookups, p: Pending) -> Draft | SettleOutcome:
@@ -226,7 +243,7 @@ def _one_by_one(
                     drafts_write([outcome], cycle=cycle, principal=principal)
             if isinstance(outcome, Draft):
                 draft_apply(lk, outcome)
-                outcome = SettleOutcome(outcome.settlement, created=True)
+                outcome = _created(outcome)
             results[p.index] = outcome
         except DomainError as e:
             results[p.index] = e

@@ -37,13 +37,16 @@ from settlement.split import (
 @dataclass
 class Draft:
     """A settlement ready to write: the row, its lines, the accumulator row after it, the
-    person's balance after it and a temporary filing to record first (or None)."""
+    person's balance after it, a temporary filing to record first (or None) and the annual cap
+    left before it (policy's ``annual_cap`` minus the year's fund paid, at least 0; the NHSA
+    ``crt_payb_lmt_amt``)."""
 
     settlement: Settlement
     lines: list[FeeDetail]
     accumulator: Accumulator
     balance: Decimal
     filing: Filing | None
+    cap_left: Decimal
 
 
 def _check_bounds(r: SplitResult) -> None:
@@ -97,6 +100,7 @@ def settlement_draft(
         accumulator=accumulator_moved(acc, key, result.act_pay_dedc, result.hifp_pay),
         balance=person.acct_balance - result.acct_pay,
         filing=filing,
+        cap_left=max(Decimal("0.00"), policy.annual_cap - standing.fund_paid),
     )
 
 

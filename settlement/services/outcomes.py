@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from core.errors import Conflict
-from settlement.models import Settlement
+from settlement.models import FeeDetail, Settlement
 
 
 @dataclass
 class SettleOutcome:
-    """A recorded settlement (or reversal) and whether this call created it (201) or replayed it (200)."""
+    """A recorded settlement (or reversal) and whether this call created it (201) or replayed it
+    (200); for a settlement this call created, ``cap_left`` (the annual cap left before it, see
+    :class:`settlement.services.drafts.Draft`) and ``lines`` (its fee lines as written), else None."""
 
     settlement: Settlement
     created: bool
+    cap_left: Decimal | None = None
+    lines: list[FeeDetail] | None = None
 
 
 def replay_or_conflict(existing: Settlement, fingerprint: str) -> SettleOutcome:
