@@ -161,7 +161,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Django's RedisCache, keeping one redis.Redis per pool (core/cache.py: not one per operation)
+    CACHES = {"default": {"BACKEND": "core.cache.PooledRedisCache", "LOCATION": REDIS_URL}}
 else:
     # Nonces, lockouts and throttles must never be evicted before they expire (a culled nonce is an
     # accepted replay). Django's database cache culls *live* entries once it holds MAX_ENTRIES (300

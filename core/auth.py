@@ -80,6 +80,31 @@ def _loader(name: str) -> Callable[[str], Any]:
     return import_string(settings.AUTH_LOADERS[name])
 
 
+CLIENT_LOADERS = ("client", "acceptor_client")  # institutions' clients, then acceptors' (spec/cards.md)
+_found_by: dict[str, str] = {}  # client_id → the loader that found it last, in this worker
+
+
+def _client(client_id: str) -> Any:
+    """The client row of ``client_id`` (read every request: revocation and secret rotation hold at
+    once) from the loaders of :data:`CLIENT_LOADERS` present in ``settings.AUTH_LOADERS``, trying
+    first the one that found this id before in this worker (an acceptor's client costs one query,
+    not a miss on the institutions' table and then one). Client ids embed their institution or
+    acceptor code and a random part, so no id names clients of both kinds."""
+    kinds = [k for k in CLIENT_LOADERS if k in settings.AUTH_LOADERS]
+    known = _found_by.get(client_id)
+    if known in kinds:
+        kinds.remove(known)
+        kinds.insert(0, known)
+    for kind in kinds:
+        client = _loader(kind)(client_id)
+        if client is not None:
+            if len(_found_by) >= 100_000:  # bounded: ids of clients seen by this worker
+                _found_by.clear()
+            _found_by[client_id] = kind
+            return client
+    return None
+
+
 class SignedRequestAuthentication(BaseAuthentication):
     """Authenticates institution clients by signed request headers."""
 
@@ -88,10 +113,7 @@ class SignedRequestAuthentication(BaseAuthentication):
         client_id = meta.get("HTTP_X_CLIENT_ID")
         if not client_id:
             return None
-        client = _loader("client")(client_id)
-        if client is None and "acceptor_client" in settings.AUTH_LOADERS:
-            # an acceptor's client (spec/cards.md: signed exactly as institutions)
-            client = _loader("acceptor_client")(client_id)
+        client = _client(client_id)
         if client is None:
             raise Unauthorized("unknown_client", "No such client.")
         if client.revoked_at is not None:

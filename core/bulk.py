@@ -8,7 +8,8 @@ elsewhere (the embedded SQLite default, whose writers are serialised) ``bulk_cre
   ``Decimal``, aware ``datetime``, ``date``, ``bytes``, ``None``) bound as binary arrays over a
   server-side-binding cursor of Django's own connection, without the fields' ``get_db_prep_save``;
   ``conflict`` adds ``ON CONFLICT (cols) DO NOTHING`` and ``returning`` names a column whose values
-  of the rows actually inserted come back.
+  of the rows actually inserted come back. Arrays of the base types, as below.
+- :func:`values_in` (reads): ``filter(key__in=values)`` with the values as one array parameter.
 - :func:`rows_insert` / :func:`rows_update` (settlements, fee lines, accumulators, balances,
   clearing items, audit records): unsaved model instances, their values read as they are (JSON
   dumped, ``auto_now`` set, a saved related object's id taken), ``ON CONFLICT … DO NOTHING`` or
@@ -21,7 +22,7 @@ elsewhere (the embedded SQLite default, whose writers are serialised) ``bulk_cre
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, TypeVar
 
 import psycopg
@@ -33,11 +34,6 @@ def _field(model: type[models.Model], name: str) -> models.Field:
     if not isinstance(field, models.Field) or not field.column:
         raise ValueError(f"{model.__name__}.{name} is not a concrete column")
     return field
-
-
-def _type(field: models.Field) -> str:
-    db_type = field.db_type(connection) or "text"
-    return {"serial": "integer", "bigserial": "bigint"}.get(db_type, db_type)
 
 
 def insert_rows(
@@ -66,8 +62,8 @@ def insert_rows(
     cols = [_field(model, f) for f in fields]
     fixed_cols = [_field(model, f) for f in fixed]
     names = [qn(f.column) for f in cols + fixed_cols]
-    values = [f"u.c{i}" for i in range(len(cols))] + [f"%b::{_type(f)}" for f in fixed_cols]
-    arrays = ", ".join(f"%b::{_type(f)}[]" for f in cols)
+    values = [f"u.c{i}" for i in range(len(cols))] + [f"%b::{_array_type(f)}" for f in fixed_cols]
+    arrays = ", ".join(f"%b::{_array_type(f)}[]" for f in cols)
     aliases = ", ".join(f"c{i}" for i in range(len(cols)))
     sql = (
         f"INSERT INTO {qn(meta.db_table)} ({', '.join(names)}) "  # noqa: S608 - names from meta
@@ -231,3 +227,27 @@ def _execute(sql: str, params: list[Any], *, fetch: bool) -> list[tuple[Any, ...
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cur:
         cur.execute(sql, params, prepare=False)  # errors as Django's (IntegrityError, DataError…)
         return cur.fetchall() if fetch else []
+
+
+def values_in(
+    queryset: models.QuerySet[Any], fields: Sequence[str], key: str, values: Collection[Any]
+) -> list[tuple[Any, ...]]:
+    """``queryset.filter(<key>__in=values).values_list(*fields)`` as plain tuples. On PostgreSQL the
+    list is **one** array parameter (``<key> = ANY(%s)``) sent over a server-side-binding cursor,
+    instead of one placeholder per value that Django prepares and psycopg splices into the text
+    (a 1,000-value ``IN`` costs more than the rows it reads). Fields must need no ``from_db_value``
+    conversion (plain columns: text, numbers, dates, aware times)."""
+    if not values:
+        return []
+    if connection.vendor != "postgresql":
+        return list(queryset.filter(**{f"{key}__in": list(values)}).values_list(*fields))
+    qn = connection.ops.quote_name
+    column = f"{qn(queryset.model._meta.db_table)}.{qn(_field(queryset.model, key).column)}"
+    # the column name comes from the model, the values are one bound parameter
+    query = queryset.extra(where=[f"{column} = ANY(%s)"], params=[list(values)])  # noqa: S610
+    query = query.values_list(*fields)
+    sql, params = query.query.sql_with_params()
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cur:
+        cur.execute(sql, params, prepare=False)
+        return cur.fetchall()

@@ -10,15 +10,13 @@ import base64
 import json
 import re
 
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseNotModified
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
-from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cards.models import DenyListDocument
-from cards.services.denylist import delta_for, fresh_latest, full_document, version_get
+from cards.services.denylist_serving import Served, delta_for, full_for
 from clearing.apis.common import ERRORS, PROBLEM, query_param
 from core.permissions import roles
 
@@ -28,21 +26,34 @@ READERS = roles("acceptor", "card_bureau", "clearing_staff")
 VERSION_RE = re.compile(r"[1-9][0-9]{0,17}")
 
 
-def _answer(doc: DenyListDocument, part: str) -> HttpResponse | Response:
-    data = bytes(doc.canonical)
-    if part == "json":
-        resp = HttpResponse(data, content_type="application/json")
+def _answer(request: Request, doc: Served, part: str, *, pinned: bool) -> HttpResponse:
+    """The stored bytes as ``part``: ``json`` (the canonical document), ``sig`` (the raw
+    signature) or the envelope ``{"document", "signature", "key_id"}`` written around them (no
+    re-encoding). ``ETag`` names the bytes; a matching ``If-None-Match`` → ``304``. A pinned
+    version (``?version=V``) never changes: cacheable for a day; the latest list and deltas must be
+    revalidated (``no-cache``), so a new version is seen at once."""
+    etag = doc.etag(part)
+    if etag in request.headers.get("If-None-Match", ""):
+        resp: HttpResponse = HttpResponseNotModified()
+    elif part == "json":
+        resp = HttpResponse(doc.canonical, content_type="application/json")
     elif part == "sig":
-        resp = HttpResponse(bytes(doc.signature), content_type="application/octet-stream")
+        resp = HttpResponse(doc.signature, content_type="application/octet-stream")
     else:
-        resp = Response(
-            {
-                "document": json.loads(data),
-                "signature": base64.b64encode(bytes(doc.signature)).decode(),
-                "key_id": doc.key_id,
-            }
+        body = b"".join(
+            (
+                b'{"document":',
+                doc.canonical,
+                b',"signature":"',
+                base64.b64encode(doc.signature),
+                b'","key_id":',
+                json.dumps(doc.key_id).encode(),
+                b"}",
+            )
         )
-    resp["Cache-Control"] = "private, max-age=60"
+        resp = HttpResponse(body, content_type="application/json")
+    resp["ETag"] = etag
+    resp["Cache-Control"] = "private, max-age=86400, immutable" if pinned else "private, no-cache"
     return resp
 
 
@@ -57,11 +68,10 @@ class DenyListApi(APIView):
         parameters=[OpenApiParameter("version", int, description="a version (default: the latest)")],
         responses={200: OpenApiTypes.OBJECT, **ERRORS},
     )
-    def get(self, request: Request) -> HttpResponse | Response:
+    def get(self, request: Request) -> HttpResponse:
         raw = query_param(request, "version", VERSION_RE, "a positive integer")
-        latest = fresh_latest()
-        version = latest if raw is None or int(raw) == latest.version else version_get(int(raw))
-        return _answer(full_document(version), self.part)
+        doc = full_for(None if raw is None else int(raw))
+        return _answer(request, doc, self.part, pinned=raw is not None)
 
 
 class DenyListDeltaApi(APIView):
@@ -79,13 +89,13 @@ class DenyListDeltaApi(APIView):
         ],
         responses={200: OpenApiTypes.OBJECT, **ERRORS, **GONE_410},
     )
-    def get(self, request: Request) -> HttpResponse | Response:
+    def get(self, request: Request) -> HttpResponse:
         from core.errors import Invalid, field_error
 
         raw = query_param(request, "since", VERSION_RE, "a positive integer")
         if raw is None:
             raise Invalid([field_error("since", "required", "the version the reader holds")])
-        return _answer(delta_for(int(raw)), self.part)
+        return _answer(request, delta_for(int(raw)), self.part, pinned=False)
 
 
 VERSION_PARAM = [OpenApiParameter("version", int, description="a version (default: the latest)")]
@@ -105,7 +115,7 @@ def _variant(base: type, part: str, op: str, params: list) -> type:
             },
             parameters=params,
         )
-        def get(self, request: Request) -> HttpResponse | Response:
+        def get(self, request: Request) -> HttpResponse:
             return super().get(request)
 
     Variant.part = part

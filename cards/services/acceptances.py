@@ -29,6 +29,7 @@ from cards.services.judge import Snapshot, Verdict, judge
 from clearing.models import Scheme
 from clearing.services.cycles import business_day, cycle_for_write
 from core.audit import audit_log
+from core.bulk import values_in
 from core.errors import DomainError
 
 MAX_BATCH = 1000
@@ -54,11 +55,13 @@ def _conflict() -> DomainError:
 
 
 def _stored(acceptor: Acceptor, serials: Iterable[str]) -> dict[str, Acceptance]:
-    wanted = set(serials)
-    if not wanted:
+    """The stored records of ``acceptor`` among ``serials``: which exist (one query; usually
+    none), then those records."""
+    mine = Acceptance.objects.filter(acceptor=acceptor)
+    found = [s for (s,) in values_in(mine, ["acpt_serial"], "acpt_serial", set(serials))]
+    if not found:
         return {}
-    rows = Acceptance.objects.filter(acceptor=acceptor, acpt_serial__in=wanted).select_related("acceptor")
-    return {a.acpt_serial: a for a in rows}
+    return {a.acpt_serial: a for a in mine.filter(acpt_serial__in=found).select_related("acceptor")}
 
 
 def _row(

@@ -183,23 +183,6 @@ def version_get(version: int) -> DenyListVersion:
     return found
 
 
-def delta_for(since: int, *, now: dt.datetime | None = None) -> DenyListDocument:
-    """``GET /deny-list/delta?since=S``: ``422 unknown_version`` when S is beyond the latest,
-    ``410 delta_unavailable`` when S was issued before the retention (``DENY_LIST_RETENTION``
-    seconds, 30 days) or never existed; S = latest → the empty delta."""
-    now = now or timezone.now()
-    latest = fresh_latest(now=now)
-    if since > latest.version:
-        raise DomainError("unknown_version", f"version {since} is beyond the latest", field="since")
-    base = DenyListVersion.objects.filter(version=since).first()
-    retention = dt.timedelta(seconds=int(getattr(settings, "DENY_LIST_RETENTION", 30 * 86400)))
-    if base is None or base.issued_at < now - retention:
-        raise DomainError(
-            "delta_unavailable", "this version is older than the retention: fetch the full list", status=410
-        )
-    return delta_document(since, latest)
-
-
 def fresh_latest(*, now: dt.datetime | None = None) -> DenyListVersion:
     """The latest version, after running the tick when it is older than one hour (so the
     embedded default without beat serves fresh lists)."""

@@ -24,6 +24,7 @@ from cards.models import LISTED, Acceptor, Card, CardBenefit, CardStatus, DenyLi
 from cards.requests import AcceptanceRequest
 from cards.services.registry import card_no_index, card_ref_of
 from cards.services.status import temp_loss_ttl
+from core.bulk import values_in
 from core.errors import DomainError
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -115,11 +116,8 @@ class Snapshot:
         snap.oldest = now - dt.timedelta(seconds=int(getattr(settings, "ACCEPTANCE_MAX_AGE", 7 * 86400)))
         snap.stale = dt.timedelta(seconds=int(getattr(settings, "DENY_LIST_MAX_AGE", 24 * 3600)))
         snap.bidx = {no: card_no_index(no) for no in {r.card_no for r in reqs}}
-        rows = (
-            Card.objects.filter(card_no_bidx__in=set(snap.bidx.values()))
-            .order_by("id", "history__at", "history__id")
-            .values_list(*CARD_COLUMNS)
-        )
+        cards = Card.objects.order_by("id", "history__at", "history__id")
+        rows = values_in(cards, CARD_COLUMNS, "card_no_bidx", set(snap.bidx.values()))
         grouped: dict[int, tuple[tuple, list[Move]]] = {}
         for row in rows:
             head, moves = grouped.setdefault(row[0], (row[:9], []))

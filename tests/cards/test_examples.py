@@ -14,7 +14,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from cards.models import Acceptor, Card, CardStatusChange, DenyListVersion
 from cards.services.acceptances import acceptances_record
-from cards.services.denylist import delta_for, full_document, version_get
+from cards.services.denylist import full_document, version_get
+from cards.services.denylist_serving import delta_for
 from cards.services.moves import card_replace, card_status_request
 from cards.services.registry import card_ref_of
 from cards.services.tick import deny_list_tick
