@@ -100,7 +100,7 @@ def items_prepare(cur: Any, today: dt.date, *, concurrently: bool = True) -> Non
     """The online part of the migration of a plain items table with rows, on an autocommit
     connection (writes go on; a no-op when the table is partitioned or empty): build the
     ``(id, clr_date)`` index the partition's primary key adopts ``CONCURRENTLY``, then add the range
-    ``CHECK`` of the months the table holds — up to the month after next, so the day's writers stay
+    ``CHECK`` of the months the table holds — through next month, so the day's writers stay
     inside it — ``NOT VALID`` (a short lock; new rows are checked from then on) and ``VALIDATE``
     it (a scan that lets writes go on)."""
     if p.is_partitioned(cur, ITEMS):
