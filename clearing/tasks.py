@@ -45,9 +45,12 @@ def periodic_partitions_ahead() -> list[str]:
     idempotent, a no-op on SQLite). Returns the partitions created."""
     from django.db import connection, transaction
 
-    from clearing.partitions import item_partitions_ahead
+    from clearing.partitions import ITEMS, item_partitions_ahead
+    from core.partitioning import is_partitioned
 
     if connection.vendor != "postgresql":
         return []
     with transaction.atomic(), connection.cursor() as cur:
+        if not is_partitioned(cur, ITEMS):  # a database before clearing 0009
+            return []
         return item_partitions_ahead(cur, dt.datetime.now(dt.UTC).date())
