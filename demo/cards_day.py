@@ -12,6 +12,7 @@ offline reader with a fresh but older list gets ``late_listing``) — and the ca
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import random
 from collections import Counter
@@ -282,6 +283,12 @@ def _taps(
     return out
 
 
+def _ref_of(card: dict[str, str]) -> str:
+    """A stable reference part for ``card`` that names no card number (stored references are in
+    clear): the first 16 hex of its ``card_ref`` (SHA-256 of the ``card_sn``, in clear by the spec)."""
+    return hashlib.sha256(card["card_sn"].upper().encode("ascii")).hexdigest()[:16]
+
+
 def run(api: Api, *, taps: int, seed: int, n_cards: int = 3000) -> CardDay:
     """Load the registry, run the day over HTTP, close the card scheme. Returns what happened.
 
@@ -306,7 +313,7 @@ def run(api: Api, *, taps: int, seed: int, n_cards: int = 3000) -> CardDay:
             card_no=card["card_no"],
             to="temp_lost",
             reason="demo",
-            reference=f"demo-loss-{card['card_no']}",
+            reference=f"demo-loss-{_ref_of(card)}",
             certno=card["certno"],
             card_sn=None,
         )
@@ -320,7 +327,7 @@ def run(api: Api, *, taps: int, seed: int, n_cards: int = 3000) -> CardDay:
             "new_card_no": new["card_no"],
             "new_card_sn": new["card_sn"],
             "reason": "lost",
-            "reference": f"demo-replace-{old['card_no']}",
+            "reference": f"demo-replace-{_ref_of(old)}",
             "certno": old["certno"],
         },
     )
