@@ -54,3 +54,21 @@ def test_sqlite_keeps_plain_tables():
         ("settlement_settlement", "table"),
     ]
     assert "item_clr_date" not in columns
+
+
+def test_partitions_ahead_runs_hourly_on_the_periodic_queue():
+    from config.celery import app
+
+    entry = app.conf.beat_schedule["partitions-ahead"]
+    assert entry["task"] == "clearing.tasks.periodic_partitions_ahead"
+    assert app.amqp.router.route({}, entry["task"])["queue"].name == "periodic"
+    assert str(entry["schedule"]) == "<crontab: 7 * * * * (m/h/dM/MY/d)>"
+
+
+@pytest.mark.django_db
+def test_partitions_ahead_is_a_no_op_on_sqlite():
+    if connection.vendor != "sqlite":
+        pytest.skip("the embedded default (SQLite) only")
+    from clearing.tasks import periodic_partitions_ahead
+
+    assert periodic_partitions_ahead() == []
