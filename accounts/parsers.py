@@ -20,7 +20,9 @@ class CsvRowsParser(BaseParser):
 
     media_type = "text/csv"
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> list:
+    def parse(  # type: ignore[override] # DRF hands request.data on as parsed; rows are a list
+        self, stream: Any, media_type: str | None = None, parser_context: Any = None
+    ) -> list[dict[str, str]]:
         data = stream.read() if stream is not None else b""
         return CsvRows(rows_from_csv_bytes(data or b""))
 

@@ -180,8 +180,9 @@ def range_hash(
             raise ValueError("the range needs leaves of another block")
         return root_of(leaves[start - base : end - base])
     k = _largest_power_of_two_below(width)
-    kw = {"size": size, "block": block, "blocks": blocks, "leaves": leaves, "base": base}
-    return hash_node(range_hash(start, start + k, **kw), range_hash(start + k, end, **kw))
+    left = range_hash(start, start + k, size=size, block=block, blocks=blocks, leaves=leaves, base=base)
+    right = range_hash(start + k, end, size=size, block=block, blocks=blocks, leaves=leaves, base=base)
+    return hash_node(left, right)
 
 
 def inclusion_proof_from_blocks(

@@ -32,7 +32,14 @@ class Scheme(models.TextChoices):
     CARD = "card"
 
 
-SCHEME_FIELD = {
+class _SchemeFieldArgs(TypedDict):
+    max_length: int
+    choices: list[tuple[str, str]]
+    default: str
+    db_default: str
+
+
+SCHEME_FIELD: _SchemeFieldArgs = {  # typed for mypy's **
     "max_length": 8,
     "choices": Scheme.choices,
     "default": Scheme.MEDICAL,

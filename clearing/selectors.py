@@ -232,12 +232,13 @@ def items_page(
 ) -> tuple[list[ClearingItem], bool]:
     """One page of ``qs`` (already in ``setl_id`` byte order) after or before ``key``. Returns
     (rows in ascending order, whether more rows exist in that direction)."""
-    qs = qs.annotate(_k=setl_id_order())
+    keyed = qs.annotate(_k=setl_id_order())
     if key is not None:
-        qs = qs.filter(_k__gt=key) if direction == "after" else qs.filter(_k__lt=key)
+        keyed = keyed.filter(_k__gt=key) if direction == "after" else keyed.filter(_k__lt=key)
+    rows: list[ClearingItem]
     if direction == "before":
-        rows = list(qs.order_by(setl_id_order().desc())[: size + 1])
+        rows = list(keyed.order_by(setl_id_order().desc())[: size + 1])
         more = len(rows) > size
         return list(reversed(rows[:size])), more
-    rows = list(qs[: size + 1])
+    rows = list(keyed[: size + 1])
     return rows[:size], len(rows) > size

@@ -38,7 +38,8 @@ def import_network(net: Network, prefunds: list[dict[str, str]], directory: Path
     write_reference(net, directory, [r for r in prefunds if r["admdvs"] not in accounts], skip_policies=have)
     buf = io.StringIO()
     call_command("import_reference", str(directory), stdout=buf)
-    lines, rejected = [], Counter()
+    lines: list[str] = []
+    rejected: Counter[str] = Counter()
     for line in buf.getvalue().splitlines():
         if line.startswith("  row "):  # one line per rejected row: summarised by code below
             rejected[line.split()[-1]] += 1
@@ -170,7 +171,7 @@ def receipt(api: Api, net: Network, day: Day, outcomes: dict[int, Outcome], out:
         and not p.reverse
         and p.person.province != p.institution.province
     )
-    person, setl_id = pick.person, outcomes[pick.seq].setlinfo["setl_id"]
+    person, setl_id = pick.person, outcomes[pick.seq].info["setl_id"]
     password = cardholder_password(person.psn_no)
     resp = api.post(
         "/api/v1/cardholder/activate",
@@ -246,7 +247,7 @@ def calibration(day: Day, outcomes: dict[int, Outcome]) -> dict[str, Any]:
         out = outcomes.get(p.seq)
         if out and out.status == 201:
             group = "inpatient" if p.body["med_type"] in INPATIENT else "outpatient"
-            fund[group].append(Decimal(out.setlinfo["fund_pay_sumamt"]))
+            fund[group].append(Decimal(out.info["fund_pay_sumamt"]))
     n = sum(len(v) for v in fund.values()) or 1
     return {
         g: {

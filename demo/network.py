@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import random
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -437,7 +438,7 @@ def write_reference(
     directory: Path,
     prefunds: list[dict[str, str]],
     *,
-    skip_policies: set[tuple[str, str, str, str]] = frozenset(),
+    skip_policies: AbstractSet[tuple[str, str, str, str]] = frozenset(),
 ) -> dict[str, int]:
     """Write the ``import_reference`` files into ``directory``; returns rows per file. Policies whose
     key (insuplc_admdvs, insutype, med_type_group, hosp_lv) is in ``skip_policies`` are left out."""

@@ -204,13 +204,11 @@ def _reversal_checks(
     done = [r for r in reversals if r.status == 201]
     if not done:
         return
-    rev = done[0].setlinfo
+    rev = done[0].info
     orig = next(
         p
         for p in day.items
-        if outcomes.get(p.seq)
-        and outcomes[p.seq].setlinfo
-        and outcomes[p.seq].setlinfo["setl_id"] == rev["orig_setl_id"]
+        if outcomes.get(p.seq) and outcomes[p.seq].info.get("setl_id") == rev["orig_setl_id"]
     )
     client = clients[orig.institution.code]
     body = {"medins_setl_id": serial(orig.institution.code, day.runtag, seq), "reason": "重复撤销"}

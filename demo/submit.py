@@ -33,6 +33,11 @@ class Outcome:
     replayed: bool = False
 
     @property
+    def info(self) -> dict[str, Any]:
+        """``setlinfo`` of an accepted answer; ``{}`` for a refusal."""
+        return self.setlinfo or {}
+
+    @property
     def accepted(self) -> bool:
         return self.status in (200, 201)
 
@@ -87,7 +92,7 @@ def _units(items_by_institution: dict[str, list[Planned]], batch_size: int) -> l
         units += [("single", [p]) for p in items if p.channel == "single"]
         units.sort(key=lambda u: u[1][0].seq)
         per_inst.append(units)
-    out = []
+    out: list[tuple[str, list[Any]]] = []
     for group in itertools.zip_longest(*per_inst):
         out.extend(u for u in group if u is not None)
     return out
@@ -166,7 +171,7 @@ def reverse_and_resettle(
             "medins_setl_id": serial(p.institution.code, day.runtag, 2 * settlements + p.seq),
             "reason": "患者退费重结" if p.resettle else "结算信息有误",
         }
-        rev = outcome_of(send(api, client, "POST", f"{SETTLE}/{out.setlinfo['setl_id']}/reversal", body))
+        rev = outcome_of(send(api, client, "POST", f"{SETTLE}/{out.info['setl_id']}/reversal", body))
         reversals.append(rev)
         if rev.accepted and p.resettle is not None:
             resettled.append(outcome_of(send(api, client, "POST", SETTLE, p.resettle)))

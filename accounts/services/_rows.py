@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from typing import Literal, overload
 
 from accounts.models import Region
 
@@ -48,8 +49,12 @@ def choice(row: dict[str, str], field: str, allowed: tuple[str, ...], *, default
     return value
 
 
+@overload
+def date(row: dict[str, str], field: str, *, required: Literal[True] = ...) -> dt.date: ...
+@overload
+def date(row: dict[str, str], field: str, *, required: bool) -> dt.date | None: ...
 def date(row: dict[str, str], field: str, *, required: bool = True) -> dt.date | None:
-    """ISO date ``YYYY-MM-DD``."""
+    """ISO date ``YYYY-MM-DD`` (``None`` only when not ``required`` and empty)."""
     value = text(row, field, required=required)
     if not value:
         return None

@@ -64,7 +64,7 @@ def registry_holders(pairs: list[tuple[str, str | None]]) -> dict[tuple[str, str
     return out
 
 
-def card_listings_at(card_nos: list[str], at: object) -> dict[str, dict]:
+def card_listings_at(card_nos: list[str], at: dt.datetime) -> dict[str, dict[str, str | None]]:
     """:func:`card_listing_at` for many cards with one query (the listed ones cost one more each):
     ``{card_no as given: listing}`` for the cards listed at ``at``; the others are absent."""
     from cards.models import LISTED, CardStatus
@@ -75,7 +75,7 @@ def card_listings_at(card_nos: list[str], at: object) -> dict[str, dict]:
     if not wanted:
         return {}
     listed = Card.objects.filter(card_no_bidx__in=list(wanted), card_stas__in=LISTED, card_ref__isnull=False)
-    out: dict[str, dict] = {}
+    out: dict[str, dict[str, str | None]] = {}
     for card in listed:
         lapse = card.temp_loss_expires_at
         if card.card_stas == CardStatus.TEMP_LOST and lapse is not None and lapse <= at:

@@ -18,7 +18,7 @@ from core.errors import Forbidden, Invalid, NotFound, field_error
 from core.fields import MoneyField, RatioField  # noqa: F401 - re-exported to clearing.apis
 from core.pagination import page_schema
 from core.permissions import province_scope
-from core.principals import Principal
+from core.principals import request_principal
 
 
 class ProblemSerializer(serializers.Serializer):
@@ -29,7 +29,9 @@ class ProblemSerializer(serializers.Serializer):
     status = serializers.IntegerField()
     detail = serializers.CharField()
     code = serializers.CharField()
-    errors = serializers.ListField(child=serializers.DictField(child=serializers.CharField()), required=False)
+    errors = serializers.ListField(  # type: ignore[assignment] # a field named like Serializer.errors
+        child=serializers.DictField(child=serializers.CharField()), required=False
+    )
 
 
 PROBLEM = OpenApiResponse(ProblemSerializer, description="application/problem+json (RFC 9457)")
@@ -80,8 +82,7 @@ def parse_date(value: str) -> dt.date:
 
 def scope_of(request: Request) -> str | None:
     """The caller's province (bureau) or ``None`` (clearing staff: all)."""
-    principal: Principal = request.user
-    return province_scope(principal)
+    return province_scope(request_principal(request))
 
 
 ADMDVS = re.compile(r"[0-9]{6}")
@@ -122,7 +123,7 @@ def scheme_of(request: Request, value: str | None = None) -> str:
     ``?scheme=`` (or ``value`` from a body), default ``medical`` — ``card`` for a card bureau.
     A bureau asking about the other scheme → ``403`` (medical bureaus see the medical scheme only,
     card bureaus the card scheme only; clearing staff both); garbage → ``400 invalid``."""
-    principal: Principal = request.user
+    principal = request_principal(request)
     own = Scheme.CARD if principal.role == "card_bureau" else Scheme.MEDICAL
     if value is None:
         value = query_param(request, "scheme", SCHEMES, "medical or card")

@@ -33,6 +33,7 @@ from clearing.services.statements import statement_ack
 from core.errors import Invalid, field_error
 from core.pagination import PAGE_PARAMETERS, paginate
 from core.permissions import roles
+from core.principals import request_principal
 from core.replica import replica_reads
 
 STAFF = roles("bureau", "card_bureau", "clearing_staff")
@@ -199,7 +200,7 @@ class StatementAckApi(APIView):
         return Response(
             {
                 "clr_date": clr_date,
-                "admdvs": request.user.admdvs,
+                "admdvs": request_principal(request).admdvs,
                 "acked_by": ack.acked_by,
                 "acked_at": ack.acked_at.isoformat(),
             },
@@ -236,7 +237,7 @@ class CycleCloseApi(APIView):
         scheme = scheme_of(request, _body_scheme(request))
         closed = close_precheck(day, scheme=scheme)
         if closed is None:
-            result = close_cycle.delay(day.isoformat(), request.user.actor, scheme)
+            result = close_cycle.delay(day.isoformat(), request_principal(request).actor, scheme)
             return Response(
                 {"task_id": result.id, "clr_date": day.isoformat(), "scheme": scheme}, status=202
             )

@@ -123,7 +123,7 @@ class AlertListApi(APIView):
         alerts = Alert.objects.filter(cycle__scheme=scheme)
         if scope is not None:
             alerts = alerts.filter(admdvs=scope)
-        out = [
+        out: list[dict[str, object]] = [
             {
                 "kind": a.kind,
                 "admdvs": a.admdvs,
