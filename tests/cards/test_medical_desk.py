@@ -78,3 +78,11 @@ def test_replacement_card_settles_at_once_and_the_old_one_is_refused(  # noqa: A
     assert wrong_sn.json()["code"] == "unknown_person"  # in the registry, card_sn differs: no fallback
     wrong = hospital.post("/api/v1/settlements", card_bill("CARD-WRONG-1") | new | {"card_sn": "0" * 32})
     assert wrong.json()["code"] == "unknown_person"
+    # the batch path resolves the same way, per item
+    items = [card_bill("CARD-NEW-B1") | new, card_bill("CARD-OLD-B1") | old]
+    batch = hospital.post("/api/v1/settlements/batch", {"items": items})
+    assert batch.status_code == 200, batch.content
+    results = batch.json()["results"]
+    assert [r["status"] for r in results] == [201, 422], results
+    assert results[0]["setlinfo"]["psn_no"] == "34010000000000000001"
+    assert results[1]["problem"]["code"] == "card_denied"
