@@ -45,8 +45,9 @@ def test_each_run_writes_under_its_own_directory_and_says_so(demo_run):
 
 
 def test_try_it_logins_work(demo_run):
-    """The logins printed at the end let a newcomer in: the cardholder has records, the bureau and
-    staff users get tokens (checked against the demo's own database)."""
+    """The logins printed at the end let a newcomer in: the cardholder has records, the card-only
+    holder has cleared card uses and no person, the bureau and staff users get tokens (checked
+    against the demo's own database)."""
     proc, run = demo_run
     text = proc.stdout.split("\nTry it\n", 1)[1]
     fields = {}
@@ -56,7 +57,7 @@ def test_try_it_logins_work(demo_run):
             if key in words:
                 fields.setdefault(line.split(":")[0].strip(), {})[key] = words[words.index(key) + 1]
     cardholder, bureau = fields["Cardholder pages"], fields["Bureau dashboard"]
-    staff = fields["Admin (staff)"]
+    staff, card_only = fields["Admin (staff)"], fields["Card-only holder"]
     assert "/bureau/" in text and "/admin/" in text and "/api/docs/" in text and str(run) in text
     script = (
         "import django; django.setup()\n"
@@ -66,6 +67,11 @@ def test_try_it_logins_work(demo_run):
         "address='127.0.0.1', channel='api').person\n"
         "from settlement.models import Settlement\n"
         "print('records', Settlement.objects.filter(person=p).count())\n"
+        f"h = cardholder_authenticate(certno={card_only['certno']!r}, password={card_only['password']!r}, "
+        "address='127.0.0.1', channel='api')\n"
+        "from cards.models import Acceptance\n"
+        "print('card-only', h.person is None, Acceptance.objects.filter(card__certno_bidx=h.certno_bidx, "
+        "cleared=True).count())\n"
         f"staff_token_issue(username={bureau['user']!r}, password={bureau['password']!r})\n"
         f"staff_token_issue(username={staff['user']!r}, password={staff['password']!r})\n"
         "print('logins ok')\n"
@@ -77,6 +83,8 @@ def test_try_it_logins_work(demo_run):
     assert check.returncode == 0, check.stderr[-2000:]
     records = int(check.stdout.split("records ")[1].split()[0])
     assert records >= 1 and "logins ok" in check.stdout
+    card_only_person, card_uses = check.stdout.split("card-only ")[1].split()[:2]
+    assert card_only_person == "True" and int(card_uses) >= 1  # a card-only holder with cleared uses
 
 
 def test_demo_completes_and_nets_to_zero(demo_run):

@@ -209,9 +209,9 @@ class Command(BaseCommand):
         )
         if problems:
             raise CommandError("; ".join(problems))
-        self._try_it(net, day, outcomes, receipt_setl, out)
+        self._try_it(net, day, outcomes, receipt_setl, out, card_day)
 
-    def _try_it(self, net, day, outcomes, receipt_setl: str, out: Path) -> None:  # noqa: ANN001
+    def _try_it(self, net, day, outcomes, receipt_setl: str, out: Path, card_day=None) -> None:  # noqa: ANN001
         """The logins and URLs of "Try it" (README), with a cardholder who has records."""
         person = job.receipt_person(day, outcomes, receipt_setl)
         staff = tryit.staff_logins(store=settings.BASE_DIR / ".local" / "demo-logins.json",
@@ -219,8 +219,9 @@ class Command(BaseCommand):
                                    bureau_admdvs=person.home[:2] + "0000")
         env = "".join(f"{k}={v} " for k in tryit.SERVER_ENV if (v := os.environ.get(k)))
         password = job.cardholder_password(person.psn_no)
+        card_holder = tryit.card_only_login(card_day.cards) if card_day is not None else None
         self.say("\n" + tryit.try_it_text(certno=person.certno, password=password, staff=staff, run_dir=out,
-                                          env=env))
+                                          env=env, card_holder=card_holder))
 
     def _submit(self, api: Api, clients, day, o):  # noqa: ANN001, ANN202
         from tqdm import tqdm
