@@ -251,3 +251,29 @@ def test_card_dispute_upheld_rejected_escalated_and_the_next_card_cycle(closed_d
     assert not ClearingItem.objects.filter(scheme="medical").exists()
     assert not JournalEntry.objects.filter(scheme="medical").exists()
     assert not PrefundAccount.objects.filter(scheme="medical").exists()
+
+
+def test_card_dispute_window_and_overdue_alert(closed_day, clock):  # noqa: ANN001
+    """clearing.md's deadlines hold for the card scheme: 30 days from ``clr_date`` to open
+    (``DISPUTE_WINDOW_DAYS``), and an open dispute older than 60 days (``DISPUTE_RESOLUTION_DAYS``)
+    is listed as overdue in the card bureaus' alerts, not the medical bureaus'."""
+    first, _nanjing, second = closed_day
+    clock.set("2026-12-27T23:59:00")  # D + 30 days: still open
+    r = staff_client("card_bureau", "340000").post(
+        "/api/v1/disputes", {"acpt_id": first, "reason_code": "other"}
+    )
+    assert r.status_code == 201, r.content
+    dispute_id = r.json()["id"]
+    clock.set("2026-12-28T00:00:00")  # D + 31 days
+    r = staff_client("card_bureau", "340000").post(
+        "/api/v1/disputes", {"acpt_id": second, "reason_code": "other"}
+    )
+    assert (r.status_code, r.json()["code"]) == (422, "dispute_window_closed")
+    clock.set("2027-02-26T00:00:00")  # 61 days after opening, never resolved
+    alerts = staff_client("card_bureau", "310000").get("/api/v1/alerts").json()["results"]
+    overdue = [a for a in alerts if a["kind"] == "dispute_overdue"]
+    assert [(a["dispute_id"], a["payer"], a["payee"], a["status"]) for a in overdue] == [
+        (dispute_id, "340000", "310000", "open")
+    ]
+    medical = staff_client("bureau", "310000").get("/api/v1/alerts").json()["results"]
+    assert [a for a in medical if a["kind"] == "dispute_overdue"] == []
