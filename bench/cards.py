@@ -10,15 +10,19 @@ requests:
 1. **acceptances**: ``POST /api/v1/card-acceptances/batch`` (1,000 records per request, online and
    offline mixes, several submitters) → records/s (target ≥ 5,000/s);
 2. **deny-list deltas**: ``GET /api/v1/deny-list/delta?since=S`` offered at ``--rate`` fetches/s
-   (open loop, latency from each fetch's scheduled time) → p50/p99 (target p99 ≤ 20 ms at 200/s);
+   (open loop, latency from each fetch's scheduled time) → achieved rate, p50/p99 (target p99 ≤
+   20 ms at 200/s) and gunicorn's CPU per fetch;
 3. **status changes**: card desk temporary losses through ``POST /api/v1/cards/{card_no}/status``
    → moves/s, and for each the time until a fetch of ``delta?since=`` the previous version shows
-   the card (target ≤ 1 s);
+   the card (target ≤ 1 s; ``--skip-moves`` leaves this phase out);
 4. **baseline**: the acceptance rows and clearing items of phase 1 inserted again with raw psycopg
    (``executemany``, one transaction per 1,000 records) into ``LIKE … INCLUDING ALL`` copies →
    records/s and the ratio HTTP / raw.
 
-Prints its figures and one final JSON line. The machine is shared: read ratios, not absolutes.
+Prints its figures (with gunicorn's CPU per record and per fetch, from ``/proc``) and one final JSON
+line. The machine is shared: read ratios and CPU per unit, not absolute rates. The in-process
+profile of the batch path is ``bench/profile_cards.py``; ``bench/cards_answers.py`` checks that two
+code trees answer the same records identically.
 """
 
 from __future__ import annotations
