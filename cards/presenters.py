@@ -45,8 +45,11 @@ def card_no_of(card: Card) -> str:
     return decrypt(card.card_no_enc) or ""
 
 
-def history_body(row: CardStatusChange) -> dict[str, Any]:
-    return {
+def history_body(row: CardStatusChange, *, holder: bool = False) -> dict[str, Any]:
+    """One status move. Staff see who moved it (``actor``: a username or client id); the
+    cardholder (``holder``) sees only the ``role`` that did (``cardholder``, ``card_bureau``,
+    ``card_desk``, ``system``): a desk's or bureau's staff login is not the holder's business."""
+    body = {
         "from": row.from_stas or None,
         "to": row.to_stas,
         "at": local(row.at),
@@ -57,10 +60,14 @@ def history_body(row: CardStatusChange) -> dict[str, Any]:
         "reference": row.reference,
         "list_version": row.list_version,
     }
+    if holder:
+        del body["actor"]
+    return body
 
 
-def card_body(card: Card, *, history: bool = True) -> dict[str, Any]:
-    """``<card>`` as ``GET /api/v1/cards/{card_no}`` shows it, masked."""
+def card_body(card: Card, *, history: bool = True, holder: bool = False) -> dict[str, Any]:
+    """``<card>`` as ``GET /api/v1/cards/{card_no}`` shows it, masked; ``holder``: as the
+    cardholder's ``GET /api/v1/me/cards`` shows it (history without staff ``actor`` ids)."""
     body: dict[str, Any] = {
         "card_no": mask_card_no(card_no_of(card)),
         "card_ref": card.card_ref,
@@ -75,7 +82,7 @@ def card_body(card: Card, *, history: bool = True) -> dict[str, Any]:
         "handled_admdvs": card.handled_admdvs or None,
     }
     if history:
-        body["history"] = [history_body(r) for r in card.history.order_by("at", "id")]
+        body["history"] = [history_body(r, holder=holder) for r in card.history.order_by("at", "id")]
     return body
 
 

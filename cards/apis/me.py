@@ -34,7 +34,7 @@ class MyCardsApi(APIView):
 
     @extend_schema(operation_id="me_cards", responses={200: OpenApiTypes.OBJECT, **ERRORS})
     def get(self, request: Request) -> Response:
-        return Response({"results": [card_body(c) for c in holder_cards(request.user)]})
+        return Response({"results": [card_body(c, holder=True) for c in holder_cards(request.user)]})
 
 
 class MyTempLossApi(APIView):
