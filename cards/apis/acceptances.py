@@ -20,6 +20,7 @@ from cards.services.reversal import acceptance_reverse
 from clearing.apis.common import ERRORS
 from core.errors import DomainError, Invalid, field_error, problem_body
 from core.permissions import roles
+from core.principals import request_principal
 from settlement.parsers import BatchJSONParser
 
 RECORD = inline_serializer(
@@ -52,10 +53,14 @@ def result_body(res: Result) -> dict[str, Any]:
     """One batch result: ``{"status", "acceptance"}`` or ``{"status", "problem"}``."""
     if res.error is not None:
         return {"status": res.status, "problem": _problem(res.error)}
-    return {
-        "status": res.status,
-        "acceptance": acceptance_body(res.acceptance, res.card_no, duplicate=res.duplicate),
-    }
+    return {"status": res.status, "acceptance": _accepted_body(res)}
+
+
+def _accepted_body(res: Result) -> dict[str, Any]:
+    """The answer of a result without an error (which always carries its acceptance)."""
+    if res.acceptance is None:  # pragma: no cover - a result has an error or an acceptance
+        raise RuntimeError("an acceptance result without its record")
+    return acceptance_body(res.acceptance, res.card_no, duplicate=res.duplicate)
 
 
 class AcceptanceCreateApi(APIView):
@@ -72,14 +77,13 @@ class AcceptanceCreateApi(APIView):
         responses={200: OpenApiTypes.OBJECT, 201: OpenApiTypes.OBJECT, **ERRORS},
     )
     def post(self, request: Request) -> Response:
-        if request.user.role != "acceptor":
+        principal = request_principal(request)
+        if principal.role != "acceptor":
             raise DomainError("forbidden", "Only an acceptor uploads acceptance records.", status=403)
-        (res,) = acceptances_record(acceptor=request.user.acceptor, records=[request.data])
+        (res,) = acceptances_record(acceptor=principal.acceptor, records=[request.data])
         if res.error is not None:
             raise res.error
-        return Response(
-            acceptance_body(res.acceptance, res.card_no, duplicate=res.duplicate), status=res.status
-        )
+        return Response(_accepted_body(res), status=res.status)
 
     @extend_schema(
         operation_id="card_acceptance_list",
@@ -116,7 +120,7 @@ class AcceptanceBatchApi(APIView):
             raise Invalid(
                 [field_error("items", "invalid", f"a list of 1 to {MAX_BATCH} records (and nothing else)")]
             )
-        results = acceptances_record(acceptor=request.user.acceptor, records=items)
+        results = acceptances_record(acceptor=request_principal(request).acceptor, records=items)
         return Response({"results": [result_body(r) for r in results]})
 
 
@@ -150,5 +154,6 @@ class AcceptanceReversalApi(APIView):
         responses={200: OpenApiTypes.OBJECT, 201: OpenApiTypes.OBJECT, **ERRORS},
     )
     def post(self, request: Request, acpt_id: str) -> Response:
-        row, created = acceptance_reverse(acceptor=request.user.acceptor, acpt_id=acpt_id, data=request.data)
+        acceptor = request_principal(request).acceptor
+        row, created = acceptance_reverse(acceptor=acceptor, acpt_id=acpt_id, data=request.data)
         return Response(acceptance_body(row), status=201 if created else 200)

@@ -102,7 +102,7 @@ VERSION_PARAM = [OpenApiParameter("version", int, description="a version (defaul
 SINCE_PARAM = [OpenApiParameter("since", int, required=True, description="the version the reader holds")]
 
 
-def _variant(base: type, part: str, op: str, params: list) -> type:
+def _variant(base: type[APIView], part: str, op: str, params: list[OpenApiParameter]) -> type[APIView]:
     media = "application/json" if part == "json" else "application/octet-stream"
 
     class Variant(base):  # type: ignore[misc, valid-type]

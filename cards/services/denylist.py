@@ -112,7 +112,11 @@ def list_state(version: int, refs: list[str] | None = None) -> dict[str, tuple[s
     rows = DenyListChange.objects.filter(
         version_id__lte=version, card_ref__in={ref for ref, _ in pairs}
     ).values_list("card_ref", "version_id", "op", "reason", "since")
-    return {ref: (reason, since) for ref, v, op, reason, since in rows if (ref, v) in pairs and op == "add"}
+    return {
+        ref: (reason, since)
+        for ref, v, op, reason, since in rows
+        if (ref, v) in pairs and op == "add" and since is not None  # an "add" always has its since
+    }
 
 
 def _sign(version: int, base: int, doc: dict) -> DenyListDocument:
