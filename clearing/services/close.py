@@ -116,6 +116,13 @@ def _cut(clr_date: dt.date, actor: str, scheme: str = Scheme.MEDICAL) -> Cycle:
         return cycle
 
 
+def _closed_at(cycle: Cycle) -> dt.datetime:
+    """The cycle's ``closed_at``, fixed by :func:`_cut` when the close began."""
+    if cycle.closed_at is None:  # pragma: no cover - _cut sets it before anything is written
+        raise RuntimeError(f"cycle {cycle.scheme} {cycle.clr_date}: the close has not begun")
+    return cycle.closed_at
+
+
 def _post_prefunds(
     cycle: Cycle, figures: Figures, provinces: list[str], actor: str
 ) -> dict[str, dict[str, Any]]:
@@ -163,7 +170,7 @@ def _post_prefunds(
                 cycle=cycle,
                 amount=after,
                 threshold=threshold,
-                created_at=cycle.closed_at,
+                created_at=_closed_at(cycle),
             )
             alerts.append({"kind": "low_prefund", "balance": money(after), "threshold": money(threshold)})
             logger.warning("low_prefund %s balance=%s threshold=%s", adm, after, threshold)
@@ -174,7 +181,7 @@ def _post_prefunds(
                 cycle=cycle,
                 amount=-after,
                 due_at=due,
-                created_at=cycle.closed_at,
+                created_at=_closed_at(cycle),
             )
             alerts.append({"kind": "funding_call", "amount": money(-after), "due_at": utc_time(due)})
             logger.warning("funding_call %s amount=%s due=%s", adm, -after, utc_time(due))
@@ -209,7 +216,7 @@ def _write_close(cycle: Cycle, actor: str) -> None:
     ) or GENESIS
     head = head_document(
         clr_date=cycle.clr_date,
-        closed_at=cycle.closed_at,
+        closed_at=_closed_at(cycle),
         figures=figures,
         prev_head_sha256=prev,
         scheme=cycle.scheme,

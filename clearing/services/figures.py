@@ -16,7 +16,7 @@ import datetime as dt
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -87,7 +87,7 @@ def leaf_hashes(clr_date: dt.date, scheme: str = Scheme.MEDICAL) -> Iterator[byt
             yield bytes(h)
 
 
-def _leaf_chunks_pg(clr_date: dt.date, scheme: str) -> Iterator[bytes]:
+def _leaf_chunks_pg(clr_date: dt.date, scheme: str) -> Generator[bytes, None, None]:
     """PostgreSQL: ``LEAF_CHUNK`` leaf hashes per query, concatenated by the server
     (``string_agg … ORDER BY setl_id COLLATE "C"``, keyset-paged on the ``(clr_date, scheme,
     setl_id COLLATE "C")`` index, binary results), so Python never touches a row. Runs on the calling
@@ -115,7 +115,7 @@ def _leaf_chunks_pg(clr_date: dt.date, scheme: str) -> Iterator[bytes]:
     connection.ensure_connection()
     pg = connection.connection
 
-    def chunks() -> Iterator[bytes]:
+    def chunks() -> Generator[bytes, None, None]:
         last = ""  # below every setl_id in byte order
         # a server-side-binding cursor (Django's own are client-side, text only), same connection
         with psycopg.Cursor(pg) as cur:
@@ -123,7 +123,10 @@ def _leaf_chunks_pg(clr_date: dt.date, scheme: str) -> Iterator[bytes]:
                 # never a named prepared statement: PgBouncer's transaction pooling would hand the
                 # next transaction another server connection (docs/scaling.md §PgBouncer)
                 cur.execute(sql, [clr_date, scheme, last, LEAF_CHUNK], prepare=False, binary=True)
-                data, last, cnt, all_32 = cur.fetchone()
+                row = cur.fetchone()
+                if row is None:  # pragma: no cover - an aggregate always answers one row
+                    return
+                data, last, cnt, all_32 = row
                 if not cnt:
                     return
                 if not all_32:
@@ -135,7 +138,7 @@ def _leaf_chunks_pg(clr_date: dt.date, scheme: str) -> Iterator[bytes]:
     return chunks()
 
 
-def _read_ahead(chunks: Iterator[bytes], depth: int) -> Iterator[bytes]:
+def _read_ahead(chunks: Generator[bytes, None, None], depth: int) -> Iterator[bytes]:
     """The items of ``chunks``, produced by a thread at most ``depth`` ahead of the consumer, so
     the database prepares the next chunk while Python folds this one (the thread waits on the
     socket without the GIL). Re-raises the producer's exception; stops and joins it on exit."""
@@ -184,14 +187,15 @@ def leaf_hash_chunks(
     chunks are fetched ahead by a thread (memory: ``read_ahead`` + 2 chunks of 256 KB). Raises
     ``ValueError`` when a stored leaf hash is not 32 bytes."""
     if connection.vendor == "postgresql":
-        chunks = _leaf_chunks_pg(clr_date, scheme)
+        gen = _leaf_chunks_pg(clr_date, scheme)
+        chunks: Iterator[bytes] = gen
         if read_ahead:  # a small cycle does not need the thread: the first chunks come directly
             for _ in range(READ_AHEAD_AFTER):
-                chunk = next(chunks, None)
+                chunk = next(gen, None)
                 if chunk is None:
                     return
                 yield chunk
-            chunks = _read_ahead(chunks, read_ahead)
+            chunks = _read_ahead(gen, read_ahead)
         yield from chunks
         return
     buf: list[bytes] = []
