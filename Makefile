@@ -31,7 +31,7 @@ demo: $(STAMP)
 	fi
 
 test: $(STAMP)
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 # Branch coverage of the five packages (about twice as slow as `make test`, so not its default).
 coverage: $(STAMP)

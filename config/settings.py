@@ -10,6 +10,7 @@ Two shapes:
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -158,7 +159,27 @@ REPLICA_RETRY_SECONDS = int(os.environ.get("REPLICA_RETRY_SECONDS", "10"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache (nonces, throttles, lockouts) ----------------------------------------------------------
-REDIS_URL = os.environ.get("REDIS_URL", "")
+
+
+def _own_redis_db_per_test_worker(url: str) -> str:
+    """``url`` with its database number moved up by 8N under pytest-xdist worker ``gwN`` (``make
+    test`` runs two workers), so one worker's ``cache.clear()`` never wipes the other's nonces,
+    throttles and lockouts; the servers a test starts inherit ``PYTEST_XDIST_WORKER`` and agree.
+    Unchanged outside the test suite (the variable is unset) and for a URL without a database
+    number. (The broker is not moved: the suite runs tasks eagerly, and a test that starts a real
+    worker gives it a private broker; Celery reads ``CELERY_BROKER_URL`` from the environment.)"""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    match = re.fullmatch(r"(redis://[^/]*/)(\d+)", url)
+    if not worker.startswith("gw") or match is None:
+        return url
+    db = int(match[2]) + 8 * int(worker[2:])  # far from the usual 0/1 broker/cache pair
+    if db > 15:
+        raise ImproperlyConfigured(f"REDIS_URL: test worker {worker} would need Redis database {db} "
+                                   "(run at most 2 workers)")
+    return f"{match[1]}{db}"
+
+
+REDIS_URL = _own_redis_db_per_test_worker(os.environ.get("REDIS_URL", ""))
 CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     # Django's RedisCache, keeping one redis.Redis per pool (core/cache.py: not one per operation)

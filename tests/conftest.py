@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db.models.signals import post_migrate
 
 pytest_plugins = ["tests.fixtures"]
 
@@ -62,6 +63,25 @@ def _flush_may_truncate():
     DatabaseOperations.execute_sql_flush = execute_sql_flush
     yield
     DatabaseOperations.execute_sql_flush = original
+
+
+def _reseed_regions_after_flush(sender, using="default", **kwargs):  # noqa: ANN001, ANN003, ANN202
+    """A transactional test ends with a flush, which also empties the regions the data migration
+    ``accounts 0002_regions`` shipped; the flush then sends ``post_migrate``, and this puts them
+    back, so a later test (in whatever order ``make test``'s workers run them) finds them."""
+    if sender.label != "accounts":
+        return
+    from accounts.models import Region
+
+    if not Region.objects.using(using).exists():
+        from importlib import import_module
+
+        from django.apps import apps
+
+        import_module("accounts.migrations.0002_regions").load_regions(apps, None)
+
+
+post_migrate.connect(_reseed_regions_after_flush, dispatch_uid="tests.reseed_regions_after_flush")
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -158,7 +158,8 @@ def test_worker_killed_mid_close_then_redelivered(tmp_path, monkeypatch):
     record_example_day()
     day = open_cycle_date()
     queue = f"close-test-{uuid.uuid4().hex[:8]}"
-    sender = Celery(broker="redis://127.0.0.1:6379/4")
+    # set_as_current=False: never the current app of later tests (their .delay() would come here)
+    sender = Celery(broker="redis://127.0.0.1:6379/4", set_as_current=False)
     sender.conf.broker_transport_options = {"visibility_timeout": 3}
     log = tmp_path / "worker.log"
     first = _worker(queue, 60, log)

@@ -75,7 +75,7 @@ def test_two_workers_on_the_close_queue_close_a_day_once(tmp_path, monkeypatch):
         assert wait_until(lambda: all("ready." in log.read_text() for log in logs), 90), [
             log.read_text() for log in logs
         ]
-        sender = Celery(broker=broker)
+        sender = Celery(broker=broker, set_as_current=False)  # never the current app of later tests
         sender.conf.task_routes = app.conf.task_routes
         for _ in range(4):
             sender.send_task("clearing.tasks.close_cycle", args=[day.isoformat(), "queue-test"])
