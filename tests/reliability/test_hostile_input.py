@@ -309,12 +309,15 @@ CASES = [
 @pytest.fixture
 def hostile_callers(examples, institution_client, staff_client, settings):
     """One caller per role; server errors come back as 500 responses instead of being raised."""
-    from accounts.models import Person
-    from cardholder.services import token_issue
+    from cardholder.services import cardholder_activate, token_issue
+    from tests.reliability.bills import PERSONS
     from tests.signing import BearerClient
 
     inst = institution_client("H31010400001")
-    card = BearerClient(token_issue(person=Person.objects.get(psn_no="34010000000000000001")).token)
+    certno, _name, card_no, _sn = PERSONS["34010000000000000001"]
+    login = cardholder_activate(certno=certno, card_no=card_no, password="Hostile-pass-0123",
+                                address="127.0.0.9")
+    card = BearerClient(token_issue(login=login).token)
     callers = {
         "inst": inst,
         "bureau": staff_client("bureau", "340000"),
