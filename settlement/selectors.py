@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Person
 from clearing.services.cycles import business_day
+from core.bulk import rows_where_in
 from core.errors import Invalid, NotFound, field_error
 from settlement.models import Accumulator, Policy, Settlement
 from settlement.requests import MED_TYPE_GROUPS
@@ -142,7 +143,8 @@ def settlements_by_serials(institution: Any, serials: list[str]) -> dict[str, Se
     wanted = {x for x in serials if x}
     if not wanted:
         return {}
-    rows = list(Settlement.objects.filter(institution=institution, medins_setl_id__in=wanted).order_by())
+    rows = rows_where_in(Settlement, "medins_setl_id", sorted(wanted), extra="AND institution_id = %s",
+                         extra_params=[institution.pk])
     if not rows:
         return {}
     persons = Person.objects.in_bulk({r.person_id for r in rows})

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from core.bulk import rows_insert
+from core.bulk import rows_insert, rows_where_in
 from settlement.models import Accumulator
 
 AccumulatorKey = tuple[int, int, str, str]  # person id, year, insutype, med_type_group
@@ -22,7 +22,7 @@ def accumulator_key(a: Accumulator) -> AccumulatorKey:
 
 def accumulators_of(person_ids: Iterable[int]) -> dict[AccumulatorKey, Accumulator]:
     """Every accumulator row of the persons, by key (one query)."""
-    rows = Accumulator.objects.filter(person_id__in=list(person_ids)).order_by()
+    rows = rows_where_in(Accumulator, "person_id", list(person_ids))
     return {accumulator_key(a): a for a in rows}
 
 

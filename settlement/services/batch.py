@@ -29,6 +29,7 @@ from accounts.selectors import persons_by_credentials
 from clearing.models import Cycle
 from clearing.services.cycles import cycle_for_write
 from core import metrics
+from core.bulk import rows_where_in
 from core.errors import DomainError, is_outage
 from core.principals import Principal
 from settlement import eligibility as elig
@@ -169,7 +170,7 @@ def _load(
     """Lock the persons (primary-key order), then the open cycle (shared), then read the lookups
     (``known`` None: read the serials again)."""
     ids = sorted({p.person_id for p in pending})
-    locked = list(Person.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    locked = rows_where_in(Person, "id", ids, extra="ORDER BY id", lock=True)
     cycle = cycle_for_write()
     lk = batch_lookups_load(institution, {p.pk: p for p in locked}, [p.request for p in pending],
                             clr_date=cycle.clr_date, known=known)

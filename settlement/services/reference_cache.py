@@ -18,6 +18,8 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.db import connection
+
 from settlement.models import CatalogueItem, Policy, ReferenceVersion
 
 PolicyKey = tuple[str, str, str, str]  # insuplc_admdvs (or province), insutype, med_type_group, hosp_lv
@@ -71,7 +73,11 @@ def reference_snapshot() -> ReferenceSnapshot:
     """The cache for the current stamp (one query): the process's, or a fresh one when the stamp
     changed; a private empty one when there is no stamp row."""
     global _current
-    stamp = ReferenceVersion.objects.filter(pk=1).values_list("stamp", flat=True).first()
+    table = connection.ops.quote_name(ReferenceVersion._meta.db_table)
+    with connection.cursor() as cur:  # raw: this read runs on every settle call
+        cur.execute(f"SELECT stamp FROM {table} WHERE id = 1")  # noqa: S608
+        row = cur.fetchone()
+    stamp = row[0] if row else None
     if stamp is None:
         return ReferenceSnapshot(stamp=None)
     with _lock:
