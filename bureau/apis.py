@@ -26,7 +26,6 @@ from clearing.apis.common import (
     ERRORS,
     SCHEME_PARAM,
     CSVRenderer,
-    paged,
     parse_date,
     query_param,
     scheme_of,
@@ -34,8 +33,8 @@ from clearing.apis.common import (
     staff_province,
 )
 from clearing.apis.cycles import StatementApi
-from clearing.apis.items import KINDS, ItemListApi, ItemSerializer
-from clearing.models import ClearingItem, Cycle
+from clearing.apis.items import ITEM_PAGE, KINDS, ItemListApi
+from clearing.models import ClearingItem, Cycle, Scheme
 from core.errors import DomainError
 from core.replica import primary_required
 
@@ -69,7 +68,8 @@ def statement_export(doc: dict, fmt: str, *, people: bool = False) -> HttpRespon
     return attachment(write(doc, province_names()), exports.CSV_TYPE, name)
 
 
-def items_export(qs, fmt: str, clr_date: str, *, people: bool = False) -> HttpResponseBase:  # noqa: ANN001
+def items_export(qs, fmt: str, clr_date: str, *, people: bool = False,  # noqa: ANN001
+                 scheme: str = Scheme.MEDICAL) -> HttpResponseBase:
     """The items of ``qs`` (in ``setl_id`` order) as an xlsx attachment (``422 too_many_rows``
     past Excel's sheet limit: use CSV) or a streamed CSV attachment."""
     names = province_names()
@@ -84,7 +84,9 @@ def items_export(qs, fmt: str, clr_date: str, *, people: bool = False) -> HttpRe
             f"items-{clr_date}.xlsx",
         )
     resp = StreamingHttpResponse(
-        (exports.items_csv if people else exports.items_csv_machine)(selectors.items_in_pages(qs), names),
+        exports.items_csv(selectors.items_in_pages(qs), names)
+        if people
+        else exports.items_csv_machine(selectors.items_in_pages(qs), names, scheme=scheme),
         content_type=exports.CSV_TYPE,
     )
     resp["Content-Disposition"] = f'attachment; filename="items-{clr_date}.csv"'
@@ -140,7 +142,7 @@ class ItemExportApi(ItemListApi):
             FORMAT_PARAM,
         ],
         responses={
-            (200, "application/json"): paged("ItemPage", ItemSerializer, cursor=True),
+            (200, "application/json"): ITEM_PAGE,
             **SPREADSHEETS,
             **ERRORS,
         },
@@ -158,4 +160,4 @@ class ItemExportApi(ItemListApi):
         qs = selectors.items_visible(
             day, scope_of(request), counterparty=counterparty, kind=kind, scheme=scheme
         )
-        return items_export(qs, fmt, clr_date)
+        return items_export(qs, fmt, clr_date, scheme=scheme)

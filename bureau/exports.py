@@ -239,12 +239,19 @@ def statement_csv_machine(doc: dict[str, Any], names: dict[str, str]) -> bytes:
     return (BOM + out.getvalue()).encode()
 
 
-def items_csv_machine(items: Iterable[Any], names: dict[str, str]) -> Iterator[bytes]:
+CARD_ITEM_NAMES = {"setl_id": "acpt_id", "fixmedins_code": "acceptor_code"}  # spec/cards.md leaf
+
+
+def items_csv_machine(
+    items: Iterable[Any], names: dict[str, str], *, scheme: str = "medical"
+) -> Iterator[bytes]:
     """The API's items CSV: the leaf fields of the contract as the header (``setl_id,kind,payer,
-    payee,clr_amt,fixmedins_code,clr_date``), then ``payer_name,payee_name``; streamed."""
+    payee,clr_amt,fixmedins_code,clr_date``; card items ``acpt_id`` and ``acceptor_code`` in their
+    places, as their leaf names them), then ``payer_name,payee_name``; streamed."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(MACHINE_ITEM_FIELDS)
+    card = scheme == "card"
+    w.writerow([CARD_ITEM_NAMES.get(f, f) if card else f for f in MACHINE_ITEM_FIELDS])
     yield (BOM + buf.getvalue()).encode()
     for item in items:
         buf.seek(0)

@@ -10,7 +10,7 @@ import re
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -31,7 +31,7 @@ from clearing.apis.common import (
     scheme_of,
     scope_of,
 )
-from clearing.models import ClearingItem, Cycle
+from clearing.models import ClearingItem, Cycle, Scheme
 from core.crypto import signing_keys
 from core.errors import Invalid, NotFound, field_error
 from core.pagination import page_size_param
@@ -50,6 +50,32 @@ class ItemSerializer(serializers.Serializer):
     clr_amt = MoneyField()
     fixmedins_code = serializers.CharField()
     clr_date = serializers.DateField()
+
+
+class CardItemSerializer(serializers.Serializer):
+    """A card-scheme item under the names of its leaf (spec/cards.md §The card scheme's clearing:
+    ``acpt_id``, ``acceptor_code``); stored in the item's ``setl_id`` / ``fixmedins_code``."""
+
+    acpt_id = serializers.CharField(source="setl_id")
+    kind = serializers.CharField()
+    payer = serializers.CharField()
+    payee = serializers.CharField()
+    clr_amt = MoneyField()
+    acceptor_code = serializers.CharField(source="fixmedins_code")
+    clr_date = serializers.DateField()
+
+
+def item_serializer(scheme: str) -> type[serializers.Serializer]:
+    """The shape of ``scheme``'s items: medical under bureau-api.md's names, card under cards.md's."""
+    return CardItemSerializer if scheme == Scheme.CARD else ItemSerializer
+
+
+ITEM_PAGE = PolymorphicProxySerializer(
+    component_name="ItemPageOfEitherScheme",
+    serializers=[paged("ItemPage", ItemSerializer, cursor=True),
+                 paged("CardItemPage", CardItemSerializer, cursor=True)],
+    resource_type_field_name=None,
+)
 
 
 SETL_ID = re.compile(r"[A-Za-z0-9_-]{1,30}")  # as in the proof URL (clearing/urls.py)
@@ -85,7 +111,8 @@ def _read_cursor(value: str) -> tuple[str, str]:
 class ItemListApi(APIView):
     """``GET /api/v1/cycles/{clr_date}/items?counterparty=&kind=&cursor=&page_size=``: the cycle's
     items where the caller's province is payer or payee (staff: all), ordered by ``setl_id`` (bytes):
-    ``{"next", "previous", "results"}``. Routed as :class:`bureau.apis.ItemExportApi`, which adds
+    ``{"next", "previous", "results"}``; card items (``?scheme=card``) as
+    :class:`CardItemSerializer`. Routed as :class:`bureau.apis.ItemExportApi`, which adds
     ``?format=csv|xlsx``."""
 
     permission_classes = [STAFF]
@@ -102,7 +129,7 @@ class ItemListApi(APIView):
             OpenApiParameter("format", str, enum=["csv"]),
         ],
         responses={
-            (200, "application/json"): paged("ItemPage", ItemSerializer, cursor=True),
+            (200, "application/json"): ITEM_PAGE,
             (200, "text/csv"): OpenApiTypes.STR,
             **ERRORS,
         },
@@ -135,7 +162,8 @@ class ItemListApi(APIView):
         prev = (
             link("before", rows[0].setl_id) if rows and (key is not None if forward else has_more) else None
         )
-        return Response({"next": nxt, "previous": prev, "results": ItemSerializer(rows, many=True).data})
+        results = item_serializer(scheme)(rows, many=True).data
+        return Response({"next": nxt, "previous": prev, "results": results})
 
 
 class ItemProofApi(APIView):
