@@ -70,12 +70,14 @@ def item_serializer(scheme: str) -> type[serializers.Serializer]:
     return CardItemSerializer if scheme == Scheme.CARD else ItemSerializer
 
 
-ITEM_PAGE = PolymorphicProxySerializer(
-    component_name="ItemPageOfEitherScheme",
-    serializers=[paged("ItemPage", ItemSerializer, cursor=True),
-                 paged("CardItemPage", CardItemSerializer, cursor=True)],
+# One page shape; each result one of the two item shapes (their required names tell them apart,
+# so an empty page is valid once, not for both schemes as a oneOf of two pages would be).
+ITEM_PAGE = paged("ItemPage", PolymorphicProxySerializer(
+    component_name="ItemOfEitherScheme",
+    serializers=[ItemSerializer, CardItemSerializer],
     resource_type_field_name=None,
-)
+    many=True,
+), cursor=True)
 
 
 SETL_ID = re.compile(r"[A-Za-z0-9_-]{1,30}")  # as in the proof URL (clearing/urls.py)
