@@ -59,7 +59,7 @@ def client_revoke(*, client_id: str, principal: Any = None) -> InstitutionClient
 
 
 STAFF_GROUP = "clearing_staff"
-STAFF_VIEW_APPS = ("accounts", "settlement", "clearing", "cardholder", "core", "auth", "admin")
+STAFF_VIEW_APPS = ("accounts", "settlement", "clearing", "cardholder", "cards", "core", "auth", "admin")
 
 
 def clearing_staff_group() -> Group:
