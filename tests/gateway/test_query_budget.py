@@ -13,7 +13,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-import clearing.services.cycles
 import core.bulk
 from clearing.services import cycles
 from tests.gateway.test_worked_examples import G1, G2, send
@@ -26,9 +25,6 @@ BUDGET = {"G1.1": 9, "G1.2": 14, "G1.3": 10, "G1.4": 13, "G1.5": 12, "G1.6": 17,
 
 @pytest.mark.django_db
 def test_statements_per_call_within_budget(gw, monkeypatch):  # noqa: ANN001
-    # Counted from a fresh process's state: an open-cycle date remembered from an earlier test of
-    # the same worker (another day, frozen clock) costs a failed check and a new lookup (35 > 33).
-    monkeypatch.setattr(clearing.services.cycles, "_open_dates", {})
     bulk: list[str] = []
     real = core.bulk._execute
 
