@@ -2,6 +2,8 @@
 selector, serialize. Errors are raised by the services and answered as problem+json."""
 from __future__ import annotations
 
+from typing import Literal, overload
+
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -13,6 +15,7 @@ from core.errors import Invalid, field_error
 from core.fields import MoneyField, RatioField
 from core.pagination import PAGE_PARAMETERS, paginate
 from core.permissions import AllowAnyone, roles
+from core.principals import request_principal
 from core.replica import replica_reads
 
 PROBLEM = OpenApiResponse(description="problem+json (RFC 9457) with a stable `code`")
@@ -21,6 +24,14 @@ PROBLEM = OpenApiResponse(description="problem+json (RFC 9457) with a stable `co
 def client_address(request: Request) -> str:
     """The peer address the lockouts count by (``REMOTE_ADDR``; a proxy must set it)."""
     return request._request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+@overload
+def year_param(request: Request, *, required: Literal[True]) -> int: ...
+
+
+@overload
+def year_param(request: Request, *, required: bool) -> int | None: ...
 
 
 def year_param(request: Request, *, required: bool) -> int | None:
@@ -99,7 +110,8 @@ class LogoutApi(APIView):
 
     @extend_schema(operation_id="cardholder_logout", request=None, responses={204: None, 401: PROBLEM})
     def post(self, request: Request) -> Response:
-        services.token_revoke(token=request.user.token, login=request.user.holder, person=request.user.person)
+        principal = request_principal(request)
+        services.token_revoke(token=principal.token, login=principal.holder, person=principal.person)
         return Response(status=204)
 
 
@@ -118,7 +130,7 @@ class PasswordApi(APIView):
     def post(self, request: Request) -> Response:
         s = self.InputSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        principal = request.user
+        principal = request_principal(request)
         services.password_change(login=principal.holder, person=principal.person, keep_token=principal.token,
                                  **s.validated_data)
         return Response(status=204)
@@ -158,9 +170,10 @@ class MeApi(APIView):
                                         serializers=[OutputSerializer, CardOnlySerializer]),
         401: PROBLEM, 403: PROBLEM})
     def get(self, request: Request) -> Response:
-        if request.user.person is None:
-            return Response(selectors.card_only_profile(principal=request.user))
-        profile = selectors.person_profile(person=request.user.person)
+        principal = request_principal(request)
+        if principal.person is None:
+            return Response(selectors.card_only_profile(principal=principal))
+        profile = selectors.person_profile(person=principal.person)
         profile["filings"] = self.FilingSerializer(profile["filings"], many=True).data
         return Response(self.OutputSerializer(profile).data)
 
@@ -215,7 +228,8 @@ class SettlementsApi(APIView):
     @replica_reads  # history: lag-tolerant (core/replica.py)
     def get(self, request: Request) -> Response:
         year = year_param(request, required=False)
-        page = paginate(request, selectors.person_record_rows(person=request.user.person, year=year))
+        person = request_principal(request).person
+        page = paginate(request, selectors.person_record_rows(person=person, year=year))
         page["results"] = selectors.records_of(page["results"])
         return Response(self.OutputSerializer(page).data)
 
@@ -247,7 +261,7 @@ class AccumulatorsApi(APIView):
                    responses={200: OutputSerializer, 400: PROBLEM, 401: PROBLEM})
     def get(self, request: Request) -> Response:
         year = year_param(request, required=True)
-        views = selectors.person_accumulator_views(person=request.user.person, year=year)
+        views = selectors.person_accumulator_views(person=request_principal(request).person, year=year)
         results = self.AccumulatorSerializer(views, many=True).data
         return Response(self.OutputSerializer({"year": year, "results": results}).data)
 
@@ -273,4 +287,5 @@ class ReceiptApi(APIView):
     @replica_reads  # a receipt exists once the cycle is closed; 404/409 are asked again on the primary
     def get(self, request: Request, setl_id: str) -> Response:
         # The clearing house's document is passed through unchanged: its bytes are what is signed.
-        return Response(selectors.person_receipt(person=request.user.person, setl_id=setl_id))
+        person = request_principal(request).person
+        return Response(selectors.person_receipt(person=person, setl_id=setl_id))

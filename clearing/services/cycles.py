@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, connection, transaction
@@ -34,7 +35,7 @@ from core.transitions import Moves, check_move
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MEDICAL = Scheme.MEDICAL
 # advisory lock namespace for cycles, one per scheme (medical keeps its original 7301)
-_LOCK_CLASS = {Scheme.MEDICAL: 7301, Scheme.CARD: 7302}
+_LOCK_CLASS: dict[str, int] = {Scheme.MEDICAL: 7301, Scheme.CARD: 7302}
 
 
 def business_day(at: dt.datetime | None = None) -> dt.date:
@@ -120,7 +121,10 @@ def _cycle_if_current(clr_date: dt.date, scheme: str) -> Cycle | None:
     compilation of two ``Exists`` cost more than the query)."""
     sql = _CURRENT_SQL.format(t=connection.ops.quote_name(Cycle._meta.db_table))
     open_ = Cycle.Status.OPEN
-    rows = list(Cycle.objects.raw(sql, [open_, clr_date - dt.timedelta(days=1), open_, scheme, clr_date]))
+    # Cycle instances carrying the two extra bool columns done_after, done_before (untyped by the stubs)
+    rows: list[Any] = list(
+        Cycle.objects.raw(sql, [open_, clr_date - dt.timedelta(days=1), open_, scheme, clr_date])
+    )
     row = rows[0] if rows else None
     today = business_day()
     if row is None or row.status != open_ or row.done_after:
@@ -234,7 +238,7 @@ def cycle_transition(cycle: Cycle, to_status: str, *, actor: str, at: dt.datetim
     CycleTransition.objects.create(
         cycle=cycle, from_status=cycle.status, to_status=to_status, actor=actor[:100], at=at
     )
-    fields = {"status": to_status}
+    fields: dict[str, str | dt.datetime] = {"status": to_status}
     if to_status == Cycle.Status.CUT:
         fields["cut_at"] = at
     Cycle.objects.filter(pk=cycle.pk).update(**fields)
