@@ -314,13 +314,15 @@ class Acceptance(models.Model):
     kind = models.CharField(
         max_length=10, choices=Kind.choices, default=Kind.ACCEPTANCE, verbose_name=_("kind"),
     )
-    acceptor = models.ForeignKey(
+    acceptor = models.ForeignKey(  # no own index: one_acceptance_per_serial leads with acceptor_id
         Acceptor, on_delete=models.PROTECT, related_name="acceptances", verbose_name=_("acceptor"),
+        db_index=False,
     )
     acpt_serial = models.CharField(max_length=40, verbose_name=_("acceptor serial"))
     fingerprint = models.CharField(max_length=64, verbose_name=_("fingerprint"))
-    card = models.ForeignKey(
+    card = models.ForeignKey(  # no own index: the (card, used_at) index leads with card_id
         Card, on_delete=models.PROTECT, related_name="acceptances", verbose_name=_("card"),
+        db_index=False,
     )
     svc_type = models.CharField(max_length=20, verbose_name=_("service type"))
     used_at = models.DateTimeField(verbose_name=_("used at"))
